@@ -1,0 +1,36 @@
+//! Helpers for meetbot plugin authors.
+//!
+//! - [`export`]: turn a type implementing [`Plugin`] into the root module the host loads, with an
+//!   owned tokio runtime and every entry point panic-safe.
+//! - [`Host`]: a friendly wrapper over the host context a session reports through.
+//!
+//! A complete plugin:
+//!
+//! ```ignore
+//! use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
+//! use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest, SessionState, reason};
+//!
+//! struct Echo;
+//! impl Plugin for Echo {
+//!     fn manifest() -> Manifest { Manifest::new("echo", env!("CARGO_PKG_VERSION"), &["echo"]) }
+//!     fn normalize_url(_provider: &str, url: &str) -> Result<String, String> { Ok(url.to_owned()) }
+//!     async fn run(_request: SessionRequest, host: Host) -> SessionOutcome {
+//!         host.state(SessionState::InCall);
+//!         host.left().await;
+//!         SessionOutcome::new(reason::LEFT_NORMALLY, "")
+//!     }
+//! }
+//!
+//! #[abi_stable::export_root_module]
+//! fn root() -> PluginRootRef { root_module::<Echo>() }
+//! ```
+#![warn(missing_docs)]
+
+pub mod export;
+mod host;
+mod manifest;
+
+pub use export::Plugin;
+pub use host::Host;
+pub use manifest::Manifest;
+pub use meetbot_plugin_api as api;
