@@ -1,0 +1,52 @@
+//! Redis connections.
+//!
+//! Two kinds: a shared, self-reconnecting `ConnectionManager` for ordinary commands and scripts,
+//! and a dedicated connection for the consumer's blocking BLMOVE. The blocking one needs its own
+//! socket (a blocking command stalls a multiplexed connection) and a response timeout well above
+//! the block time: with redis-rs's 500 ms default the client gives up while the server still
+//! waits, and the next message is moved for a request nobody reads.
+
+use std::time::Duration;
+
+use redis::{
+    AsyncConnectionConfig, Client, RedisResult,
+    aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection},
+};
+
+/// How long one BLMOVE blocks. Short enough that shutdown is noticed quickly, long enough that an
+/// idle worker costs Redis nothing.
+pub const BLOCK_SECS: f64 = 2.0;
+
+/// A client for `url`; installs the TLS crypto provider `rediss://` needs.
+pub fn open_client(url: &str) -> RedisResult<Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::open(url)
+}
+
+/// The shared connection: reconnects by itself with capped exponential backoff; calls fail fast
+/// while the server is down, so callers retry on their own schedule.
+pub async fn shared_connection(client: &Client) -> RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(3)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(2));
+    client.get_connection_manager_with_config(config).await
+}
+
+/// A dedicated connection for blocking commands, whose response timeout outlasts [`BLOCK_SECS`].
+pub async fn blocking_connection(client: &Client) -> RedisResult<MultiplexedConnection> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(3)))
+        .set_response_timeout(Some(Duration::from_secs_f64(BLOCK_SECS + 10.0)));
+    client.get_multiplexed_async_connection_with_config(&config).await
+}
+
+/// The client and its shared connection, as the rest of the host holds them.
+#[derive(Clone)]
+pub struct Connections {
+    /// For opening dedicated connections.
+    pub client: Client,
+    /// For everything but blocking commands.
+    pub shared: ConnectionManager,
+}

@@ -1,0 +1,65 @@
+//! The names of every Redis key meetbot reads or writes (CONTRACT section 5).
+
+use crate::config::Config;
+
+/// Key names for one worker. `Q` is `redis.queue`, `P` is `redis.key_prefix`.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// `Q`: the pending list clients RPUSH to.
+    pub queue: String,
+    /// `Q:processing:<worker.id>`: messages this worker holds.
+    pub processing: String,
+    /// `Q:processing:`: prefix of every worker's processing list.
+    pub processing_prefix: String,
+    /// `Q:dead`: the dead-letter list.
+    pub dead: String,
+    /// `P:worker:<worker.id>`: this worker's heartbeat.
+    pub heartbeat: String,
+    /// `P:worker:`: prefix of every heartbeat.
+    pub heartbeat_prefix: String,
+    /// `P:workers`: every worker that has a processing list.
+    pub workers: String,
+    /// `P:events`: state-change channel.
+    pub events: String,
+    /// `P:scheduled`: jobs waiting for their `joinAt`.
+    pub scheduled: String,
+    /// `P:attempts`: delivery count per message digest.
+    pub attempts: String,
+    /// Completion records for queue clients.
+    pub results: String,
+    /// Failure records for queue clients.
+    pub failures: String,
+    /// This worker's id.
+    pub worker_id: String,
+    prefix: String,
+}
+
+impl Keys {
+    /// The keys for `config` (whose `worker.id` is already resolved).
+    pub fn new(config: &Config) -> Self {
+        let q = &config.redis.queue;
+        let p = &config.redis.key_prefix;
+        let worker = &config.worker.id;
+        Self {
+            queue: q.clone(),
+            processing: format!("{q}:processing:{worker}"),
+            processing_prefix: format!("{q}:processing:"),
+            dead: format!("{q}:dead"),
+            heartbeat: format!("{p}:worker:{worker}"),
+            heartbeat_prefix: format!("{p}:worker:"),
+            workers: format!("{p}:workers"),
+            events: format!("{p}:events"),
+            scheduled: format!("{p}:scheduled"),
+            attempts: format!("{p}:attempts"),
+            results: config.notify.redis_results_list.clone(),
+            failures: config.notify.redis_failures_list.clone(),
+            worker_id: worker.clone(),
+            prefix: p.clone(),
+        }
+    }
+
+    /// `P:job:<job_id>`: a job record.
+    pub fn job(&self, job_id: &str) -> String {
+        format!("{}:job:{job_id}", self.prefix)
+    }
+}

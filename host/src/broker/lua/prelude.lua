@@ -1,0 +1,47 @@
+-- Helpers shared by several scripts; prepended to each script that uses them.
+
+-- Whether the job at job_key is active somewhere else, so a message for the same job id must not
+-- run now. A finished job is not active. A scheduled job is active unless this is its own message
+-- (same digest) coming back from the schedule. A job owned by this worker is checked by the host
+-- against its running jobs before any script runs. Otherwise the job is active while its owner's
+-- heartbeat lives.
+local function is_active_elsewhere(job_key, digest, me, heartbeat_prefix)
+  local fields = redis.call('HMGET', job_key, 'state', 'worker', 'digest')
+  local state, owner, owner_digest = fields[1], fields[2], fields[3]
+  if not state or state == 'completed' or state == 'failed' then return false end
+  if state == 'scheduled' then return owner_digest ~= digest end
+  if not owner or owner == '' or owner == me then return false end
+  return redis.call('EXISTS', heartbeat_prefix .. owner) == 1
+end
+
+-- A finished job's record is replaced whole when the same job id runs again.
+local function clear_if_finished(job_key)
+  local state = redis.call('HGET', job_key, 'state')
+  if not state or state == 'completed' or state == 'failed' then
+    redis.call('DEL', job_key)
+    return true
+  end
+  return false
+end
+
+-- HSET of ARGV[from..] taken as field/value pairs.
+local function hset_from(job_key, from)
+  if #ARGV >= from then redis.call('HSET', job_key, unpack(ARGV, from, #ARGV)) end
+end
+
+-- Publishes the record's current state as a JSON event.
+local function publish_state(job_key, channel, at)
+  local f = redis.call('HMGET', job_key, 'job_id', 'state', 'reason', 'detail', 'worker', 'correlation_id', 'attempt',
+    'provider', 'botId', 'recording_url')
+  local function v(x) if x then return x else return cjson.null end end
+  redis.call('PUBLISH', channel, cjson.encode({
+    job_id = f[1], state = f[2], reason = v(f[3]), detail = v(f[4]), at = at, worker = v(f[5]),
+    correlation_id = v(f[6]), attempt = tonumber(f[7]) or cjson.null, provider = v(f[8]), botId = v(f[9]),
+    recording_url = v(f[10])
+  }))
+end
+
+-- A dead-letter entry (CONTRACT section 5); `message` is the original text.
+local function dead_letter_entry(reason, err, message, worker, at, attempts)
+  return cjson.encode({ reason = reason, error = err, message = message, worker = worker, at = at, attempts = attempts })
+end

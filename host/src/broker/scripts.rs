@@ -1,0 +1,305 @@
+//! One thin wrapper per atomic Redis operation. Each operation is a Lua script in `lua/` whose
+//! header documents its KEYS and ARGV; shared helpers come from `lua/prelude.lua`.
+
+use std::sync::LazyLock;
+
+use redis::{RedisResult, Script, aio::ConnectionLike};
+
+use super::{Keys, RECORD_TTL_SECS};
+
+macro_rules! script {
+    ($name:ident, $file:literal) => {
+        static $name: LazyLock<Script> =
+            LazyLock::new(|| Script::new(concat!(include_str!("lua/prelude.lua"), "\n", include_str!($file))));
+    };
+}
+
+script!(CLAIM, "lua/claim.lua");
+script!(START_REST, "lua/start_rest.lua");
+script!(TRANSITION, "lua/transition.lua");
+script!(FINISH, "lua/finish.lua");
+script!(GIVE_BACK, "lua/give_back.lua");
+script!(REQUEUE, "lua/requeue.lua");
+script!(DEAD_LETTER, "lua/dead_letter.lua");
+script!(SCHEDULE, "lua/schedule.lua");
+script!(PROMOTE, "lua/promote.lua");
+script!(HEARTBEAT, "lua/heartbeat.lua");
+script!(RECOVER_PEERS, "lua/recover_peers.lua");
+script!(RECLAIM_OWN, "lua/reclaim_own.lua");
+script!(RETIRE, "lua/retire.lua");
+
+/// Record fields as `field, value` pairs, the form every script takes them in.
+pub type Fields = Vec<(&'static str, String)>;
+
+/// What `claim` decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The job may run; this is its delivery number and correlation id.
+    Run {
+        /// Delivery count, from 1.
+        attempt: u32,
+        /// The job's correlation id (kept across redeliveries).
+        correlation_id: String,
+    },
+    /// Another worker runs the same job id; the message was dead-lettered.
+    Duplicate,
+    /// Delivered `max_attempts` times already; the message was dead-lettered.
+    Exhausted {
+        /// Deliveries made.
+        attempts: u32,
+        /// The job's correlation id.
+        correlation_id: String,
+    },
+}
+
+fn flatten(fields: &Fields) -> Vec<&str> {
+    fields.iter().flat_map(|(k, v)| [*k, v.as_str()]).collect()
+}
+
+/// Arguments of [`claim`] that describe the job.
+pub struct ClaimArgs<'a> {
+    /// The job id.
+    pub job_id: &'a str,
+    /// The message as taken.
+    pub message: &'a str,
+    /// `redis.max_attempts`.
+    pub max_attempts: u32,
+    /// RFC 3339 now.
+    pub now: &'a str,
+    /// Correlation id for a new job.
+    pub correlation_id: &'a str,
+    /// Record fields.
+    pub fields: &'a Fields,
+}
+
+/// `claim.lua`: counts the delivery and writes the record, or dead-letters the message.
+pub async fn claim(conn: &mut impl ConnectionLike, keys: &Keys, args: ClaimArgs<'_>) -> RedisResult<Claim> {
+    let (status, attempt, correlation_id): (String, u32, String) = CLAIM
+        .key(keys.job(args.job_id))
+        .key(&keys.processing)
+        .key(&keys.dead)
+        .key(&keys.attempts)
+        .key(&keys.events)
+        .arg(args.message)
+        .arg(&keys.worker_id)
+        .arg(&keys.heartbeat_prefix)
+        .arg(args.max_attempts)
+        .arg(args.now)
+        .arg(RECORD_TTL_SECS)
+        .arg(args.correlation_id)
+        .arg(flatten(args.fields))
+        .invoke_async(conn)
+        .await?;
+    Ok(match status.as_str() {
+        "ok" => Claim::Run { attempt, correlation_id },
+        "duplicate" => Claim::Duplicate,
+        _ => Claim::Exhausted { attempts: attempt, correlation_id },
+    })
+}
+
+/// `start_rest.lua`: writes the record of a REST job; false for a duplicate.
+pub async fn start_rest(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    job_id: &str,
+    digest: &str,
+    now: &str,
+    fields: &Fields,
+) -> RedisResult<bool> {
+    START_REST
+        .key(keys.job(job_id))
+        .key(&keys.events)
+        .arg(&keys.worker_id)
+        .arg(&keys.heartbeat_prefix)
+        .arg(now)
+        .arg(RECORD_TTL_SECS)
+        .arg(digest)
+        .arg(flatten(fields))
+        .invoke_async(conn)
+        .await
+}
+
+/// `transition.lua`: updates a running job's record; false when it had already finished.
+pub async fn transition(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    job_id: &str,
+    now: &str,
+    publish: bool,
+    fields: &Fields,
+) -> RedisResult<bool> {
+    TRANSITION
+        .key(keys.job(job_id))
+        .key(&keys.events)
+        .arg(now)
+        .arg(RECORD_TTL_SECS)
+        .arg(if publish { "1" } else { "0" })
+        .arg(flatten(fields))
+        .invoke_async(conn)
+        .await
+}
+
+/// Arguments of [`finish`].
+pub struct FinishArgs<'a> {
+    /// The job id.
+    pub job_id: &'a str,
+    /// RFC 3339 now.
+    pub now: &'a str,
+    /// The queue message to acknowledge, if the job came from the queue.
+    pub message: Option<&'a str>,
+    /// The results or failures list, and the record to append to it.
+    pub notify: Option<(&'a str, String)>,
+    /// Terminal record fields.
+    pub fields: &'a Fields,
+}
+
+/// `finish.lua`: terminal record, event, client record and acknowledgement in one step.
+pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<u32> {
+    let (notify_list, notify_record) = args.notify.unwrap_or((&keys.results, String::new()));
+    FINISH
+        .key(keys.job(args.job_id))
+        .key(&keys.events)
+        .key(&keys.processing)
+        .key(&keys.attempts)
+        .key(notify_list)
+        .arg(args.now)
+        .arg(RECORD_TTL_SECS)
+        .arg(args.message.unwrap_or(""))
+        .arg(notify_record)
+        .arg(flatten(args.fields))
+        .invoke_async(conn)
+        .await
+}
+
+/// `give_back.lua`: the message of a job whose bot was not admitted goes back to the queue's head.
+pub async fn give_back(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    job_id: &str,
+    message: &str,
+    now: &str,
+    detail: &str,
+) -> RedisResult<()> {
+    GIVE_BACK
+        .key(keys.job(job_id))
+        .key(&keys.events)
+        .key(&keys.processing)
+        .key(&keys.queue)
+        .key(&keys.attempts)
+        .arg(now)
+        .arg(RECORD_TTL_SECS)
+        .arg(message)
+        .arg(detail)
+        .invoke_async(conn)
+        .await
+}
+
+/// `requeue.lua`: a message that never started goes back to the queue's head, uncounted.
+pub async fn requeue(conn: &mut impl ConnectionLike, keys: &Keys, message: &str) -> RedisResult<()> {
+    REQUEUE.key(&keys.processing).key(&keys.queue).arg(message).invoke_async(conn).await
+}
+
+/// `dead_letter.lua`: a message that will never run goes to the dead-letter list.
+pub async fn dead_letter(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    message: &str,
+    reason: &str,
+    error: &str,
+    now: &str,
+) -> RedisResult<()> {
+    DEAD_LETTER
+        .key(&keys.processing)
+        .key(&keys.dead)
+        .key(&keys.attempts)
+        .arg(message)
+        .arg(reason)
+        .arg(error)
+        .arg(&keys.worker_id)
+        .arg(now)
+        .invoke_async(conn)
+        .await
+}
+
+/// Arguments of [`schedule`].
+pub struct ScheduleArgs<'a> {
+    /// The job id.
+    pub job_id: &'a str,
+    /// The message as taken.
+    pub message: &'a str,
+    /// When it is due, unix milliseconds.
+    pub due_ms: i64,
+    /// RFC 3339 now.
+    pub now: &'a str,
+    /// Correlation id for a new job.
+    pub correlation_id: &'a str,
+    /// Record fields.
+    pub fields: &'a Fields,
+}
+
+/// `schedule.lua`: moves a message to the schedule; false when it was a duplicate (dead-lettered).
+pub async fn schedule(conn: &mut impl ConnectionLike, keys: &Keys, args: ScheduleArgs<'_>) -> RedisResult<bool> {
+    let status: String = SCHEDULE
+        .key(keys.job(args.job_id))
+        .key(&keys.events)
+        .key(&keys.processing)
+        .key(&keys.scheduled)
+        .key(&keys.dead)
+        .arg(args.message)
+        .arg(&keys.worker_id)
+        .arg(&keys.heartbeat_prefix)
+        .arg(args.due_ms)
+        .arg(args.now)
+        .arg(RECORD_TTL_SECS)
+        .arg(args.correlation_id)
+        .arg(flatten(args.fields))
+        .invoke_async(conn)
+        .await?;
+    Ok(status == "ok")
+}
+
+/// `promote.lua`: moves due scheduled messages to the queue's head; returns how many.
+pub async fn promote(conn: &mut impl ConnectionLike, keys: &Keys, now_ms: i64) -> RedisResult<u32> {
+    PROMOTE.key(&keys.scheduled).key(&keys.queue).arg(now_ms).arg(100).invoke_async(conn).await
+}
+
+/// `heartbeat.lua`: refreshes this worker's heartbeat.
+pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u64, info: &str) -> RedisResult<()> {
+    HEARTBEAT
+        .key(&keys.heartbeat)
+        .key(&keys.workers)
+        .arg(&keys.worker_id)
+        .arg(ttl_secs)
+        .arg(info)
+        .invoke_async(conn)
+        .await
+}
+
+/// `recover_peers.lua`: gives back the messages of workers whose heartbeat expired.
+pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<u32> {
+    RECOVER_PEERS
+        .key(&keys.workers)
+        .key(&keys.queue)
+        .arg(&keys.processing_prefix)
+        .arg(&keys.heartbeat_prefix)
+        .arg(&keys.worker_id)
+        .invoke_async(conn)
+        .await
+}
+
+/// `reclaim_own.lua`: gives back this worker's messages that no running job holds.
+pub async fn reclaim_own(conn: &mut impl ConnectionLike, keys: &Keys, running: &[String]) -> RedisResult<u32> {
+    RECLAIM_OWN.key(&keys.processing).key(&keys.queue).arg(running).invoke_async(conn).await
+}
+
+/// `retire.lua`: gives back what is left and removes this worker's heartbeat.
+pub async fn retire(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<u32> {
+    RETIRE
+        .key(&keys.processing)
+        .key(&keys.queue)
+        .key(&keys.heartbeat)
+        .key(&keys.workers)
+        .arg(&keys.worker_id)
+        .invoke_async(conn)
+        .await
+}

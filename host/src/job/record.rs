@@ -1,0 +1,181 @@
+//! The job record (CONTRACT section 5): the `P:job:<id>` hash and the API's job object.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{JobRequest, Reason, State};
+
+/// What is known about one job. Field names are the contract's, in the hash and in JSON alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobRecord {
+    /// The job id.
+    pub job_id: String,
+    /// Current state.
+    pub state: State,
+    /// Why it ended (terminal records only).
+    pub reason: Option<Reason>,
+    /// Free text about the end.
+    pub detail: Option<String>,
+    /// Platform provider.
+    pub provider: String,
+    /// Meeting link (normalized).
+    pub url: String,
+    /// Bot display name.
+    pub name: String,
+    /// Owner id.
+    #[serde(rename = "teamId")]
+    pub team_id: String,
+    /// Owner id.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Client's bot id.
+    #[serde(rename = "botId")]
+    pub bot_id: Option<String>,
+    /// Client's event id.
+    #[serde(rename = "eventId")]
+    pub event_id: Option<String>,
+    /// The worker running (or last running) the job.
+    pub worker: String,
+    /// Ties log lines and records together.
+    pub correlation_id: String,
+    /// Delivery count, from 1.
+    pub attempt: u32,
+    /// When the job was accepted.
+    pub created_at: Option<String>,
+    /// When the bot started joining.
+    pub started_at: Option<String>,
+    /// When the bot was admitted.
+    pub joined_at: Option<String>,
+    /// When the job ended.
+    pub ended_at: Option<String>,
+    /// Where the recording is stored.
+    pub recording_url: Option<String>,
+    /// Recording duration.
+    pub duration_secs: Option<f64>,
+}
+
+/// A timestamp as records carry it.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl JobRecord {
+    /// A fresh record for a job about to run or wait.
+    pub fn new(job_id: &str, request: &JobRequest, worker: &str, correlation_id: &str, state: State) -> Self {
+        Self {
+            job_id: job_id.to_owned(),
+            state,
+            reason: None,
+            detail: None,
+            provider: request.provider.clone(),
+            url: request.url.clone(),
+            name: request.name.clone(),
+            team_id: request.team_id.clone(),
+            user_id: request.user_id.clone(),
+            bot_id: request.bot_id.clone(),
+            event_id: request.event_id.clone(),
+            worker: worker.to_owned(),
+            correlation_id: correlation_id.to_owned(),
+            attempt: 1,
+            created_at: Some(timestamp(Utc::now())),
+            started_at: None,
+            joined_at: None,
+            ended_at: None,
+            recording_url: None,
+            duration_secs: None,
+        }
+    }
+
+    /// The record as hash fields; absent values are left out so `HSET` never blanks a field
+    /// another writer set.
+    pub fn to_fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("job_id", self.job_id.clone()),
+            ("state", self.state.as_str().to_owned()),
+            ("provider", self.provider.clone()),
+            ("url", self.url.clone()),
+            ("name", self.name.clone()),
+            ("teamId", self.team_id.clone()),
+            ("userId", self.user_id.clone()),
+            ("worker", self.worker.clone()),
+            ("correlation_id", self.correlation_id.clone()),
+            ("attempt", self.attempt.to_string()),
+        ];
+        let optional = [
+            ("reason", self.reason.map(|r| r.as_str().to_owned())),
+            ("detail", self.detail.clone()),
+            ("botId", self.bot_id.clone()),
+            ("eventId", self.event_id.clone()),
+            ("created_at", self.created_at.clone()),
+            ("started_at", self.started_at.clone()),
+            ("joined_at", self.joined_at.clone()),
+            ("ended_at", self.ended_at.clone()),
+            ("recording_url", self.recording_url.clone()),
+            ("duration_secs", self.duration_secs.map(|d| d.to_string())),
+        ];
+        fields.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        fields
+    }
+
+    /// Reads a record back from its hash; `None` when the hash is empty or unreadable.
+    pub fn from_fields(fields: &HashMap<String, String>) -> Option<Self> {
+        let text = |key: &str| fields.get(key).cloned().unwrap_or_default();
+        let optional = |key: &str| fields.get(key).filter(|v| !v.is_empty()).cloned();
+        Some(Self {
+            job_id: fields.get("job_id")?.clone(),
+            state: fields.get("state")?.parse().ok()?,
+            reason: optional("reason").and_then(|r| r.parse().ok()),
+            detail: optional("detail"),
+            provider: text("provider"),
+            url: text("url"),
+            name: text("name"),
+            team_id: text("teamId"),
+            user_id: text("userId"),
+            bot_id: optional("botId"),
+            event_id: optional("eventId"),
+            worker: text("worker"),
+            correlation_id: text("correlation_id"),
+            attempt: text("attempt").parse().unwrap_or(1),
+            created_at: optional("created_at"),
+            started_at: optional("started_at"),
+            joined_at: optional("joined_at"),
+            ended_at: optional("ended_at"),
+            recording_url: optional("recording_url"),
+            duration_secs: optional("duration_secs").and_then(|d| d.parse().ok()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_fields_round_trip() {
+        let request = JobRequest::from_message(
+            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC","botId":"x"}"#,
+        )
+        .expect("valid");
+        let mut record = JobRecord::new("x", &request, "w1", "c1", State::Joining);
+        record.reason = Some(Reason::Cancelled);
+        record.duration_secs = Some(12.5);
+        let fields: HashMap<String, String> =
+            record.to_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        assert_eq!(JobRecord::from_fields(&fields), Some(record));
+        assert!(!fields.values().any(|v| v == "b"), "the bearer token is never part of a record");
+    }
+
+    #[test]
+    fn json_uses_contract_names() {
+        let request = JobRequest::from_message(
+            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC"}"#,
+        )
+        .expect("valid");
+        let json = serde_json::to_value(JobRecord::new("id", &request, "w", "c", State::Queued)).expect("json");
+        for key in ["job_id", "state", "teamId", "userId", "botId", "eventId", "correlation_id", "recording_url"] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+    }
+}
