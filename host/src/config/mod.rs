@@ -1,0 +1,309 @@
+//! The worker's configuration: built-in defaults, then a TOML file, then the environment
+//! (CONTRACT section 2). Every key has a default; unknown keys are an error naming the key.
+
+mod env;
+mod load;
+mod mask;
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, Origin, load, load_from};
+pub use mask::masked_toml;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// This process as a worker.
+    pub worker: WorkerConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// The REST API.
+    pub api: ApiConfig,
+    /// The Redis queue consumer and records.
+    pub redis: RedisConfig,
+    /// Where plugins are loaded from.
+    pub plugins: PluginsConfig,
+    /// The Chromium each job runs in.
+    pub browser: BrowserConfig,
+    /// Recording the meeting.
+    pub recording: RecordingConfig,
+    /// Where recordings are stored.
+    pub storage: StorageConfig,
+    /// Rules that make the bot leave on its own.
+    pub auto_leave: AutoLeaveConfig,
+    /// Notifications about job progress.
+    pub notify: NotifyConfig,
+}
+
+/// `[worker]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Identity in Redis keys and logs; empty means `<hostname>-<pid>`.
+    pub id: String,
+    /// Meetings this process runs at once.
+    pub max_concurrent_jobs: usize,
+    /// On shutdown, how long running meetings may go on (0 = until they end).
+    pub drain_timeout_secs: u64,
+    /// A worker whose heartbeat is older than this is dead.
+    pub heartbeat_ttl_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self { id: String::new(), max_concurrent_jobs: 1, drain_timeout_secs: 0, heartbeat_ttl_secs: 15 }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// An `EnvFilter` directive such as `info` or `meetbot_host=debug`.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".to_owned(), format: LogFormat::Text }
+    }
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[api]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Serve the REST API.
+    pub enabled: bool,
+    /// Listen address.
+    pub listen: String,
+    /// Bearer token required on every endpoint but /health, /readyz, /metrics; empty = no auth.
+    pub auth_token: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { enabled: true, listen: "0.0.0.0:3000".to_owned(), auth_token: String::new() }
+    }
+}
+
+/// `[redis]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// Run the queue consumer (and keep job records in Redis).
+    pub enabled: bool,
+    /// `redis://` or `rediss://`, credentials allowed.
+    pub url: String,
+    /// The pending list clients RPUSH to.
+    pub queue: String,
+    /// Prefix of every other key.
+    pub key_prefix: String,
+    /// Deliveries of one message before it is dead-lettered.
+    pub max_attempts: u32,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            url: "redis://127.0.0.1:6379".to_owned(),
+            queue: "jobs:meetbot:list".to_owned(),
+            key_prefix: "meetbot".to_owned(),
+            max_attempts: 3,
+        }
+    }
+}
+
+/// `[plugins]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Folders scanned (not recursively) for plugin libraries, in priority order.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self { dirs: vec![PathBuf::from("plugins")] }
+    }
+}
+
+/// `[browser]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrowserConfig {
+    /// The Chromium binary; empty = look for chromium, google-chrome on PATH.
+    pub executable: String,
+    /// Extra switches.
+    pub args: Vec<String>,
+    /// Run headless.
+    pub headless: bool,
+    /// `WIDTHxHEIGHT`.
+    pub window_size: String,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        Self { executable: String::new(), args: Vec::new(), headless: true, window_size: "1280x720".to_owned() }
+    }
+}
+
+/// `[recording]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingConfig {
+    /// Record meetings.
+    pub enabled: bool,
+    /// `webm` or `mp4`.
+    pub format: RecordingFormat,
+    /// Where chunks are written while recording.
+    pub spool_dir: PathBuf,
+}
+
+impl Default for RecordingConfig {
+    fn default() -> Self {
+        Self { enabled: true, format: RecordingFormat::Webm, spool_dir: PathBuf::from("data/spool") }
+    }
+}
+
+/// The container recordings are stored in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingFormat {
+    /// VP8/Opus WebM, remuxed to be seekable.
+    Webm,
+    /// H.264/AAC MP4.
+    Mp4,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `local` or `s3`.
+    pub kind: StorageKind,
+    /// `[storage.local]`
+    pub local: LocalStorageConfig,
+    /// `[storage.s3]`
+    pub s3: S3StorageConfig,
+}
+
+/// Which storage backend.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// A local folder.
+    #[default]
+    Local,
+    /// An S3-compatible bucket.
+    S3,
+}
+
+/// `[storage.local]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalStorageConfig {
+    /// Folder recordings are stored under.
+    pub dir: PathBuf,
+}
+
+impl Default for LocalStorageConfig {
+    fn default() -> Self {
+        Self { dir: PathBuf::from("data/recordings") }
+    }
+}
+
+/// `[storage.s3]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3StorageConfig {
+    /// Bucket name.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Endpoint URL for S3-compatible servers; empty = AWS.
+    pub endpoint: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key (a secret: masked everywhere).
+    pub secret_access_key: String,
+    /// Key prefix inside the bucket.
+    pub prefix: String,
+    /// Path-style addressing (most S3-compatible servers want it).
+    pub path_style: bool,
+}
+
+/// `[auto_leave]`, also the shape of a job's `autoLeave` override.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutoLeaveConfig {
+    /// Give up waiting to be admitted after this long.
+    pub waiting_room_timeout_secs: u64,
+    /// Admitted but nobody else ever appeared for this long.
+    pub no_one_joined_timeout_secs: u64,
+    /// Others were seen, now the bot has been alone this long.
+    pub everyone_left_timeout_secs: u64,
+    /// Leave after this much silence...
+    pub silence_timeout_secs: u64,
+    /// ...once this long has passed in the call.
+    pub silence_activate_after_secs: u64,
+    /// Leave after this long in the call.
+    pub max_duration_secs: u64,
+}
+
+impl Default for AutoLeaveConfig {
+    fn default() -> Self {
+        Self {
+            waiting_room_timeout_secs: 600,
+            no_one_joined_timeout_secs: 600,
+            everyone_left_timeout_secs: 30,
+            silence_timeout_secs: 900,
+            silence_activate_after_secs: 600,
+            max_duration_secs: 10800,
+        }
+    }
+}
+
+/// `[notify]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Lifecycle webhook URL; empty = none.
+    pub webhook_url: String,
+    /// HMAC-SHA256 key for webhook signatures (a secret).
+    pub webhook_secret: String,
+    /// Completion records for queue clients.
+    pub redis_results_list: String,
+    /// Failure records for queue clients.
+    pub redis_failures_list: String,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            redis_results_list: "jobs:meetbot:recordings".to_owned(),
+            redis_failures_list: "jobs:meetbot:failures".to_owned(),
+        }
+    }
+}
+
+/// Overrides a job may carry in `autoLeave`: any subset of [`AutoLeaveConfig`]'s keys.
+pub type AutoLeaveOverrides = BTreeMap<String, u64>;
