@@ -1,0 +1,86 @@
+//! Each job's own Chromium: found, launched with the switches that make headless meetings and
+//! tab capture work, given camera and microphone, and killed with its whole process tree when the
+//! job ends. The plugin drives the page the host opened; the recorder captures the same page.
+
+mod executable;
+mod process;
+mod switches;
+
+use std::{path::PathBuf, time::Duration};
+
+use chromiumoxide::{
+    Browser,
+    cdp::browser_protocol::browser::{PermissionDescriptor, PermissionSetting, SetPermissionParams},
+};
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+
+pub use executable::{BrowserNotFound, find_executable};
+pub use process::BrowserProcess;
+
+use crate::config::BrowserConfig;
+
+/// How long Chromium may take to print its DevTools address.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why a browser could not be given to a job.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    /// The process did not start or announce its DevTools address.
+    #[error("chromium did not start: {0}")]
+    Launch(String),
+    /// The DevTools connection failed.
+    #[error("chromium DevTools: {0}")]
+    Cdp(String),
+}
+
+/// A running browser with the page the job's session drives.
+pub struct JobBrowser {
+    /// The process (killed with its tree on drop).
+    pub process: BrowserProcess,
+    /// The host's own DevTools connection.
+    pub cdp: Browser,
+    /// The DevTools websocket the plugin connects to.
+    pub websocket_url: String,
+    /// The page's target id.
+    pub target_id: String,
+    _handler: AbortOnDrop,
+}
+
+/// The CDP event loop task, stopped with the browser.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl JobBrowser {
+    /// Ends the browser: the whole process tree is killed and its user-data-dir removed.
+    pub async fn close(self) {
+        self.process.shutdown().await;
+    }
+}
+
+/// Launches a browser for one job and prepares its page.
+pub async fn launch(config: &BrowserConfig, executable: &PathBuf, job_id: &str) -> Result<JobBrowser, BrowserError> {
+    let process = BrowserProcess::spawn(executable, config, job_id, LAUNCH_TIMEOUT)
+        .await
+        .map_err(|e| BrowserError::Launch(e.to_string()))?;
+    let websocket_url = process.websocket_url().to_owned();
+    let (mut cdp, mut events) = Browser::connect(websocket_url.clone()).await.map_err(|e| BrowserError::Cdp(e.to_string()))?;
+    let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+    let cdp_error = |e: chromiumoxide::error::CdpError| BrowserError::Cdp(e.to_string());
+    // Meeting pages ask for camera and microphone; granted for every origin, no prompt.
+    for permission in ["camera", "microphone"] {
+        let grant = SetPermissionParams::new(PermissionDescriptor::new(permission), PermissionSetting::Granted);
+        cdp.execute(grant).await.map_err(cdp_error)?;
+    }
+    let targets = cdp.fetch_targets().await.map_err(cdp_error)?;
+    let target_id = match targets.into_iter().find(|t| t.r#type == "page") {
+        Some(target) => target.target_id.inner().clone(),
+        None => cdp.new_page("about:blank").await.map_err(cdp_error)?.target_id().inner().clone(),
+    };
+    Ok(JobBrowser { process, cdp, websocket_url, target_id, _handler: AbortOnDrop(handler) })
+}

@@ -1,0 +1,156 @@
+//! The Chromium process of one job: started in its own process group with its own user-data-dir,
+//! watched for an unexpected exit, and killed with every child it spawned (renderers, GPU, zygote)
+//! when the job is done. Nothing of it outlives the job: not a process, not a temp dir.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::OnceLock,
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+    sync::watch,
+};
+
+use super::switches::switches;
+use crate::config::BrowserConfig;
+
+/// A running Chromium.
+pub struct BrowserProcess {
+    pid: i32,
+    websocket_url: String,
+    exited: watch::Receiver<bool>,
+    user_data_dir: Option<tempfile::TempDir>,
+}
+
+impl BrowserProcess {
+    /// Starts Chromium and waits until it announces its DevTools websocket.
+    pub async fn spawn(
+        executable: &Path,
+        config: &BrowserConfig,
+        job_id: &str,
+        timeout: Duration,
+    ) -> std::io::Result<Self> {
+        let safe_id: String = job_id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).take(40).collect();
+        let user_data_dir = tempfile::Builder::new().prefix(&format!("meetbot-browser-{safe_id}-")).tempdir()?;
+        let mut child = Command::new(executable)
+            .args(switches(config, user_data_dir.path(), chrome_major(executable)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or_default();
+        let stderr = child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
+        let (url_tx, url_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(read_stderr(stderr, url_tx));
+        let (exited_tx, exited) = watch::channel(false);
+        tokio::spawn(watch_exit(child, exited_tx));
+        let mut process = Self { pid, websocket_url: String::new(), exited, user_data_dir: Some(user_data_dir) };
+        match tokio::time::timeout(timeout, url_rx).await {
+            Ok(Ok(url)) => {
+                process.websocket_url = url;
+                Ok(process)
+            }
+            Ok(Err(_)) => Err(std::io::Error::other("chromium exited before announcing DevTools")),
+            Err(_) => Err(std::io::Error::other(format!("chromium did not start within {} s", timeout.as_secs()))),
+        }
+    }
+
+    /// The browser's DevTools websocket URL.
+    pub fn websocket_url(&self) -> &str {
+        &self.websocket_url
+    }
+
+    /// Resolves if the browser process exits.
+    pub async fn exited(&self) {
+        let mut exited = self.exited.clone();
+        let _ = exited.wait_for(|gone| *gone).await;
+    }
+
+    /// Whether the process has exited.
+    pub fn has_exited(&self) -> bool {
+        *self.exited.borrow()
+    }
+
+    /// Kills the whole process tree, waits for the main process to go, and removes the
+    /// user-data-dir.
+    pub async fn shutdown(mut self) {
+        kill_group(self.pid);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.exited()).await;
+        self.remove_user_data_dir();
+    }
+
+    fn remove_user_data_dir(&mut self) {
+        if let Some(dir) = self.user_data_dir.take() {
+            let path: PathBuf = dir.path().to_owned();
+            if let Err(error) = dir.close() {
+                // Chromium children may still be flushing; one more try after they are surely gone.
+                std::thread::sleep(Duration::from_millis(200));
+                if std::fs::remove_dir_all(&path).is_err() {
+                    tracing::warn!(%error, dir = %path.display(), "could not remove the browser's user-data-dir");
+                }
+            }
+        }
+    }
+}
+
+impl Drop for BrowserProcess {
+    fn drop(&mut self) {
+        kill_group(self.pid);
+        self.remove_user_data_dir();
+    }
+}
+
+/// SIGKILL to the browser's process group: the browser and every child it started.
+fn kill_group(pid: i32) {
+    if pid > 0 {
+        // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+async fn read_stderr(stderr: tokio::process::ChildStderr, url_tx: tokio::sync::oneshot::Sender<String>) {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut url_tx = Some(url_tx);
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(url) = line.strip_prefix("DevTools listening on ") {
+            if let Some(tx) = url_tx.take() {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        } else {
+            tracing::trace!(target: "meetbot::chromium", "{line}");
+        }
+    }
+}
+
+async fn watch_exit(mut child: Child, exited: watch::Sender<bool>) {
+    let status = child.wait().await;
+    tracing::debug!(?status, "chromium exited");
+    exited.send_replace(true);
+}
+
+/// The major version of the installed Chromium, for a user agent that matches it.
+fn chrome_major(executable: &Path) -> &'static str {
+    static MAJOR: OnceLock<String> = OnceLock::new();
+    MAJOR.get_or_init(|| {
+        std::process::Command::new(executable)
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|out| {
+                let text = String::from_utf8_lossy(&out.stdout).to_string();
+                text.split_whitespace()
+                    .find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                    .and_then(|version| version.split('.').next().map(str::to_owned))
+            })
+            .unwrap_or_else(|| "156".to_owned())
+    })
+}

@@ -1,0 +1,78 @@
+//! The Chromium command line (see docs/ARCHITECTURE.md for why each switch is there).
+
+use std::path::Path;
+
+use crate::{config::BrowserConfig, runner::LANGUAGE};
+
+/// The user agent a normal desktop Chrome of this major version sends: platforms degrade or block
+/// browsers whose agent says "HeadlessChrome".
+fn user_agent(major: &str) -> String {
+    format!("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36")
+}
+
+/// Every switch for one job's browser; the configured extra `browser.args` come last so they can
+/// override.
+pub fn switches(config: &BrowserConfig, user_data_dir: &Path, chrome_major: &str) -> Vec<String> {
+    let (width, height) = config.window_size.split_once('x').unwrap_or(("1280", "720"));
+    let mut args = vec![
+        "--remote-debugging-port=0".to_owned(),
+        format!("--user-data-dir={}", user_data_dir.display()),
+        // A closed network must not be flooded with Google service traffic.
+        "--no-first-run".to_owned(),
+        "--no-default-browser-check".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--disable-default-apps".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        // Tab capture of the page's own video and audio, without a picker.
+        "--auto-accept-this-tab-capture".to_owned(),
+        // Meeting audio plays (and is recorded) however the plugin clicked.
+        "--autoplay-policy=no-user-gesture-required".to_owned(),
+        // Present as an ordinary Chrome, in the language the plugins' tables expect.
+        "--disable-blink-features=AutomationControlled".to_owned(),
+        format!("--lang={LANGUAGE}"),
+        format!("--user-agent={}", user_agent(chrome_major)),
+        format!("--window-size={width},{height}"),
+    ];
+    if config.headless {
+        args.push("--headless".to_owned());
+    }
+    // Chromium refuses to run as root with its sandbox on.
+    if is_root() {
+        args.push("--no-sandbox".to_owned());
+    }
+    args.extend(config.args.iter().cloned());
+    args.push("about:blank".to_owned());
+    args
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| status.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_switch_that_breaks_tab_capture_or_announces_automation() {
+        let args = switches(&BrowserConfig::default(), Path::new("/tmp/x"), "156");
+        for forbidden in ["--mute-audio", "--enable-automation", "--use-fake-ui-for-media-stream"] {
+            assert!(!args.iter().any(|a| a.starts_with(forbidden)), "{forbidden}");
+        }
+        assert!(args.contains(&"--auto-accept-this-tab-capture".to_owned()));
+        assert!(args.contains(&"--window-size=1280,720".to_owned()));
+        assert!(args.iter().any(|a| a.starts_with("--user-agent=") && !a.contains("Headless")));
+    }
+
+    #[test]
+    fn configured_args_come_last() {
+        let config = BrowserConfig { args: vec!["--foo".into()], ..BrowserConfig::default() };
+        let args = switches(&config, Path::new("/tmp/x"), "156");
+        assert_eq!(args[args.len() - 2], "--foo");
+    }
+}

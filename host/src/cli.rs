@@ -1,0 +1,71 @@
+//! The command line (CONTRACT section 1).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// meetbot: a worker that joins online meetings as a bot and records them.
+#[derive(Debug, Parser)]
+#[command(name = "meetbot", version, about)]
+pub struct Cli {
+    /// What to do; `run` when absent.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Config file (else `MEETBOT_CONFIG`, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the worker: REST API, Redis consumer (when enabled), plugins.
+    Run,
+    /// List the plugins found, or why each refused file was refused.
+    Plugins,
+    /// Validate the configuration and print it with secrets masked.
+    CheckConfig,
+    /// Push one job onto the Redis queue, exactly as a client would.
+    Enqueue(EnqueueArgs),
+}
+
+/// `meetbot enqueue`.
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    /// Provider (`google`, `microsoft`, `zoom`, or any a plugin declares).
+    #[arg(long)]
+    pub provider: String,
+    /// Meeting link.
+    #[arg(long)]
+    pub url: String,
+    /// The bot's display name.
+    #[arg(long)]
+    pub name: String,
+    /// Owner team id.
+    #[arg(long, default_value = "cli")]
+    pub team_id: String,
+    /// Owner user id.
+    #[arg(long, default_value = "cli")]
+    pub user_id: String,
+    /// Opaque token for integrations.
+    #[arg(long, env = "MEETBOT_BEARER_TOKEN", default_value = "cli", hide_env_values = true)]
+    pub bearer_token: String,
+    /// IANA time zone.
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// Bot id (becomes the job id); a new UUID when absent.
+    #[arg(long)]
+    pub bot_id: Option<String>,
+    /// Calendar event id.
+    #[arg(long)]
+    pub event_id: Option<String>,
+    /// RFC 3339 time to join at.
+    #[arg(long)]
+    pub join_at: Option<String>,
+    /// Auto-leave overrides as JSON, e.g. `{"max_duration_secs":600}`.
+    #[arg(long)]
+    pub auto_leave: Option<String>,
+    /// Follow the job's state live until it ends; exit 0 for `completed`, 1 otherwise.
+    #[arg(long)]
+    pub wait: bool,
+}

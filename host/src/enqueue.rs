@@ -1,0 +1,147 @@
+//! `meetbot enqueue`: RPUSH one job exactly as a client would, and with `--wait` follow its state
+//! changes on `P:events` until it ends.
+
+use std::{collections::HashMap, time::Duration};
+
+use futures::StreamExt;
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+
+use crate::{
+    broker::{Keys, open_client},
+    cli::EnqueueArgs,
+    config::Config,
+    job::{JobRecord, State},
+};
+
+/// Why enqueueing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    /// `--auto-leave` is not a JSON object.
+    #[error("--auto-leave must be a JSON object: {0}")]
+    AutoLeave(String),
+    /// Redis failed.
+    #[error("redis ({url}): {source}")]
+    Redis {
+        /// The URL, password masked.
+        url: String,
+        /// The error.
+        source: redis::RedisError,
+    },
+}
+
+/// How the followed job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    /// Not followed (no `--wait`).
+    Pushed,
+    /// Ended in this state.
+    Ended(State),
+}
+
+/// Pushes the job and, with `--wait`, follows it to its end, printing each state change.
+pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, EnqueueError> {
+    let url = config.redis_url_masked();
+    let redis_error = |source| EnqueueError::Redis { url: url.clone(), source };
+    let keys = Keys::new(config);
+    let job_id = args.bot_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let message = message(args, &job_id)?;
+    let client = open_client(&config.redis.url).map_err(redis_error)?;
+    let mut conn = client.get_multiplexed_async_connection().await.map_err(redis_error)?;
+    // Subscribe before pushing so no state change can slip by.
+    let mut events = if args.wait {
+        let mut pubsub = client.get_async_pubsub().await.map_err(redis_error)?;
+        pubsub.subscribe(&keys.events).await.map_err(redis_error)?;
+        Some(pubsub)
+    } else {
+        None
+    };
+    let _: i64 = conn.rpush(&keys.queue, &message).await.map_err(redis_error)?;
+    println!("queued job {job_id} on {}", keys.queue);
+    let Some(pubsub) = events.as_mut() else {
+        return Ok(Followed::Pushed);
+    };
+    let mut stream = pubsub.on_message();
+    let mut last: Option<String> = None;
+    loop {
+        // Also read the record now and then: a dead-lettered message never publishes an event.
+        let next = tokio::time::timeout(Duration::from_secs(2), stream.next()).await;
+        let event = match next {
+            Ok(Some(msg)) => msg.get_payload::<String>().ok().and_then(|p| serde_json::from_str::<Value>(&p).ok()),
+            Ok(None) => return Err(redis_error(redis::RedisError::from(std::io::Error::other("subscription closed")))),
+            Err(_) => None,
+        };
+        let (state, reason, detail) = match event {
+            Some(event) if event["job_id"] == job_id.as_str() => (
+                event["state"].as_str().unwrap_or_default().to_owned(),
+                event["reason"].as_str().map(str::to_owned),
+                event["detail"].as_str().map(str::to_owned),
+            ),
+            Some(_) => continue,
+            None => {
+                let fields: HashMap<String, String> =
+                    conn.hgetall(keys.job(&job_id)).await.map_err(redis_error)?;
+                match JobRecord::from_fields(&fields) {
+                    Some(record) => (record.state.as_str().to_owned(), record.reason.map(|r| r.to_string()), record.detail),
+                    None => {
+                        if dead_lettered(&mut conn, &keys, &message).await {
+                            println!("{}  {job_id}  dead-lettered (see {})", now(), keys.dead);
+                            return Ok(Followed::Ended(State::Failed));
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        let line = format!(
+            "{state}{}{}",
+            reason.as_deref().map(|r| format!("  reason={r}")).unwrap_or_default(),
+            detail.as_deref().filter(|d| !d.is_empty()).map(|d| format!("  detail={d}")).unwrap_or_default()
+        );
+        if last.as_deref() != Some(line.as_str()) {
+            println!("{}  {job_id}  {line}", now());
+            last = Some(line);
+        }
+        if let Ok(state) = state.parse::<State>() {
+            if state.is_terminal() {
+                return Ok(Followed::Ended(state));
+            }
+        }
+    }
+}
+
+fn message(args: &EnqueueArgs, job_id: &str) -> Result<String, EnqueueError> {
+    let mut job = json!({
+        "provider": args.provider,
+        "url": args.url,
+        "name": args.name,
+        "teamId": args.team_id,
+        "userId": args.user_id,
+        "bearerToken": args.bearer_token,
+        "timezone": args.timezone,
+        "botId": job_id,
+    });
+    if let Some(event_id) = &args.event_id {
+        job["eventId"] = event_id.clone().into();
+    }
+    if let Some(join_at) = &args.join_at {
+        job["joinAt"] = join_at.clone().into();
+    }
+    if let Some(auto_leave) = &args.auto_leave {
+        let value: Value = serde_json::from_str(auto_leave).map_err(|e| EnqueueError::AutoLeave(e.to_string()))?;
+        if !value.is_object() {
+            return Err(EnqueueError::AutoLeave("not an object".to_owned()));
+        }
+        job["autoLeave"] = value;
+    }
+    Ok(job.to_string())
+}
+
+async fn dead_lettered(conn: &mut redis::aio::MultiplexedConnection, keys: &Keys, message: &str) -> bool {
+    let entries: Vec<String> = conn.lrange(&keys.dead, -50, -1).await.unwrap_or_default();
+    entries.iter().filter_map(|e| serde_json::from_str::<Value>(e).ok()).any(|e| e["message"] == message)
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%H:%M:%S%.3f").to_string()
+}

@@ -1,0 +1,20 @@
+//! The meetbot worker as a library: the `meetbot` binary is a thin CLI over it, and the
+//! integration tests drive the binary itself.
+
+pub mod app;
+pub mod api;
+pub mod broker;
+pub mod browser;
+pub mod cli;
+pub mod dispatch;
+pub mod config;
+pub mod enqueue;
+pub mod job;
+pub mod logging;
+pub mod notify;
+pub mod plugins;
+pub mod queue;
+pub mod runner;
+pub mod shutdown;
+pub mod store;
+pub mod worker;

@@ -1,0 +1,113 @@
+//! The consumer loop: wait for a free slot, then take the next message with BLMOVE into this
+//! worker's processing list, on a dedicated connection.
+//!
+//! A message is never lost between Redis and the worker: BLMOVE moves it server-side, so even a
+//! reply the client never reads leaves it in the processing list, and after any failure of the
+//! blocking connection the worker hands back every processing entry no running job holds.
+
+use std::time::Duration;
+
+use redis::{Direction, aio::MultiplexedConnection};
+use tokio::sync::watch;
+
+use super::intake::Intake;
+use crate::{
+    app::App,
+    broker::{BLOCK_SECS, Backoff, blocking_connection, scripts},
+};
+
+/// Takes messages from the queue while the worker accepts work.
+pub struct Consumer {
+    app: App,
+    client: redis::Client,
+    intake: Intake,
+}
+
+impl Consumer {
+    /// A consumer for the worker; `client` opens its dedicated blocking connection.
+    pub fn new(app: App, client: redis::Client) -> Self {
+        let intake = Intake::new(app.clone());
+        Self { app, client, intake }
+    }
+
+    /// Runs until `stop` turns true. Never exits on a Redis error: it backs off and reconnects.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let Some(redis) = self.app.store.redis().cloned() else {
+            return;
+        };
+        let mut backoff = Backoff::default();
+        let mut connection: Option<MultiplexedConnection> = None;
+        let mut strays = false;
+        tracing::info!(queue = %redis.keys.queue, "queue consumer started");
+        while !*stop.borrow() {
+            tokio::select! {
+                () = self.app.store.slots().until_free() => {}
+                _ = stop.changed() => continue,
+            }
+            if !self.app.store.accepting() {
+                break;
+            }
+            if strays {
+                strays = !self.reclaim_strays(&redis).await;
+            }
+            let conn = match connection.as_mut() {
+                Some(conn) => conn,
+                None => match blocking_connection(&self.client).await {
+                    Ok(conn) => connection.insert(conn),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot connect to redis; retrying");
+                        backoff.wait().await;
+                        continue;
+                    }
+                },
+            };
+            // Never cancelled mid-flight: a dropped BLMOVE is exactly how messages get lost.
+            let taken: redis::RedisResult<Option<String>> = redis::cmd("BLMOVE")
+                .arg(&redis.keys.queue)
+                .arg(&redis.keys.processing)
+                .arg(Direction::Left)
+                .arg(Direction::Right)
+                .arg(BLOCK_SECS)
+                .query_async(conn)
+                .await;
+            match taken {
+                Ok(Some(message)) => {
+                    backoff.reset();
+                    strays |= !self.intake.handle(message).await;
+                }
+                Ok(None) => backoff.reset(),
+                Err(error) => {
+                    tracing::warn!(%error, "taking from the queue failed; reconnecting");
+                    connection = None;
+                    strays = true;
+                    backoff.wait().await;
+                }
+            }
+        }
+        tracing::info!("queue consumer stopped");
+    }
+
+    /// Gives back processing entries no running job holds (a BLMOVE whose reply was lost);
+    /// true once done.
+    async fn reclaim_strays(&self, redis: &crate::store::RedisLink) -> bool {
+        let running = self.app.store.running_messages();
+        match tokio::time::timeout(
+            Duration::from_secs(5),
+            scripts::reclaim_own(&mut redis.conn.clone(), &redis.keys, &running),
+        )
+        .await
+        {
+            Ok(Ok(n)) => {
+                if n > 0 {
+                    tracing::info!(messages = n, "gave back messages taken while redis was failing");
+                }
+                true
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "cannot reclaim strays yet");
+                false
+            }
+            Err(_) => false,
+        }
+    }
+}

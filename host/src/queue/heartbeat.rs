@@ -1,0 +1,67 @@
+//! The heartbeat: this worker's `P:worker:<id>` key with a TTL, refreshed three times per TTL,
+//! and on each beat the recovery of messages held by workers whose heartbeat expired.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use crate::{
+    broker::{Backoff, scripts},
+    job::record::timestamp,
+    store::RedisLink,
+};
+
+/// Keeps this worker's messages owned, and recovers dead peers' messages.
+pub struct Heartbeat {
+    redis: RedisLink,
+    ttl_secs: u64,
+    started_at: String,
+}
+
+impl Heartbeat {
+    /// A heartbeat with the configured TTL.
+    pub fn new(redis: RedisLink, ttl_secs: u64) -> Self {
+        Self { redis, ttl_secs, started_at: timestamp(Utc::now()) }
+    }
+
+    /// One beat: refresh the key, then recover peers whose heartbeat expired.
+    pub async fn beat(&self) -> redis::RedisResult<()> {
+        let mut conn = self.redis.conn.clone();
+        let info = serde_json::json!({"pid": std::process::id(), "started_at": self.started_at}).to_string();
+        scripts::heartbeat(&mut conn, &self.redis.keys, self.ttl_secs, &info).await?;
+        let recovered = scripts::recover_peers(&mut conn, &self.redis.keys).await?;
+        if recovered > 0 {
+            tracing::warn!(messages = recovered, "recovered messages of workers whose heartbeat expired");
+        }
+        Ok(())
+    }
+
+    /// At start-up, before taking anything: messages left in this worker's own processing list
+    /// by an earlier run with the same id go back to the head of the queue.
+    pub async fn reclaim_own(&self) -> redis::RedisResult<u32> {
+        scripts::reclaim_own(&mut self.redis.conn.clone(), &self.redis.keys, &[]).await
+    }
+
+    /// Beats until `stop` turns true; Redis errors are logged and retried with backoff.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let period = Duration::from_secs(self.ttl_secs).div_f64(3.0);
+        let mut backoff = Backoff::with_cap(period);
+        while !*stop.borrow() {
+            let wait = match self.beat().await {
+                Ok(()) => {
+                    backoff.reset();
+                    period
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "heartbeat failed; retrying");
+                    backoff.next_delay()
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! What happens to one taken message: dead-lettered if it can never run, scheduled if it is due
+//! later, handed back if its slot went to a REST job meanwhile, otherwise claimed and started.
+
+use chrono::Utc;
+
+use crate::{
+    app::App,
+    broker::scripts::{self, Claim, ClaimArgs, ScheduleArgs},
+    dispatch::SubmitError,
+    job::{JobRecord, JobRequest, Reason, State, record::timestamp},
+    store::{Origin, RedisLink},
+};
+
+/// A message due within this much is run now rather than scheduled.
+const SCHEDULE_SLACK_MS: i64 = 1000;
+
+/// Handles taken messages for the consumer.
+pub struct Intake {
+    app: App,
+}
+
+impl Intake {
+    /// Intake for the worker.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+
+    /// Handles one message taken into this worker's processing list. Returns false when Redis
+    /// failed on the way and the message may still sit in the processing list unowned; the
+    /// consumer then reclaims such strays once Redis answers again.
+    pub async fn handle(&self, message: String) -> bool {
+        let Some(redis) = self.app.store.redis().cloned() else {
+            return true;
+        };
+        let request = match JobRequest::from_message(&message) {
+            Ok(request) => request,
+            Err(error) => {
+                return self.dead_letter(&redis, &message, Reason::InvalidMessage, &error.detail()).await;
+            }
+        };
+        let (plugin, request) = match self.app.dispatcher.validate(request) {
+            Ok(valid) => valid,
+            Err(SubmitError::UnknownProvider { provider, loaded }) => {
+                let error = format!("no loaded plugin serves provider `{provider}` (loaded: {loaded})");
+                return self.dead_letter(&redis, &message, Reason::UnknownProvider, &error).await;
+            }
+            Err(error) => return self.dead_letter(&redis, &message, Reason::InvalidUrl, &error.to_string()).await,
+        };
+        let job_id = request.job_id();
+        if self.app.store.is_active(&job_id) {
+            return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
+        }
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        if let Some(due) = request.join_at.filter(|at| at.timestamp_millis() > Utc::now().timestamp_millis() + SCHEDULE_SLACK_MS) {
+            let record = JobRecord::new(&job_id, &request, &redis.keys.worker_id, &correlation_id, State::Scheduled);
+            let fields = record.to_fields();
+            let now = timestamp(Utc::now());
+            let args = ScheduleArgs {
+                job_id: &job_id,
+                message: &message,
+                due_ms: due.timestamp_millis(),
+                now: &now,
+                correlation_id: &correlation_id,
+                fields: &fields,
+            };
+            return match scripts::schedule(&mut redis.conn.clone(), &redis.keys, args).await {
+                Ok(true) => {
+                    tracing::info!(job_id, join_at = %due.to_rfc3339(), "job scheduled");
+                    true
+                }
+                Ok(false) => {
+                    tracing::warn!(job_id, "duplicate job id; dead-lettered");
+                    true
+                }
+                Err(error) => self.requeue_after_error(&redis, &message, error).await,
+            };
+        }
+        let Some(slot) = self.app.store.try_reserve() else {
+            return self.requeue(&redis, &message).await;
+        };
+        let mut record = JobRecord::new(&job_id, &request, &redis.keys.worker_id, &correlation_id, State::Joining);
+        record.started_at = record.created_at.clone();
+        let fields = record.to_fields();
+        let now = timestamp(Utc::now());
+        let args = ClaimArgs {
+            job_id: &job_id,
+            message: &message,
+            max_attempts: self.app.config.redis.max_attempts,
+            now: &now,
+            correlation_id: &correlation_id,
+            fields: &fields,
+        };
+        match scripts::claim(&mut redis.conn.clone(), &redis.keys, args).await {
+            Ok(Claim::Run { attempt, correlation_id }) => {
+                record.attempt = attempt;
+                record.correlation_id = correlation_id;
+                match self.app.store.register(record, Origin::Queue { message }, slot).await {
+                    Ok(active) => self.app.dispatcher.spawn(active, request, plugin),
+                    Err(error) => tracing::error!(job_id, %error, "claimed job could not be registered"),
+                }
+            }
+            Ok(Claim::Duplicate) => {
+                tracing::warn!(job_id, "duplicate of a job active on another worker; dead-lettered");
+            }
+            Ok(Claim::Exhausted { attempts, correlation_id }) => {
+                tracing::error!(job_id, attempts, "delivered too often without finishing; dead-lettered");
+                record.correlation_id = correlation_id;
+                record.attempt = attempts;
+                self.app.store.record_failure(record, Reason::InternalError, "max_attempts exceeded").await;
+            }
+            Err(error) => return self.requeue_after_error(&redis, &message, error).await,
+        }
+        true
+    }
+
+    async fn dead_letter(&self, redis: &RedisLink, message: &str, reason: Reason, error: &str) -> bool {
+        tracing::warn!(%reason, error, "message dead-lettered");
+        let now = timestamp(Utc::now());
+        match scripts::dead_letter(&mut redis.conn.clone(), &redis.keys, message, reason.as_str(), error, &now).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot dead-letter yet; the message stays in the processing list");
+                false
+            }
+        }
+    }
+
+    async fn requeue_after_error(&self, redis: &RedisLink, message: &str, error: redis::RedisError) -> bool {
+        tracing::warn!(%error, "redis failed while starting a message; handing it back");
+        self.requeue(redis, message).await
+    }
+
+    async fn requeue(&self, redis: &RedisLink, message: &str) -> bool {
+        match scripts::requeue(&mut redis.conn.clone(), &redis.keys, message).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "cannot hand the message back yet; it stays in the processing list");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The Redis side of the worker's intake (CONTRACT sections 5 and 6): the consumer that takes
+//! messages, the heartbeat that keeps them owned, orphan recovery, and the `joinAt` schedule.
+
+mod consumer;
+mod heartbeat;
+mod intake;
+mod schedule;
+
+pub use consumer::Consumer;
+pub use heartbeat::Heartbeat;
+pub use schedule::Promoter;

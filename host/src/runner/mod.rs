@@ -1,0 +1,267 @@
+//! Running one job: the plugin session, the reports it sends, the auto-leave rules, cancellation
+//! and shutdown, and the job's end.
+
+mod outcome;
+mod rules;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use chrono::Utc;
+use meetbot_plugin_api::{BrowserTarget, SessionRequest, SessionState};
+use tokio::time::{Instant, sleep_until};
+use tracing::Instrument;
+
+pub use rules::{Limits, Rules};
+
+use crate::{
+    browser::{self, JobBrowser},
+    config::Config,
+    job::{JobRequest, Reason, State, record::timestamp},
+    notify,
+    plugins::{LoadedPlugin, Report, SessionContext, SessionLink},
+    store::{ActiveJob, Control, JobStore},
+};
+
+/// How long a plugin may take to leave once asked, before the host ends the session itself.
+const LEAVE_GRACE: Duration = Duration::from_secs(20);
+
+/// The UI language browsers are launched with, and plugins pick their texts by.
+pub const LANGUAGE: &str = "en-US";
+
+/// Runs jobs to their end.
+pub struct Runner {
+    config: Arc<Config>,
+    store: JobStore,
+    browser: Option<Arc<PathBuf>>,
+}
+
+/// Why the host asked the bot to leave, and whether the message goes back to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LeaveRequest {
+    reason: Reason,
+    give_back: bool,
+}
+
+/// How a job ends.
+#[derive(Debug, Clone, PartialEq)]
+enum End {
+    /// Its message goes back to the head of the queue (shutdown before admission).
+    GiveBack,
+    /// A terminal record with this reason and detail.
+    Finish(Reason, Option<String>),
+}
+
+impl Runner {
+    /// A runner over the worker's store; `browser` is the Chromium to launch for plugins that
+    /// need one.
+    pub fn new(config: Arc<Config>, store: JobStore, browser: Option<Arc<PathBuf>>) -> Self {
+        Self { config, store, browser }
+    }
+
+    /// Runs the job to its end and writes its terminal record (or gives its message back).
+    pub async fn run(self, active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
+        let span = tracing::info_span!("job", job_id = %active.job_id(),
+            correlation_id = %active.record().correlation_id, provider = %request.provider);
+        self.run_job(active, request, plugin).instrument(span).await;
+    }
+
+    async fn run_job(self, mut active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
+        let started = Instant::now();
+        tracing::info!(name = %request.name, attempt = active.record().attempt, "job started");
+        let end = match self.open_browser(&active, &plugin).await {
+            Ok(browser) => {
+                let end = self.session(&mut active, &request, &plugin, browser.as_ref(), started).await;
+                if let Some(browser) = browser {
+                    browser.close().await;
+                }
+                end
+            }
+            Err(detail) => End::Finish(Reason::BrowserCrashed, Some(detail)),
+        };
+        match end {
+            End::GiveBack => {
+                tracing::info!("shutdown before admission: message given back to the head of the queue");
+                self.store.give_back(&active, "given back at shutdown before admission").await;
+            }
+            End::Finish(reason, detail) => self.finish(&active, &request, reason, detail, started).await,
+        }
+    }
+
+    /// The job's own browser, when its plugin needs one.
+    async fn open_browser(&self, active: &ActiveJob, plugin: &LoadedPlugin) -> Result<Option<JobBrowser>, String> {
+        if !plugin.needs_browser {
+            return Ok(None);
+        }
+        let executable = self.browser.as_ref().ok_or("no browser executable configured")?;
+        let browser = browser::launch(&self.config.browser, executable, active.job_id()).await.map_err(|e| e.to_string())?;
+        tracing::debug!(target_id = %browser.target_id, "browser launched");
+        Ok(Some(browser))
+    }
+
+    /// The plugin session, from start to the plugin's outcome (or the host giving up on it).
+    async fn session(
+        &self,
+        active: &mut ActiveJob,
+        request: &JobRequest,
+        plugin: &LoadedPlugin,
+        browser: Option<&JobBrowser>,
+        started: Instant,
+    ) -> End {
+        let (context, mut link) = SessionContext::new(tracing::Span::current());
+        let session = plugin.run(self.session_request(active, request, browser), context);
+        tokio::pin!(session);
+
+        let mut rules = Rules::new(Limits::new(&self.config.auto_leave, &request.auto_leave), started);
+        let mut admitted = false;
+        let mut leave: Option<LeaveRequest> = None;
+        let mut leave_deadline: Option<Instant> = None;
+        let mut drain_deadline: Option<Instant> = None;
+        let mut browser_died = false;
+        let far = started + Duration::from_secs(100 * 365 * 24 * 3600);
+
+        let outcome = loop {
+            let (rule_at, rule_reason) = rules.next().unwrap_or((far, Reason::InternalError));
+            tokio::select! {
+                outcome = &mut session => break Some(outcome),
+                Some(report) = link.reports.recv() => {
+                    self.on_report(active, report, &mut rules, &mut admitted).await;
+                }
+                Some(control) = active.control.recv() => match control {
+                    Control::Leave(reason) => ask_to_leave(&link, &mut leave, &mut leave_deadline, reason, false),
+                    Control::Shutdown if !admitted => {
+                        let give_back = active.message().is_some();
+                        ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, give_back);
+                    }
+                    Control::Shutdown => match (drain_deadline, self.config.worker.drain_timeout_secs) {
+                        // A second shutdown signal means: stop draining, leave now.
+                        (Some(_), _) => ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, false),
+                        (None, 0) => {
+                            tracing::info!("shutdown: the meeting may go on until it ends");
+                            drain_deadline = Some(far);
+                        }
+                        (None, secs) => drain_deadline = Some(Instant::now() + Duration::from_secs(secs)),
+                    },
+                },
+                () = sleep_until(rule_at), if leave.is_none() => {
+                    tracing::info!(reason = %rule_reason, "auto-leave rule fired");
+                    ask_to_leave(&link, &mut leave, &mut leave_deadline, rule_reason, false);
+                }
+                () = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() && leave.is_none() => {
+                    tracing::info!("drain timeout passed; leaving");
+                    ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, false);
+                }
+                () = browser_exit(browser) => {
+                    browser_died = true;
+                    break None;
+                }
+                () = sleep_until(leave_deadline.unwrap_or(far)), if leave_deadline.is_some() => break None,
+            }
+        };
+        while let Ok(report) = link.reports.try_recv() {
+            self.on_report(active, report, &mut rules, &mut admitted).await;
+        }
+        if browser_died {
+            tracing::warn!("the browser died during the session");
+            return End::Finish(Reason::BrowserCrashed, Some("the browser process exited during the meeting".to_owned()));
+        }
+        if let Some(LeaveRequest { give_back: true, .. }) = leave {
+            if !admitted {
+                return End::GiveBack;
+            }
+        }
+        let (reason, detail) = outcome::resolve(outcome, leave.map(|l| l.reason), LEAVE_GRACE);
+        End::Finish(reason, detail)
+    }
+
+    async fn finish(&self, active: &ActiveJob, request: &JobRequest, reason: Reason, detail: Option<String>, started: Instant) {
+        let mut record = active.record().clone();
+        record.state = reason.terminal_state();
+        record.reason = Some(reason);
+        record.ended_at = Some(timestamp(Utc::now()));
+        let client_record = notify::results::client_record(&self.config, &record, detail.as_deref());
+        let record = self.store.finish(active, reason, detail, Some(client_record)).await;
+        let elapsed = started.elapsed().as_secs_f64();
+        metrics::counter!("meetbot_jobs_total", "provider" => request.provider.clone(),
+            "outcome" => record.state.as_str(), "reason" => reason.as_str())
+        .increment(1);
+        metrics::histogram!("meetbot_job_duration_seconds").record(elapsed);
+        tracing::info!(state = %record.state, %reason, detail = record.detail.as_deref().unwrap_or(""),
+            secs = elapsed, "job ended");
+    }
+
+    fn session_request(&self, active: &ActiveJob, request: &JobRequest, browser: Option<&JobBrowser>) -> SessionRequest {
+        SessionRequest {
+            job_id: active.job_id().into(),
+            correlation_id: active.record().correlation_id.as_str().into(),
+            provider: request.provider.as_str().into(),
+            url: request.url.as_str().into(),
+            bot_name: request.name.as_str().into(),
+            timezone: request.timezone.as_str().into(),
+            language: LANGUAGE.into(),
+            browser: browser
+                .map(|b| BrowserTarget { websocket_url: b.websocket_url.as_str().into(), target_id: b.target_id.as_str().into() })
+                .into(),
+            job_json: request.public_json().to_string().into(),
+        }
+    }
+
+    async fn on_report(&self, active: &ActiveJob, report: Report, rules: &mut Rules, admitted: &mut bool) {
+        let now = Instant::now();
+        match report {
+            Report::State(session_state) => {
+                let state = match session_state {
+                    SessionState::Joining => State::Joining,
+                    SessionState::WaitingRoom => State::WaitingRoom,
+                    SessionState::InCall => State::InCall,
+                    SessionState::Leaving => State::Leaving,
+                };
+                let first_admission = state == State::InCall && !*admitted;
+                let result = self
+                    .store
+                    .transition(active.job_id(), state, |record| {
+                        if first_admission {
+                            record.joined_at = Some(timestamp(Utc::now()));
+                        }
+                    })
+                    .await;
+                match result {
+                    Ok(()) => {
+                        *admitted |= state == State::InCall;
+                        rules.on_state(state, now);
+                        tracing::info!(%state, "state changed");
+                    }
+                    Err(error) => tracing::warn!(%error, "plugin reported an impossible state change; ignored"),
+                }
+            }
+            Report::Participants(count) => {
+                rules.on_participants(count, now);
+                tracing::debug!(count, "participants");
+            }
+            Report::Event { kind, detail } => tracing::info!(event = %kind, %detail, "platform event"),
+        }
+    }
+}
+
+fn ask_to_leave(
+    link: &SessionLink,
+    leave: &mut Option<LeaveRequest>,
+    deadline: &mut Option<Instant>,
+    reason: Reason,
+    give_back: bool,
+) {
+    if leave.is_some() {
+        return;
+    }
+    tracing::info!(%reason, "asking the bot to leave");
+    *leave = Some(LeaveRequest { reason, give_back });
+    *deadline = Some(Instant::now() + LEAVE_GRACE);
+    link.request_leave();
+}
+
+/// Resolves when the job's browser exits; never when there is none.
+async fn browser_exit(browser: Option<&JobBrowser>) {
+    match browser {
+        Some(browser) => browser.process.exited().await,
+        None => std::future::pending().await,
+    }
+}

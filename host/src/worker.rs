@@ -1,0 +1,190 @@
+//! `meetbot run`: assembling the worker, running it, and shutting it down gracefully
+//! (CONTRACT section 6).
+
+use std::{sync::Arc, time::Duration};
+
+use metrics_exporter_prometheus::PrometheusBuilder;
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{
+    api,
+    app::App,
+    broker::{Backoff, Connections, Keys, open_client, scripts, shared_connection},
+    browser::{BrowserNotFound, find_executable},
+    config::Config,
+    dispatch::Dispatcher,
+    plugins::Registry,
+    queue::{Consumer, Heartbeat, Promoter},
+    shutdown::Signals,
+    store::{Control, JobStore, RedisLink},
+};
+
+/// Why the worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// `api.listen` could not be bound.
+    #[error("cannot listen on `api.listen` = {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `redis.url` is unusable.
+    #[error("`redis.url` = {url}: {source}")]
+    RedisUrl {
+        /// The URL, password masked.
+        url: String,
+        /// The parse error.
+        source: redis::RedisError,
+    },
+    /// The metrics recorder could not be installed.
+    #[error("cannot install the metrics recorder: {0}")]
+    Metrics(String),
+    /// A plugin needs a browser and none was found.
+    #[error(transparent)]
+    Browser(#[from] BrowserNotFound),
+    /// Signal handlers could not be installed.
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully.
+pub async fn run(config: Config) -> Result<(), WorkerError> {
+    let config = Arc::new(config);
+    let mut signals = Signals::install().map_err(WorkerError::Signals)?;
+    let registry = Arc::new(Registry::load(&config.plugins.dirs));
+    registry.log_summary();
+    let metrics = PrometheusBuilder::new().install_recorder().map_err(|e| WorkerError::Metrics(e.to_string()))?;
+    api::metrics::describe();
+
+    let connections = match config.redis.enabled {
+        true => match connect_redis(&config, &mut signals).await? {
+            Some(connections) => Some(connections),
+            None => return Ok(()),
+        },
+        false => None,
+    };
+    let redis = connections.as_ref().map(|c| RedisLink { conn: c.shared.clone(), keys: Keys::new(&config) });
+    let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone());
+    let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
+    if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
+        let executable = find_executable(&config.browser.executable)?;
+        tracing::info!(browser = %executable.display(), "browser found");
+        dispatcher = dispatcher.with_browser(executable);
+    }
+    let app = App { config: config.clone(), store: store.clone(), registry, dispatcher, metrics };
+
+    let (stop_intake_tx, stop_intake) = watch::channel(false);
+    let (stop_background_tx, stop_background) = watch::channel(false);
+    let (stop_api_tx, mut stop_api) = watch::channel(false);
+    let api_task = start_api(&app, async move {
+        let _ = stop_api.wait_for(|stop| *stop).await;
+    })
+    .await?;
+
+    let mut background: Vec<JoinHandle<()>> = Vec::new();
+    let mut consumer_task = None;
+    if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
+        let heartbeat = Heartbeat::new(redis.clone(), config.worker.heartbeat_ttl_secs);
+        if let Err(error) = heartbeat.beat().await {
+            tracing::warn!(%error, "first heartbeat failed; will retry");
+        }
+        match heartbeat.reclaim_own().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(messages = n, "gave back messages an earlier run of this worker held"),
+            Err(error) => tracing::warn!(%error, "cannot reclaim this worker's earlier messages yet"),
+        }
+        background.push(tokio::spawn(heartbeat.run(stop_background.clone())));
+        background.push(tokio::spawn(Promoter::new(redis).run(stop_background.clone())));
+        consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
+    }
+    tracing::info!(worker = %config.worker.id, slots = config.worker.max_concurrent_jobs,
+        redis = config.redis.enabled, "worker running");
+
+    signals.next().await;
+    tracing::info!("shutdown: no new work; running meetings may finish");
+    store.stop_accepting();
+    let _ = stop_intake_tx.send(true);
+    store.broadcast(Control::Shutdown);
+    loop {
+        tokio::select! {
+            () = store.until_idle() => break,
+            () = signals.next() => {
+                tracing::warn!("second signal: running meetings leave now");
+                store.broadcast(Control::Shutdown);
+            }
+        }
+    }
+    if let Some(task) = consumer_task {
+        let _ = task.await;
+    }
+    if let Some(redis) = store.redis() {
+        retire(redis).await;
+    }
+    let _ = stop_background_tx.send(true);
+    for task in background {
+        let _ = task.await;
+    }
+    let _ = stop_api_tx.send(true);
+    if let Some(task) = api_task {
+        let _ = task.await;
+    }
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Connects to Redis, waiting with backoff while it is down. `None` when a shutdown signal came
+/// first.
+async fn connect_redis(config: &Config, signals: &mut Signals) -> Result<Option<Connections>, WorkerError> {
+    let client = open_client(&config.redis.url)
+        .map_err(|source| WorkerError::RedisUrl { url: config.redis_url_masked(), source })?;
+    let mut backoff = Backoff::default();
+    loop {
+        match shared_connection(&client).await {
+            Ok(shared) => return Ok(Some(Connections { client, shared })),
+            Err(error) => tracing::warn!(url = %config.redis_url_masked(), %error, "redis unavailable; retrying"),
+        }
+        tokio::select! {
+            () = backoff.wait() => {}
+            () = signals.next() => return Ok(None),
+        }
+    }
+}
+
+async fn start_api(
+    app: &App,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<Option<JoinHandle<()>>, WorkerError> {
+    if !app.config.api.enabled {
+        return Ok(None);
+    }
+    let addr = app.config.api.listen.clone();
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| WorkerError::Listen { addr, source })?;
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!(listen = %local, "REST API listening");
+    }
+    let app = app.clone();
+    Ok(Some(tokio::spawn(async move {
+        if let Err(error) = api::serve(app, listener, stop).await {
+            tracing::error!(%error, "REST API failed");
+        }
+    })))
+}
+
+/// Gives back whatever is left in this worker's processing list and removes its heartbeat.
+async fn retire(redis: &RedisLink) {
+    let mut backoff = Backoff::with_cap(Duration::from_secs(2));
+    for _ in 0..10 {
+        match scripts::retire(&mut redis.conn.clone(), &redis.keys).await {
+            Ok(0) => return,
+            Ok(n) => {
+                tracing::info!(messages = n, "gave back unstarted messages");
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "cannot retire from redis yet"),
+        }
+        backoff.wait().await;
+    }
+    tracing::error!("could not reach redis at exit; peers will recover this worker's messages");
+}
