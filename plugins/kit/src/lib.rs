@@ -3,6 +3,9 @@
 //! - [`export`]: turn a type implementing [`Plugin`] into the root module the host loads, with an
 //!   owned tokio runtime and every entry point panic-safe.
 //! - [`Host`]: a friendly wrapper over the host context a session reports through.
+//! - [`browser`] (feature `browser`, on by default): attach to the host's page, wait for texts and
+//!   accessible names, click, type, read counts, watch the call ([`MeetingPage`], [`Probe`]), and
+//!   per-language text tables ([`Phrase`]).
 //!
 //! A complete plugin:
 //!
@@ -26,11 +29,19 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod export;
 mod host;
 mod manifest;
+#[cfg(feature = "browser")]
+mod texts;
 
+#[cfg(feature = "browser")]
+pub use browser::{KitError, MeetingPage, Probe, Watch};
 pub use export::Plugin;
 pub use host::Host;
 pub use manifest::Manifest;
 pub use meetbot_plugin_api as api;
+#[cfg(feature = "browser")]
+pub use texts::Phrase;

@@ -1,0 +1,180 @@
+// meetbot plugin-kit: finding things in a meeting page the way a person would, by visible text,
+// role and accessible name, aria-label or placeholder, or a CSS selector (for attributes such as
+// data-tid). Evaluated as a function expression: (request) => Promise<result>.
+//
+// request = { op, probes, timeoutMs, lastCount, countProbe, text }
+//   op "wait":   resolves with the index of the first probe present (watching DOM mutations),
+//                or -1 at the timeout.
+//   op "watch":  like wait, but also resolves when the number read by countProbe differs from
+//                lastCount: {matched, count}.
+//   op "locate": the centre of the first present probe's element, scrolled into view: {x, y} or null.
+//   op "focus":  focuses (and selects the content of) the first present probe's element: bool.
+//   op "count":  the number the first present probe's element shows, or null.
+(request) => {
+  const norm = (s) => (s || '')
+    .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .replace(/\u2026/g, '...')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+
+  const visible = (el) => {
+    if (!el || !el.isConnected) return false;
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 && rect.height === 0) return false;
+    const style = getComputedStyle(el);
+    return style.visibility !== 'hidden' && style.display !== 'none' && style.opacity !== '0';
+  };
+
+  const implicitRole = (el) => {
+    const tag = el.tagName.toLowerCase();
+    const type = (el.getAttribute('type') || '').toLowerCase();
+    if (tag === 'button') return 'button';
+    if (tag === 'a' && el.hasAttribute('href')) return 'link';
+    if (tag === 'textarea') return 'textbox';
+    if (tag === 'input') {
+      if (['button', 'submit', 'reset', 'image'].includes(type)) return 'button';
+      if (type === 'checkbox') return 'checkbox';
+      if (type === 'radio') return 'radio';
+      if (['', 'text', 'email', 'search', 'tel', 'url', 'password'].includes(type)) return 'textbox';
+    }
+    if (tag === 'dialog') return 'dialog';
+    return '';
+  };
+  const role = (el) => (el.getAttribute('role') || implicitRole(el)).toLowerCase();
+
+  const accessibleName = (el) => {
+    const labelled = el.getAttribute('aria-labelledby');
+    if (labelled) {
+      const text = labelled.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ');
+      if (norm(text)) return text;
+    }
+    const aria = el.getAttribute('aria-label');
+    if (aria && norm(aria)) return aria;
+    if (el.id) {
+      const label = document.querySelector(`label[for="${CSS.escape(el.id)}"]`);
+      if (label && norm(label.textContent)) return label.textContent;
+    }
+    const wrapping = el.closest('label');
+    if (wrapping && norm(wrapping.textContent)) return wrapping.textContent;
+    if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA') {
+      return el.getAttribute('placeholder') || el.getAttribute('title') || el.value || '';
+    }
+    return el.innerText || el.textContent || el.getAttribute('title') || '';
+  };
+
+  const all = (selector) => Array.from(document.querySelectorAll(selector));
+
+  // The deepest visible element whose rendered text contains the phrase (innerText skips hidden
+  // text, so a phrase in a closed dialog does not count).
+  const byText = (wanted) => {
+    let el = document.body;
+    if (!el || !norm(el.innerText).includes(wanted)) return null;
+    descend: for (;;) {
+      for (const child of el.children) {
+        if (norm(child.innerText).includes(wanted)) { el = child; continue descend; }
+      }
+      return el;
+    }
+  };
+
+  const find = (probe) => {
+    const wanted = norm(probe.value);
+    switch (probe.kind) {
+      case 'css':
+        return all(probe.value).find(visible) || null;
+      case 'text':
+        return byText(wanted);
+      case 'role':
+        return all(probe.role === 'button'
+          ? 'button,[role="button"],input[type="button"],input[type="submit"],a[role="button"]'
+          : `[role="${probe.role}"],${probe.role === 'textbox' ? 'input,textarea' : probe.role === 'link' ? 'a[href]' : probe.role}`)
+          .filter((el) => role(el) === probe.role)
+          .find((el) => visible(el) && norm(accessibleName(el)).includes(wanted)) || null;
+      case 'label':
+        return all('[aria-label],[placeholder],[title]').find((el) => visible(el) && [
+          el.getAttribute('aria-label'), el.getAttribute('placeholder'), el.getAttribute('title'),
+        ].some((v) => norm(v).includes(wanted))) || null;
+      case 'url':
+        return location.href.includes(probe.value) ? document.documentElement : null;
+      default:
+        return null;
+    }
+  };
+
+  const firstPresent = (probes) => {
+    for (let i = 0; i < probes.length; i += 1) {
+      const el = find(probes[i]);
+      if (el) return { index: i, el };
+    }
+    return null;
+  };
+
+  const readCount = (probe) => {
+    const hit = probe && find(probe);
+    if (!hit) return null;
+    const attr = hit.getAttribute('data-avatar-count');
+    const text = attr || hit.getAttribute('aria-label') || hit.innerText || hit.textContent || '';
+    const match = text.match(/\d+/);
+    return match ? Number(match[0]) : null;
+  };
+
+  const observe = (check, timeoutMs, onTimeout) => new Promise((resolve) => {
+    const first = check();
+    if (first !== undefined) { resolve(first); return; }
+    let done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true;
+      observer.disconnect();
+      clearTimeout(timer);
+      clearInterval(ticker);
+      resolve(value);
+    };
+    const observer = new MutationObserver(() => {
+      const value = check();
+      if (value !== undefined) finish(value);
+    });
+    observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    // Layout changes (visibility through CSS) do not always mutate the DOM.
+    const ticker = setInterval(() => {
+      const value = check();
+      if (value !== undefined) finish(value);
+    }, 250);
+    const timer = setTimeout(() => finish(onTimeout()), timeoutMs);
+  });
+
+  switch (request.op) {
+    case 'wait':
+      return observe(() => {
+        const hit = firstPresent(request.probes);
+        return hit ? hit.index : undefined;
+      }, request.timeoutMs, () => -1);
+    case 'watch':
+      return observe(() => {
+        const hit = firstPresent(request.probes);
+        const count = readCount(request.countProbe);
+        if (hit) return { matched: hit.index, count };
+        if (count !== null && count !== request.lastCount) return { matched: -1, count };
+        return undefined;
+      }, request.timeoutMs, () => ({ matched: -1, count: readCount(request.countProbe) }));
+    case 'locate': {
+      const hit = firstPresent(request.probes);
+      if (!hit) return null;
+      hit.el.scrollIntoView({ block: 'center', inline: 'center' });
+      const rect = hit.el.getBoundingClientRect();
+      return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
+    }
+    case 'focus': {
+      const hit = firstPresent(request.probes);
+      if (!hit) return false;
+      hit.el.focus();
+      if (typeof hit.el.select === 'function') hit.el.select();
+      return document.activeElement === hit.el;
+    }
+    case 'count':
+      return readCount(request.countProbe);
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,70 @@
+//! What a plugin looks for in a page: a [`Probe`] names one thing the way a person would find it.
+
+use serde::Serialize;
+
+/// One thing to find in the page. Matching ignores case, runs of whitespace, typographic
+/// apostrophes (’ = ') and the ellipsis character (… = ...), and only counts what is visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Probe {
+    /// Visible text containing this phrase.
+    Text {
+        /// The phrase.
+        value: &'static str,
+    },
+    /// An element with this ARIA role (explicit or implicit: `button`, `textbox`, `link`,
+    /// `checkbox`, `dialog`, ...) whose accessible name contains `value`.
+    Role {
+        /// The role.
+        role: &'static str,
+        /// Part of the accessible name (aria-label, aria-labelledby, label, placeholder, text).
+        value: &'static str,
+    },
+    /// An element whose `aria-label`, `placeholder` or `title` contains this.
+    Label {
+        /// Part of the label.
+        value: &'static str,
+    },
+    /// A CSS selector, for stable attributes such as Teams' `data-tid`.
+    Css {
+        /// The selector.
+        value: &'static str,
+    },
+    /// The page's address contains this (e.g. a sign-in host).
+    Url {
+        /// Part of the URL.
+        value: &'static str,
+    },
+}
+
+impl Probe {
+    /// Visible text.
+    pub const fn text(value: &'static str) -> Self {
+        Probe::Text { value }
+    }
+
+    /// A button by its accessible name.
+    pub const fn button(value: &'static str) -> Self {
+        Probe::Role { role: "button", value }
+    }
+
+    /// An element of `role` by its accessible name.
+    pub const fn role(role: &'static str, value: &'static str) -> Self {
+        Probe::Role { role, value }
+    }
+
+    /// An aria-label, placeholder or title.
+    pub const fn label(value: &'static str) -> Self {
+        Probe::Label { value }
+    }
+
+    /// A CSS selector.
+    pub const fn css(value: &'static str) -> Self {
+        Probe::Css { value }
+    }
+
+    /// Part of the page URL.
+    pub const fn url(value: &'static str) -> Self {
+        Probe::Url { value }
+    }
+}
