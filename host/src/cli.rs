@@ -26,7 +26,7 @@ pub enum Command {
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
     /// Push one job onto the Redis queue, exactly as a client would.
-    Enqueue(EnqueueArgs),
+    Enqueue(Box<EnqueueArgs>),
 }
 
 /// `meetbot enqueue`.

@@ -102,10 +102,10 @@ pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, En
             println!("{}  {job_id}  {line}", now());
             last = Some(line);
         }
-        if let Ok(state) = state.parse::<State>() {
-            if state.is_terminal() {
-                return Ok(Followed::Ended(state));
-            }
+        if let Ok(state) = state.parse::<State>()
+            && state.is_terminal()
+        {
+            return Ok(Followed::Ended(state));
         }
     }
 }

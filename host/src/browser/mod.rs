@@ -6,7 +6,7 @@ mod executable;
 mod process;
 mod switches;
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::Path, time::Duration};
 
 use chromiumoxide::{
     Browser,
@@ -64,7 +64,7 @@ impl JobBrowser {
 }
 
 /// Launches a browser for one job and prepares its page.
-pub async fn launch(config: &BrowserConfig, executable: &PathBuf, job_id: &str) -> Result<JobBrowser, BrowserError> {
+pub async fn launch(config: &BrowserConfig, executable: &Path, job_id: &str) -> Result<JobBrowser, BrowserError> {
     let process = BrowserProcess::spawn(executable, config, job_id, LAUNCH_TIMEOUT)
         .await
         .map_err(|e| BrowserError::Launch(e.to_string()))?;

@@ -72,15 +72,15 @@ impl State {
         if next.is_terminal() {
             return true;
         }
-        match (self, next) {
-            (Queued, Scheduled | Joining) => true,
-            (Scheduled, Queued | Joining) => true,
-            (Joining, Queued | WaitingRoom | InCall | Leaving | Finalizing) => true,
-            (WaitingRoom, Queued | InCall | Leaving | Finalizing) => true,
-            (InCall, Leaving | Finalizing) => true,
-            (Leaving, Finalizing) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Queued, Scheduled | Joining)
+                | (Scheduled, Queued | Joining)
+                | (Joining, Queued | WaitingRoom | InCall | Leaving | Finalizing)
+                | (WaitingRoom, Queued | InCall | Leaving | Finalizing)
+                | (InCall, Leaving | Finalizing)
+                | (Leaving, Finalizing)
+        )
     }
 }
 

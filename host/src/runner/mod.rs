@@ -164,10 +164,10 @@ impl Runner {
             tracing::warn!("the browser died during the session");
             return End::Finish(Reason::BrowserCrashed, Some("the browser process exited during the meeting".to_owned()));
         }
-        if let Some(LeaveRequest { give_back: true, .. }) = leave {
-            if !admitted {
-                return End::GiveBack;
-            }
+        if let Some(LeaveRequest { give_back: true, .. }) = leave
+            && !admitted
+        {
+            return End::GiveBack;
         }
         let (reason, detail) = outcome::resolve(outcome, leave.map(|l| l.reason), LEAVE_GRACE);
         End::Finish(reason, detail)

@@ -163,11 +163,11 @@ impl JobStore {
                 ActiveEntry { record: record.clone(), message: message.clone(), control: control_tx },
             );
         }
-        if message.is_none() {
-            if let Err(error) = self.persist_rest_start(&record).await {
-                self.state().active.remove(&job_id);
-                return Err(error);
-            }
+        if message.is_none()
+            && let Err(error) = self.persist_rest_start(&record).await
+        {
+            self.state().active.remove(&job_id);
+            return Err(error);
         }
         Ok(ActiveJob::new(record, message, control_rx, slot))
     }
@@ -350,20 +350,26 @@ impl JobStore {
 
     /// A job's record: a running job's from memory, else from Redis or the recent list.
     pub async fn get(&self, job_id: &str) -> Result<Option<JobRecord>, redis::RedisError> {
-        {
+        let local = {
             let state = self.state();
-            if let Some(entry) = state.active.get(job_id) {
-                return Ok(Some(entry.record.clone()));
+            match state.active.get(job_id) {
+                Some(entry) => return Ok(Some(entry.record.clone())),
+                None => state.recent.iter().find(|r| r.job_id == job_id).cloned(),
             }
-            if self.redis().is_none() {
-                return Ok(state.recent.iter().find(|r| r.job_id == job_id).cloned());
-            }
-        }
-        let Some(redis) = self.redis() else {
-            return Ok(None);
         };
-        let fields: HashMap<String, String> = redis.conn.clone().hgetall(redis.keys.job(job_id)).await?;
-        Ok(JobRecord::from_fields(&fields))
+        let Some(redis) = self.redis() else {
+            return Ok(local);
+        };
+        // Redis is the truth (another worker may have run the job since); this worker's memory of
+        // a job it finished answers while Redis is down.
+        match redis.conn.clone().hgetall::<_, HashMap<String, String>>(redis.keys.job(job_id)).await {
+            Ok(fields) => Ok(JobRecord::from_fields(&fields).or(local)),
+            Err(error) if local.is_some() => {
+                tracing::debug!(%error, "redis unavailable; answering from memory");
+                Ok(local)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Running jobs, then recently finished ones, optionally only those in `state`.

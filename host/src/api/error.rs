@@ -1,0 +1,143 @@
+//! The API's error responses: one type, so every handler answers failures with the same
+//! `{"success":false,"error":...}` shape the original service's clients parse.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{dispatch::SubmitError, job::JobRequest};
+
+/// The text clients of the original service match on when the worker is busy; also sent during
+/// shutdown, because to them both mean "try another worker later".
+pub const BUSY: &str = "Another meeting is currently being processed. Please try again later.";
+
+/// Body of every error response.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    /// What went wrong, for people.
+    pub error: String,
+    /// The job's ids, on refusals of an otherwise valid job (409).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<JobIds>,
+}
+
+/// The ids a client gave a job, echoed so it can match a refusal to its request.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct JobIds {
+    /// Owner id.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Owner id.
+    #[serde(rename = "teamId")]
+    pub team_id: String,
+    /// Client's event id, `null` when absent.
+    #[serde(rename = "eventId")]
+    pub event_id: Option<String>,
+    /// Client's bot id, `null` when absent.
+    #[serde(rename = "botId")]
+    pub bot_id: Option<String>,
+}
+
+impl JobIds {
+    /// The ids of a parsed request.
+    pub fn of(request: &JobRequest) -> Self {
+        Self {
+            user_id: request.user_id.clone(),
+            team_id: request.team_id.clone(),
+            event_id: request.event_id.clone(),
+            bot_id: request.bot_id.clone(),
+        }
+    }
+}
+
+/// A failed request, by the HTTP status it maps to.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or names something unusable (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing or wrong bearer token (401).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// No such resource (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but cannot be served now (409).
+    #[error("{error}")]
+    Conflict {
+        /// What is in the way.
+        error: String,
+        /// The refused job's ids.
+        data: Option<JobIds>,
+    },
+    /// The body is over the limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A dependency (Redis) failed (503).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    /// Maps a refused submission to its response; `ids` come back in 409 bodies.
+    pub fn from_submit(error: SubmitError, ids: JobIds) -> Self {
+        match error {
+            SubmitError::Invalid(_) | SubmitError::UnknownProvider { .. } | SubmitError::InvalidUrl(_) => {
+                ApiError::BadRequest(error.to_string())
+            }
+            SubmitError::Busy | SubmitError::ShuttingDown => {
+                ApiError::Conflict { error: BUSY.to_owned(), data: Some(ids) }
+            }
+            SubmitError::Duplicate(_) => {
+                // Name the id the client actually sent: the job id is its botId, else its eventId.
+                let field = if ids.bot_id.is_some() { "botId" } else { "eventId" };
+                ApiError::Conflict { error: format!("A job with this {field} is already active"), data: Some(ids) }
+            }
+            SubmitError::Store(_) => ApiError::Unavailable(error.to_string()),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The response body of this error.
+    pub fn body(&self) -> ErrorBody {
+        let data = match self {
+            ApiError::Conflict { data, .. } => data.clone(),
+            _ => None,
+        };
+        ErrorBody { success: false, error: self.to_string(), data }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if self == ApiError::Unauthorized {
+            // RFC 6750: tell the client which scheme is expected.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<redis::RedisError> for ApiError {
+    fn from(error: redis::RedisError) -> Self {
+        ApiError::Unavailable(format!("job store unavailable: {error}"))
+    }
+}
