@@ -7,6 +7,7 @@ use crate::{
     config::Config,
     job::{JobRecord, JobRequest, RequestError},
     plugins::{LoadedPlugin, Registry},
+    storage::Storage,
     store::{ActiveJob, JobStore, Origin, StartError},
 };
 
@@ -57,12 +58,13 @@ pub struct Dispatcher {
     store: JobStore,
     registry: Arc<Registry>,
     browser: Option<Arc<PathBuf>>,
+    storage: Option<Storage>,
 }
 
 impl Dispatcher {
     /// A dispatcher over the worker's store and plugins.
     pub fn new(config: Arc<Config>, store: JobStore, registry: Arc<Registry>) -> Self {
-        Self { config, store, registry, browser: None }
+        Self { config, store, registry, browser: None, storage: None }
     }
 
     /// The Chromium executable jobs of browser-based plugins launch.
@@ -103,9 +105,16 @@ impl Dispatcher {
         Ok(record)
     }
 
+    /// Where recordings are stored.
+    pub fn with_storage(mut self, storage: Storage) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
     /// Runs a registered job in its own task.
     pub fn spawn(&self, active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
-        let runner = crate::runner::Runner::new(self.config.clone(), self.store.clone(), self.browser.clone());
+        let runner =
+            crate::runner::Runner::new(self.config.clone(), self.store.clone(), self.browser.clone(), self.storage.clone());
         tokio::spawn(runner.run(active, request, plugin));
     }
 }

@@ -13,9 +13,11 @@ use crate::{
     browser::{BrowserNotFound, find_executable},
     config::Config,
     dispatch::Dispatcher,
+    notify::webhook::Webhooks,
     plugins::Registry,
     queue::{Consumer, Heartbeat, Promoter},
     shutdown::Signals,
+    storage::{Storage, StorageError},
     store::{Control, JobStore, RedisLink},
 };
 
@@ -44,6 +46,9 @@ pub enum WorkerError {
     /// A plugin needs a browser and none was found.
     #[error(transparent)]
     Browser(#[from] BrowserNotFound),
+    /// The recording store is unusable.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -52,6 +57,8 @@ pub enum WorkerError {
 /// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully.
 pub async fn run(config: Config) -> Result<(), WorkerError> {
     let config = Arc::new(config);
+    // TLS for rediss://, S3 and webhooks, all on one crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut signals = Signals::install().map_err(WorkerError::Signals)?;
     let registry = Arc::new(Registry::load(&config.plugins.dirs));
     registry.log_summary();
@@ -72,6 +79,9 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
         let executable = find_executable(&config.browser.executable)?;
         tracing::info!(browser = %executable.display(), "browser found");
         dispatcher = dispatcher.with_browser(executable);
+        if config.recording.enabled {
+            dispatcher = dispatcher.with_storage(Storage::from_config(&config.storage)?);
+        }
     }
     let app = App { config: config.clone(), store: store.clone(), registry, dispatcher, metrics };
 
@@ -84,6 +94,13 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     .await?;
 
     let mut background: Vec<JoinHandle<()>> = Vec::new();
+    if let Some(webhooks) = Webhooks::from_config(&config.notify) {
+        let mut stop = stop_background.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        background.push(tokio::spawn(webhooks.run(store.clone(), stopped)));
+    }
     let mut consumer_task = None;
     if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
         let heartbeat = Heartbeat::new(redis.clone(), config.worker.heartbeat_ttl_secs);
@@ -107,6 +124,9 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     store.stop_accepting();
     let _ = stop_intake_tx.send(true);
     store.broadcast(Control::Shutdown);
+    if let Some(task) = consumer_task {
+        let _ = task.await;
+    }
     loop {
         tokio::select! {
             () = store.until_idle() => break,
@@ -115,9 +135,6 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
                 store.broadcast(Control::Shutdown);
             }
         }
-    }
-    if let Some(task) = consumer_task {
-        let _ = task.await;
     }
     if let Some(redis) = store.redis() {
         retire(redis).await;

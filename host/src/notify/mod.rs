@@ -1,3 +1,4 @@
-//! Telling clients how jobs went: the original service's results/failures records.
+//! Telling clients how jobs went: the original service's results/failures records, and webhooks.
 
 pub mod results;
+pub mod webhook;

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+
 use redis::{Direction, aio::MultiplexedConnection};
 use tokio::sync::watch;
 
@@ -38,6 +39,7 @@ impl Consumer {
         let mut backoff = Backoff::default();
         let mut connection: Option<MultiplexedConnection> = None;
         let mut strays = false;
+        let mut handling = tokio::task::JoinSet::new();
         tracing::info!(queue = %redis.keys.queue, "queue consumer started");
         while !*stop.borrow() {
             tokio::select! {
@@ -47,7 +49,7 @@ impl Consumer {
             if !self.app.store.accepting() {
                 break;
             }
-            if strays {
+            if strays || self.intake.take_stranded() {
                 strays = !self.reclaim_strays(&redis).await;
             }
             let conn = match connection.as_mut() {
@@ -73,7 +75,12 @@ impl Consumer {
             match taken {
                 Ok(Some(message)) => {
                     backoff.reset();
-                    strays |= !self.intake.handle(message).await;
+                    // The slot is taken here, before the next BLMOVE, so this loop never takes
+                    // more than it can run; the rest of the message's handling overlaps with it.
+                    let slot = self.app.store.try_reserve();
+                    let intake = self.intake.clone();
+                    handling.spawn(async move { intake.handle(message, slot).await });
+                    while handling.try_join_next().is_some() {}
                 }
                 Ok(None) => backoff.reset(),
                 Err(error) => {
@@ -84,6 +91,8 @@ impl Consumer {
                 }
             }
         }
+        // Shutdown waits for messages in hand to find their home (a job, the queue, the dead list).
+        while handling.join_next().await.is_some() {}
         tracing::info!("queue consumer stopped");
     }
 

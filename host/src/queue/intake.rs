@@ -1,6 +1,11 @@
 //! What happens to one taken message: dead-lettered if it can never run, scheduled if it is due
 //! later, handed back if its slot went to a REST job meanwhile, otherwise claimed and started.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
 use chrono::Utc;
 
 use crate::{
@@ -8,27 +13,41 @@ use crate::{
     broker::scripts::{self, Claim, ClaimArgs, ScheduleArgs},
     dispatch::SubmitError,
     job::{JobRecord, JobRequest, Reason, State, record::timestamp},
-    store::{Origin, RedisLink},
+    store::{Origin, RedisLink, Slot},
 };
 
 /// A message due within this much is run now rather than scheduled.
 const SCHEDULE_SLACK_MS: i64 = 1000;
 
-/// Handles taken messages for the consumer.
+/// Handles taken messages for the consumer; cheap to clone.
+#[derive(Clone)]
 pub struct Intake {
     app: App,
+    stranded: Arc<AtomicBool>,
 }
 
 impl Intake {
     /// Intake for the worker.
     pub fn new(app: App) -> Self {
-        Self { app }
+        Self { app, stranded: Arc::new(AtomicBool::new(false)) }
     }
 
-    /// Handles one message taken into this worker's processing list. Returns false when Redis
-    /// failed on the way and the message may still sit in the processing list unowned; the
-    /// consumer then reclaims such strays once Redis answers again.
-    pub async fn handle(&self, message: String) -> bool {
+    /// Whether a message may have been left in the processing list unowned since the last call
+    /// (Redis failed while handling it); the consumer then reclaims such strays.
+    pub fn take_stranded(&self) -> bool {
+        self.stranded.swap(false, Ordering::SeqCst)
+    }
+
+    /// Handles one message taken into this worker's processing list, with the slot the consumer
+    /// reserved for it (none when a REST job took the last one meanwhile).
+    pub async fn handle(&self, message: String, slot: Option<Slot>) {
+        if !self.settle(message, slot).await {
+            self.stranded.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Gives the message its home; false when Redis failed on the way.
+    async fn settle(&self, message: String, slot: Option<Slot>) -> bool {
         let Some(redis) = self.app.store.redis().cloned() else {
             return true;
         };
@@ -75,7 +94,7 @@ impl Intake {
                 Err(error) => self.requeue_after_error(&redis, &message, error).await,
             };
         }
-        let Some(slot) = self.app.store.try_reserve() else {
+        let Some(slot) = slot else {
             return self.requeue(&redis, &message).await;
         };
         let mut record = JobRecord::new(&job_id, &request, &redis.keys.worker_id, &correlation_id, State::Joining);

@@ -1,24 +1,31 @@
 //! Running one job: the plugin session, the reports it sends, the auto-leave rules, cancellation
 //! and shutdown, and the job's end.
 
+mod keep;
+mod meeting;
 mod outcome;
 mod rules;
+mod timeline;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use meetbot_plugin_api::{BrowserTarget, SessionRequest, SessionState};
+use meetbot_plugin_api::{BrowserTarget, SessionRequest};
 use tokio::time::{Instant, sleep_until};
 use tracing::Instrument;
 
+use meeting::Meeting;
 pub use rules::{Limits, Rules};
+pub use timeline::Timeline;
 
 use crate::{
     browser::{self, JobBrowser},
     config::Config,
     job::{JobRequest, Reason, State, record::timestamp},
     notify,
-    plugins::{LoadedPlugin, Report, SessionContext, SessionLink},
+    plugins::{LoadedPlugin, SessionContext, SessionLink},
+    recorder::Spooled,
+    storage::Storage,
     store::{ActiveJob, Control, JobStore},
 };
 
@@ -33,6 +40,7 @@ pub struct Runner {
     config: Arc<Config>,
     store: JobStore,
     browser: Option<Arc<PathBuf>>,
+    storage: Option<Storage>,
 }
 
 /// Why the host asked the bot to leave, and whether the message goes back to the queue.
@@ -53,9 +61,9 @@ enum End {
 
 impl Runner {
     /// A runner over the worker's store; `browser` is the Chromium to launch for plugins that
-    /// need one.
-    pub fn new(config: Arc<Config>, store: JobStore, browser: Option<Arc<PathBuf>>) -> Self {
-        Self { config, store, browser }
+    /// need one, `storage` where recordings go.
+    pub fn new(config: Arc<Config>, store: JobStore, browser: Option<Arc<PathBuf>>, storage: Option<Storage>) -> Self {
+        Self { config, store, browser, storage }
     }
 
     /// Runs the job to its end and writes its terminal record (or gives its message back).
@@ -68,9 +76,12 @@ impl Runner {
     async fn run_job(self, mut active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
         let started = Instant::now();
         tracing::info!(name = %request.name, attempt = active.record().attempt, "job started");
+        let mut meeting = Meeting::new(Rules::new(Limits::new(&self.config.auto_leave, &request.auto_leave), started));
+        let mut spooled = None;
         let end = match self.open_browser(&active, &plugin).await {
             Ok(browser) => {
-                let end = self.session(&mut active, &request, &plugin, browser.as_ref(), started).await;
+                let end = self.session(&mut active, &request, &plugin, browser.as_ref(), &mut meeting).await;
+                spooled = self.stop_recording(&mut meeting).await;
                 if let Some(browser) = browser {
                     browser.close().await;
                 }
@@ -83,8 +94,56 @@ impl Runner {
                 tracing::info!("shutdown before admission: message given back to the head of the queue");
                 self.store.give_back(&active, "given back at shutdown before admission").await;
             }
-            End::Finish(reason, detail) => self.finish(&active, &request, reason, detail, started).await,
+            End::Finish(reason, detail) => {
+                let (reason, detail) = self.keep(&active, spooled, &mut meeting, reason, detail).await;
+                self.finish(&active, &request, reason, detail, started).await;
+            }
         }
+    }
+
+    /// Stops the recorder, if one runs; what it spooled.
+    async fn stop_recording(&self, meeting: &mut Meeting) -> Option<Spooled> {
+        let recorder = meeting.recorder.take()?;
+        match recorder.stop().await {
+            Ok(spooled) => {
+                meeting.timeline.recording(format!("stopped: {} bytes", spooled.bytes));
+                Some(spooled)
+            }
+            Err(error) => {
+                tracing::error!(%error, "recorder did not stop cleanly");
+                meeting.timeline.recording(format!("stop failed: {error}"));
+                None
+            }
+        }
+    }
+
+    /// Finalizes and stores the recording and meeting.json; the reason and detail to end with.
+    async fn keep(
+        &self,
+        active: &ActiveJob,
+        spooled: Option<Spooled>,
+        meeting: &mut Meeting,
+        reason: Reason,
+        detail: Option<String>,
+    ) -> (Reason, Option<String>) {
+        let Some(storage) = &self.storage else {
+            return (reason, detail);
+        };
+        if spooled.is_some() {
+            let _ = self.store.transition(active.job_id(), State::Finalizing, |_| {}).await;
+            meeting.timeline.state(State::Finalizing);
+        }
+        let record = self.store.get(active.job_id()).await.ok().flatten().unwrap_or_else(|| active.record().clone());
+        let kept = keep::keep(&self.config, storage, &record, spooled, &mut meeting.timeline, reason, detail).await;
+        if kept.recording_url.is_some() || kept.duration_secs.is_some() {
+            self.store
+                .update(active.job_id(), |record| {
+                    record.recording_url = kept.recording_url.clone();
+                    record.duration_secs = kept.duration_secs;
+                })
+                .await;
+        }
+        (kept.reason, kept.detail)
     }
 
     /// The job's own browser, when its plugin needs one.
@@ -105,14 +164,13 @@ impl Runner {
         request: &JobRequest,
         plugin: &LoadedPlugin,
         browser: Option<&JobBrowser>,
-        started: Instant,
+        meeting: &mut Meeting,
     ) -> End {
+        let started = Instant::now();
         let (context, mut link) = SessionContext::new(tracing::Span::current());
         let session = plugin.run(self.session_request(active, request, browser), context);
         tokio::pin!(session);
 
-        let mut rules = Rules::new(Limits::new(&self.config.auto_leave, &request.auto_leave), started);
-        let mut admitted = false;
         let mut leave: Option<LeaveRequest> = None;
         let mut leave_deadline: Option<Instant> = None;
         let mut drain_deadline: Option<Instant> = None;
@@ -120,15 +178,17 @@ impl Runner {
         let far = started + Duration::from_secs(100 * 365 * 24 * 3600);
 
         let outcome = loop {
-            let (rule_at, rule_reason) = rules.next().unwrap_or((far, Reason::InternalError));
+            let (rule_at, rule_reason) = meeting.rules.next().unwrap_or((far, Reason::InternalError));
             tokio::select! {
                 outcome = &mut session => break Some(outcome),
                 Some(report) = link.reports.recv() => {
-                    self.on_report(active, report, &mut rules, &mut admitted).await;
+                    meeting.on_report(&self.store, active, report).await;
+                    meeting.start_recording(&self.config, browser, active).await;
                 }
+                Some(event) = meeting.recorder_events.recv() => meeting.on_recorder_event(event),
                 Some(control) = active.control.recv() => match control {
                     Control::Leave(reason) => ask_to_leave(&link, &mut leave, &mut leave_deadline, reason, false),
-                    Control::Shutdown if !admitted => {
+                    Control::Shutdown if !meeting.admitted => {
                         let give_back = active.message().is_some();
                         ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, give_back);
                     }
@@ -158,14 +218,14 @@ impl Runner {
             }
         };
         while let Ok(report) = link.reports.try_recv() {
-            self.on_report(active, report, &mut rules, &mut admitted).await;
+            meeting.on_report(&self.store, active, report).await;
         }
         if browser_died {
             tracing::warn!("the browser died during the session");
             return End::Finish(Reason::BrowserCrashed, Some("the browser process exited during the meeting".to_owned()));
         }
         if let Some(LeaveRequest { give_back: true, .. }) = leave
-            && !admitted
+            && !meeting.admitted
         {
             return End::GiveBack;
         }
@@ -202,42 +262,6 @@ impl Runner {
                 .map(|b| BrowserTarget { websocket_url: b.websocket_url.as_str().into(), target_id: b.target_id.as_str().into() })
                 .into(),
             job_json: request.public_json().to_string().into(),
-        }
-    }
-
-    async fn on_report(&self, active: &ActiveJob, report: Report, rules: &mut Rules, admitted: &mut bool) {
-        let now = Instant::now();
-        match report {
-            Report::State(session_state) => {
-                let state = match session_state {
-                    SessionState::Joining => State::Joining,
-                    SessionState::WaitingRoom => State::WaitingRoom,
-                    SessionState::InCall => State::InCall,
-                    SessionState::Leaving => State::Leaving,
-                };
-                let first_admission = state == State::InCall && !*admitted;
-                let result = self
-                    .store
-                    .transition(active.job_id(), state, |record| {
-                        if first_admission {
-                            record.joined_at = Some(timestamp(Utc::now()));
-                        }
-                    })
-                    .await;
-                match result {
-                    Ok(()) => {
-                        *admitted |= state == State::InCall;
-                        rules.on_state(state, now);
-                        tracing::info!(%state, "state changed");
-                    }
-                    Err(error) => tracing::warn!(%error, "plugin reported an impossible state change; ignored"),
-                }
-            }
-            Report::Participants(count) => {
-                rules.on_participants(count, now);
-                tracing::debug!(count, "participants");
-            }
-            Report::Event { kind, detail } => tracing::info!(event = %kind, %detail, "platform event"),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::{
 
 use chrono::Utc;
 use redis::{AsyncCommands, aio::ConnectionManager};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 
 pub use active::{ActiveJob, Control};
 pub use slots::{Slot, Slots};
@@ -58,6 +58,7 @@ struct Inner {
     redis: Option<RedisLink>,
     state: Mutex<StoreState>,
     idle: Notify,
+    changes: broadcast::Sender<JobRecord>,
 }
 
 #[derive(Default)]
@@ -93,12 +94,23 @@ impl JobStore {
                 redis,
                 state: Mutex::new(StoreState { accepting: true, ..StoreState::default() }),
                 idle: Notify::new(),
+                changes: broadcast::channel(1024).0,
             }),
         }
     }
 
     fn state(&self) -> MutexGuard<'_, StoreState> {
         self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every state change of every job from now on, as the record after the change (for
+    /// webhooks; works with or without Redis).
+    pub fn subscribe(&self) -> broadcast::Receiver<JobRecord> {
+        self.inner.changes.subscribe()
+    }
+
+    fn announce(&self, record: &JobRecord) {
+        let _ = self.inner.changes.send(record.clone());
     }
 
     /// The slots.
@@ -158,6 +170,10 @@ impl JobStore {
             if state.active.contains_key(&job_id) {
                 return Err(StartError::Duplicate(job_id));
             }
+            if !state.accepting {
+                // Shutdown began while this job was being claimed: it must hear about it.
+                let _ = control_tx.send(Control::Shutdown);
+            }
             state.active.insert(
                 job_id.clone(),
                 ActiveEntry { record: record.clone(), message: message.clone(), control: control_tx },
@@ -169,6 +185,7 @@ impl JobStore {
             self.state().active.remove(&job_id);
             return Err(error);
         }
+        self.announce(&record);
         Ok(ActiveJob::new(record, message, control_rx, slot))
     }
 
@@ -203,13 +220,19 @@ impl JobStore {
                 return Ok(());
             };
             let from = entry.record.state;
-            if from != next && !from.can_become(next) {
+            if from == next {
+                // Already there (the claim wrote `joining` before the plugin said so): nothing to
+                // persist or publish.
+                return Ok(());
+            }
+            if !from.can_become(next) {
                 return Err(TransitionError { from, to: next });
             }
             change(&mut entry.record);
             entry.record.state = next;
             entry.record.clone()
         };
+        self.announce(&record);
         if let Some(redis) = self.redis() {
             let written = scripts::transition(
                 &mut redis.conn.clone(),
@@ -225,6 +248,27 @@ impl JobStore {
             }
         }
         Ok(())
+    }
+
+    /// Changes fields of a running job's record without changing its state (nothing is
+    /// published).
+    pub async fn update(&self, job_id: &str, change: impl FnOnce(&mut JobRecord)) {
+        let record = {
+            let mut state = self.state();
+            let Some(entry) = state.active.get_mut(job_id) else {
+                return;
+            };
+            change(&mut entry.record);
+            entry.record.clone()
+        };
+        if let Some(redis) = self.redis() {
+            let now = timestamp(Utc::now());
+            let fields = record.to_fields();
+            if let Err(error) = scripts::transition(&mut redis.conn.clone(), &redis.keys, job_id, &now, false, &fields).await
+            {
+                tracing::warn!(%error, "job record not written to redis; kept in memory");
+            }
+        }
     }
 
     /// Ends a running job: the terminal record, its event, the client's results/failures record
@@ -264,6 +308,7 @@ impl JobStore {
                 }
             }
         }
+        self.announce(&record);
         self.forget(job.job_id(), Some(record.clone()));
         record
     }
@@ -288,6 +333,7 @@ impl JobStore {
                 tracing::warn!(%error, job_id = %record.job_id, "cannot write the failed record");
             }
         }
+        self.announce(&record);
         self.forget(&record.job_id.clone(), Some(record));
     }
 
@@ -309,6 +355,7 @@ impl JobStore {
         let mut record = job.record().clone();
         record.state = State::Queued;
         record.detail = Some(detail.to_owned());
+        self.announce(&record);
         self.forget(job.job_id(), Some(record));
     }
 

@@ -1,0 +1,191 @@
+//! The recorder: once the bot is in the call, the host captures the meeting tab (video and
+//! audio), moves the chunks into Rust through a CDP binding every second, appends them to the
+//! spool as they arrive, meters the audio level for the silence rule, and on stop finalizes the
+//! recording with ffmpeg. A page that navigates during the meeting is captured again into a new
+//! segment.
+
+pub mod finalize;
+mod spool;
+
+use std::{path::Path, time::Duration};
+
+use chromiumoxide::{
+    Page,
+    cdp::{
+        browser_protocol::{page::EventFrameNavigated, target::TargetId},
+        js_protocol::runtime::{AddBindingParams, EvaluateParams, EventBindingCalled},
+    },
+};
+use futures::StreamExt;
+use serde::Deserialize;
+use tokio::{sync::mpsc, task::JoinHandle};
+
+pub use spool::{Spool, SpoolError, Spooled};
+
+use crate::browser::JobBrowser;
+
+/// The binding the page calls with chunks and levels.
+const BINDING: &str = "__meetbotRecorder";
+/// The page-side capture function.
+const CAPTURE_JS: &str = include_str!("capture.js");
+/// MediaRecorder timeslice: how often a chunk reaches the spool.
+const SLICE_MS: u32 = 1000;
+/// How long the final chunks may take to arrive after stop.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What the recorder tells the runner while recording.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecorderEvent {
+    /// The meeting's audio level (RMS, 0..1) over the last second.
+    Level(f32),
+    /// Capture failed or stopped on its own.
+    Failed(String),
+}
+
+/// Recorder failures.
+#[derive(Debug, thiserror::Error)]
+pub enum RecorderError {
+    /// DevTools failed.
+    #[error("recorder: {0}")]
+    Cdp(String),
+    /// The page refused to capture.
+    #[error("tab capture failed: {0}")]
+    Capture(String),
+    /// The spool failed.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+}
+
+impl From<chromiumoxide::error::CdpError> for RecorderError {
+    fn from(error: chromiumoxide::error::CdpError) -> Self {
+        RecorderError::Cdp(error.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Message {
+    Chunk { seq: u64, data: String },
+    Level { rms: f32 },
+    Stopped,
+    Error { message: String },
+}
+
+/// A running recording.
+pub struct Recorder {
+    page: Page,
+    pump: JoinHandle<Result<Spooled, SpoolError>>,
+}
+
+impl Recorder {
+    /// Starts capturing the job's page into `spool_dir`; `events` receives levels and failures.
+    pub async fn start(
+        browser: &JobBrowser,
+        spool_dir: &Path,
+        (width, height): (u32, u32),
+        events: mpsc::UnboundedSender<RecorderEvent>,
+    ) -> Result<Self, RecorderError> {
+        let page = find_page(browser).await?;
+        page.execute(AddBindingParams::new(BINDING)).await?;
+        let calls = page.event_listener::<EventBindingCalled>().await?;
+        let navigations = page.event_listener::<EventFrameNavigated>().await?;
+        let mut spool = Spool::create(spool_dir).await?;
+        spool.next_segment().await?;
+        let capture = capture_expression(width, height);
+        begin_capture(&page, &capture).await?;
+        let pump = tokio::spawn(pump(page.clone(), capture, calls, navigations, spool, events));
+        Ok(Self { page, pump })
+    }
+
+    /// Stops capturing, waits (briefly) for the last chunks, and closes the spool.
+    pub async fn stop(self) -> Result<Spooled, RecorderError> {
+        let stop = format!("window.{BINDING}Stop && window.{BINDING}Stop()");
+        if let Err(error) = self.page.evaluate_expression(stop).await {
+            tracing::debug!(%error, "recorder stop call failed (page gone?)");
+        }
+        let pump = self.pump;
+        let abort = pump.abort_handle();
+        match tokio::time::timeout(STOP_GRACE, pump).await {
+            Ok(Ok(spooled)) => Ok(spooled?),
+            Ok(Err(join)) => Err(RecorderError::Cdp(format!("recorder task failed: {join}"))),
+            Err(_) => {
+                abort.abort();
+                Err(RecorderError::Capture("the last chunks did not arrive in time".to_owned()))
+            }
+        }
+    }
+}
+
+async fn find_page(browser: &JobBrowser) -> Result<Page, RecorderError> {
+    let target = TargetId::from(browser.target_id.clone());
+    for _ in 0..50 {
+        if let Ok(page) = browser.cdp.get_page(target.clone()).await {
+            return Ok(page);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(RecorderError::Cdp(format!("page {} not found", browser.target_id)))
+}
+
+fn capture_expression(width: u32, height: u32) -> String {
+    let args = serde_json::json!({"binding": BINDING, "width": width, "height": height, "sliceMs": SLICE_MS});
+    format!("({CAPTURE_JS})({args})")
+}
+
+/// Runs the capture function as a user gesture (getDisplayMedia wants one).
+async fn begin_capture(page: &Page, expression: &str) -> Result<(), RecorderError> {
+    let params = EvaluateParams::builder()
+        .expression(expression)
+        .await_promise(true)
+        .user_gesture(true)
+        .return_by_value(true)
+        .build()
+        .map_err(RecorderError::Capture)?;
+    let result = page.evaluate_expression(params).await.map_err(|e| RecorderError::Capture(e.to_string()))?;
+    let status: String = result.into_value().unwrap_or_default();
+    tracing::info!(%status, "recording started");
+    Ok(())
+}
+
+async fn pump(
+    page: Page,
+    capture: String,
+    mut calls: chromiumoxide::listeners::EventStream<EventBindingCalled>,
+    mut navigations: chromiumoxide::listeners::EventStream<EventFrameNavigated>,
+    mut spool: Spool,
+    events: mpsc::UnboundedSender<RecorderEvent>,
+) -> Result<Spooled, SpoolError> {
+    loop {
+        tokio::select! {
+            call = calls.next() => {
+                let Some(call) = call else { break };
+                if call.name != BINDING {
+                    continue;
+                }
+                match serde_json::from_str::<Message>(&call.payload) {
+                    Ok(Message::Chunk { seq, data }) => spool.append(seq, &data).await?,
+                    Ok(Message::Level { rms }) => {
+                        let _ = events.send(RecorderEvent::Level(rms));
+                    }
+                    Ok(Message::Stopped) => break,
+                    Ok(Message::Error { message }) => {
+                        let _ = events.send(RecorderEvent::Failed(message));
+                    }
+                    Err(error) => tracing::debug!(%error, "unreadable recorder message"),
+                }
+            }
+            navigation = navigations.next() => {
+                let Some(navigation) = navigation else { break };
+                if navigation.frame.parent_id.is_some() {
+                    continue;
+                }
+                tracing::info!(url = %navigation.frame.url, "meeting page changed; recording a new segment");
+                spool.next_segment().await?;
+                if let Err(error) = begin_capture(&page, &capture).await {
+                    let _ = events.send(RecorderEvent::Failed(error.to_string()));
+                }
+            }
+        }
+    }
+    spool.close().await
+}

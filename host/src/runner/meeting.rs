@@ -1,0 +1,123 @@
+//! What the runner knows about the meeting while the session runs: the auto-leave rules, whether
+//! the bot was admitted, the timeline, and the recorder.
+
+use chrono::Utc;
+use meetbot_plugin_api::SessionState;
+use tokio::{sync::mpsc, time::Instant};
+
+use super::{Rules, timeline::Timeline};
+use crate::{
+    browser::JobBrowser,
+    config::Config,
+    job::{State, record::timestamp},
+    plugins::Report,
+    recorder::{Recorder, RecorderEvent},
+    store::{ActiveJob, JobStore},
+};
+
+/// RMS level above which the meeting counts as not silent (about -46 dBFS).
+const SOUND_LEVEL: f32 = 0.005;
+
+/// The meeting as the runner follows it.
+pub struct Meeting {
+    /// Auto-leave rules.
+    pub rules: Rules,
+    /// Whether the bot was ever in the call.
+    pub admitted: bool,
+    /// What happened, for meeting.json.
+    pub timeline: Timeline,
+    /// The recording, once started.
+    pub recorder: Option<Recorder>,
+    /// Levels and failures from the recorder.
+    pub recorder_events: mpsc::UnboundedReceiver<RecorderEvent>,
+    recorder_tx: mpsc::UnboundedSender<RecorderEvent>,
+    recording_tried: bool,
+}
+
+impl Meeting {
+    /// A meeting about to be joined.
+    pub fn new(rules: Rules) -> Self {
+        let (recorder_tx, recorder_events) = mpsc::unbounded_channel();
+        let mut timeline = Timeline::default();
+        timeline.state(State::Joining);
+        Self { rules, admitted: false, timeline, recorder: None, recorder_events, recorder_tx, recording_tried: false }
+    }
+
+    /// Applies one plugin report to the record, the rules and the timeline.
+    pub async fn on_report(&mut self, store: &JobStore, active: &ActiveJob, report: Report) {
+        let now = Instant::now();
+        match report {
+            Report::State(session_state) => {
+                let state = match session_state {
+                    SessionState::Joining => State::Joining,
+                    SessionState::WaitingRoom => State::WaitingRoom,
+                    SessionState::InCall => State::InCall,
+                    SessionState::Leaving => State::Leaving,
+                };
+                let first_admission = state == State::InCall && !self.admitted;
+                let result = store
+                    .transition(active.job_id(), state, |record| {
+                        if first_admission {
+                            record.joined_at = Some(timestamp(Utc::now()));
+                        }
+                    })
+                    .await;
+                match result {
+                    Ok(()) => {
+                        self.admitted |= state == State::InCall;
+                        self.rules.on_state(state, now);
+                        self.timeline.state(state);
+                        tracing::info!(%state, "state changed");
+                    }
+                    Err(error) => tracing::warn!(%error, "plugin reported an impossible state change; ignored"),
+                }
+            }
+            Report::Participants(count) => {
+                self.rules.on_participants(count, now);
+                self.timeline.participants(count);
+                tracing::debug!(count, "participants");
+            }
+            Report::Event { kind, detail } => {
+                tracing::info!(event = %kind, %detail, "platform event");
+                self.timeline.event(&kind, &detail);
+            }
+        }
+    }
+
+    /// Starts recording once the bot is in the call (once per job).
+    pub async fn start_recording(&mut self, config: &Config, browser: Option<&JobBrowser>, active: &ActiveJob) {
+        let Some(browser) = browser else {
+            return;
+        };
+        if self.recording_tried || !self.admitted || !config.recording.enabled {
+            return;
+        }
+        self.recording_tried = true;
+        let size = config.window_size().unwrap_or((1280, 720));
+        let spool = config.recording.spool_dir.join(active.job_id());
+        match Recorder::start(browser, &spool, size, self.recorder_tx.clone()).await {
+            Ok(recorder) => {
+                self.recorder = Some(recorder);
+                self.timeline.recording("started");
+                // The silence rule counts from the moment the audio is metered.
+                self.rules.on_sound(Instant::now());
+            }
+            Err(error) => {
+                tracing::error!(%error, "recording could not start; the meeting goes on unrecorded");
+                self.timeline.recording(format!("could not start: {error}"));
+            }
+        }
+    }
+
+    /// Applies a recorder event.
+    pub fn on_recorder_event(&mut self, event: RecorderEvent) {
+        match event {
+            RecorderEvent::Level(level) if level > SOUND_LEVEL => self.rules.on_sound(Instant::now()),
+            RecorderEvent::Level(_) => {}
+            RecorderEvent::Failed(message) => {
+                tracing::warn!(%message, "recorder reported a problem");
+                self.timeline.recording(message);
+            }
+        }
+    }
+}

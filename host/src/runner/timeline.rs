@@ -1,0 +1,106 @@
+//! The meeting timeline kept for `meeting.json`: state changes, participant counts over time,
+//! and what the plugin and the recorder reported.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::job::{State, record::timestamp};
+
+/// One moment in the meeting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Entry {
+    /// The job's state changed.
+    State {
+        /// When.
+        at: String,
+        /// The new state.
+        state: State,
+    },
+    /// The participant count changed (the bot included).
+    Participants {
+        /// When.
+        at: String,
+        /// How many.
+        count: u32,
+    },
+    /// A platform event the plugin reported.
+    Event {
+        /// When.
+        at: String,
+        /// Its tag.
+        kind: String,
+        /// Its text.
+        detail: String,
+    },
+    /// Something about the recording.
+    Recording {
+        /// When.
+        at: String,
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// The timeline of one job, in order.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
+pub struct Timeline {
+    entries: Vec<Entry>,
+}
+
+impl Timeline {
+    fn now() -> String {
+        timestamp(Utc::now())
+    }
+
+    /// Records a state change.
+    pub fn state(&mut self, state: State) {
+        self.entries.push(Entry::State { at: Self::now(), state });
+    }
+
+    /// Records a participant count, unless it did not change.
+    pub fn participants(&mut self, count: u32) {
+        let last = self.entries.iter().rev().find_map(|e| match e {
+            Entry::Participants { count, .. } => Some(*count),
+            _ => None,
+        });
+        if last != Some(count) {
+            self.entries.push(Entry::Participants { at: Self::now(), count });
+        }
+    }
+
+    /// Records a platform event.
+    pub fn event(&mut self, kind: &str, detail: &str) {
+        self.entries.push(Entry::Event { at: Self::now(), kind: kind.to_owned(), detail: detail.to_owned() });
+    }
+
+    /// Records something about the recording.
+    pub fn recording(&mut self, detail: impl Into<String>) {
+        self.entries.push(Entry::Recording { at: Self::now(), detail: detail.into() });
+    }
+
+    /// The entries so far.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_counts_are_kept_once() {
+        let mut timeline = Timeline::default();
+        timeline.participants(2);
+        timeline.participants(2);
+        timeline.state(State::InCall);
+        timeline.participants(2);
+        timeline.participants(3);
+        assert_eq!(timeline.entries().len(), 3);
+        let json = serde_json::to_value(&timeline).expect("json");
+        assert_eq!(json[0]["type"], "participants");
+        assert_eq!(json[1]["state"], "in_call");
+    }
+}
