@@ -3,13 +3,19 @@
 
 use std::{path::PathBuf, sync::Arc};
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use crate::{
     config::Config,
-    job::{JobRecord, JobRequest, RequestError},
+    broker::scripts::{self, ScheduleArgs},
+    job::{JobRecord, JobRequest, RequestError, State, record::timestamp},
     plugins::{LoadedPlugin, Registry},
     storage::Storage,
     store::{ActiveJob, JobStore, Origin, StartError},
 };
+
+/// A job due within this much runs now rather than waiting in the schedule.
+pub const SCHEDULE_SLACK: TimeDelta = TimeDelta::seconds(1);
 
 /// Why a job was not started.
 #[derive(Debug, thiserror::Error)]
@@ -88,17 +94,24 @@ impl Dispatcher {
     pub async fn submit_rest(&self, request: JobRequest) -> Result<JobRecord, SubmitError> {
         let (plugin, request) = self.validate(request)?;
         let job_id = request.job_id();
-        if self.store.is_active(&job_id) {
+        if self.store.is_active(&job_id) || self.store.is_scheduled_here(&job_id) {
             return Err(SubmitError::Duplicate(job_id));
         }
+        if let Some(due) = request.join_at.filter(|at| *at > Utc::now() + SCHEDULE_SLACK) {
+            return self.schedule_rest(request, plugin, job_id, due).await;
+        }
+        self.start_now(request, plugin, job_id).await
+    }
+
+    /// Takes a slot and starts the job at once.
+    async fn start_now(&self, request: JobRequest, plugin: Arc<LoadedPlugin>, job_id: String) -> Result<JobRecord, SubmitError> {
         let slot = match self.store.try_reserve() {
             Some(slot) => slot,
             None if !self.store.accepting() => return Err(SubmitError::ShuttingDown),
             None => return Err(SubmitError::Busy),
         };
         let correlation_id = uuid::Uuid::new_v4().to_string();
-        let mut record =
-            JobRecord::new(&job_id, &request, &self.config.worker.id, &correlation_id, crate::job::State::Joining);
+        let mut record = JobRecord::new(&job_id, &request, &self.config.worker.id, &correlation_id, State::Joining);
         record.started_at = record.created_at.clone();
         let active = self.store.register(record.clone(), Origin::Rest, slot).await?;
         self.spawn(active, request, plugin);
@@ -109,6 +122,69 @@ impl Dispatcher {
     pub fn with_storage(mut self, storage: Storage) -> Self {
         self.storage = Some(storage);
         self
+    }
+
+    /// A REST job due later waits for its joinAt: with Redis in the same schedule as queue jobs
+    /// (any worker runs it when due, and it survives restarts), without Redis in this process.
+    async fn schedule_rest(
+        &self,
+        request: JobRequest,
+        plugin: Arc<LoadedPlugin>,
+        job_id: String,
+        due: DateTime<Utc>,
+    ) -> Result<JobRecord, SubmitError> {
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let record = JobRecord::new(&job_id, &request, &self.config.worker.id, &correlation_id, State::Scheduled);
+        match self.store.redis() {
+            Some(redis) => {
+                let message = request.to_message();
+                let fields = record.to_fields();
+                let now = timestamp(Utc::now());
+                let args = ScheduleArgs {
+                    job_id: &job_id,
+                    message: &message,
+                    due_ms: due.timestamp_millis(),
+                    now: &now,
+                    correlation_id: &correlation_id,
+                    fields: &fields,
+                };
+                let scheduled = scripts::schedule(&mut redis.conn.clone(), &redis.keys, args)
+                    .await
+                    .map_err(|e| SubmitError::Store(e.to_string()))?;
+                if !scheduled {
+                    return Err(SubmitError::Duplicate(job_id));
+                }
+            }
+            None => {
+                self.store.remember(record.clone());
+                let dispatcher = self.clone();
+                let job = record.job_id.clone();
+                tokio::spawn(async move { dispatcher.start_when_due(request, plugin, job, due).await });
+            }
+        }
+        tracing::info!(job_id = %record.job_id, correlation_id, join_at = %due.to_rfc3339(), "job scheduled");
+        Ok(record)
+    }
+
+    /// Without Redis: at its time, the scheduled job starts as soon as a slot is free, unless it
+    /// was cancelled meanwhile.
+    async fn start_when_due(&self, request: JobRequest, plugin: Arc<LoadedPlugin>, job_id: String, due: DateTime<Utc>) {
+        let wait = (due - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::sleep(wait).await;
+        loop {
+            if !self.store.is_scheduled_here(&job_id) {
+                return;
+            }
+            match self.start_now(request.clone(), plugin.clone(), job_id.clone()).await {
+                Err(SubmitError::Busy) => self.store.slots().until_free().await,
+                Err(SubmitError::Duplicate(_)) => tokio::task::yield_now().await,
+                Err(error) => {
+                    tracing::error!(job_id, %error, "scheduled job could not start");
+                    return;
+                }
+                Ok(_) => return,
+            }
+        }
     }
 
     /// Runs a registered job in its own task.

@@ -65,13 +65,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let metrics = PrometheusBuilder::new().install_recorder().map_err(|e| WorkerError::Metrics(e.to_string()))?;
     api::metrics::describe();
 
-    let connections = match config.redis.enabled {
-        true => match connect_redis(&config, &mut signals).await? {
-            Some(connections) => Some(connections),
-            None => return Ok(()),
-        },
-        false => None,
-    };
+    let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
     let redis = connections.as_ref().map(|c| RedisLink { conn: c.shared.clone(), keys: Keys::new(&config) });
     let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone());
     let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
@@ -104,14 +98,6 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let mut consumer_task = None;
     if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
         let heartbeat = Heartbeat::new(redis.clone(), config.worker.heartbeat_ttl_secs);
-        if let Err(error) = heartbeat.beat().await {
-            tracing::warn!(%error, "first heartbeat failed; will retry");
-        }
-        match heartbeat.reclaim_own().await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(messages = n, "gave back messages an earlier run of this worker held"),
-            Err(error) => tracing::warn!(%error, "cannot reclaim this worker's earlier messages yet"),
-        }
         background.push(tokio::spawn(heartbeat.run(stop_background.clone())));
         background.push(tokio::spawn(Promoter::new(redis).run(stop_background.clone())));
         consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
@@ -151,22 +137,12 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     Ok(())
 }
 
-/// Connects to Redis, waiting with backoff while it is down. `None` when a shutdown signal came
-/// first.
-async fn connect_redis(config: &Config, signals: &mut Signals) -> Result<Option<Connections>, WorkerError> {
-    let client = open_client(&config.redis.url)
-        .map_err(|source| WorkerError::RedisUrl { url: config.redis_url_masked(), source })?;
-    let mut backoff = Backoff::default();
-    loop {
-        match shared_connection(&client).await {
-            Ok(shared) => return Ok(Some(Connections { client, shared })),
-            Err(error) => tracing::warn!(url = %config.redis_url_masked(), %error, "redis unavailable; retrying"),
-        }
-        tokio::select! {
-            () = backoff.wait() => {}
-            () = signals.next() => return Ok(None),
-        }
-    }
+/// The Redis client and its shared connection; nothing waits for the server to be up.
+fn connect_redis(config: &Config) -> Result<Connections, WorkerError> {
+    let url_error = |source| WorkerError::RedisUrl { url: config.redis_url_masked(), source };
+    let client = open_client(&config.redis.url).map_err(url_error)?;
+    let shared = shared_connection(&client).map_err(url_error)?;
+    Ok(Connections { client, shared })
 }
 
 async fn start_api(

@@ -87,15 +87,15 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
     let store = &state.app.store;
-    let asked = store.request_leave(&id, Reason::Cancelled);
+    let asked = store.request_leave(&id, Reason::Cancelled) || store.cancel_scheduled(&id).await?;
     let record = store.get(&id).await?;
     match record {
         Some(record) if asked => Ok((StatusCode::ACCEPTED, Json(record))),
         Some(record) if record.state.is_terminal() => {
             Err(ApiError::Conflict { error: "job already ended".to_owned(), data: None })
         }
-        // A live record this worker does not run (another worker's, or one waiting for its
-        // joinAt): nothing here can make that bot leave.
+        // A live record this worker does not run (another worker's): nothing here can make that
+        // bot leave.
         Some(_) => Err(ApiError::NotFound("job is not running on this worker".to_owned())),
         None => Err(ApiError::NotFound(NOT_FOUND.to_owned())),
     }

@@ -23,15 +23,16 @@ pub fn open_client(url: &str) -> RedisResult<Client> {
     Client::open(url)
 }
 
-/// The shared connection: reconnects by itself with capped exponential backoff; calls fail fast
-/// while the server is down, so callers retry on their own schedule.
-pub async fn shared_connection(client: &Client) -> RedisResult<ConnectionManager> {
+/// The shared connection: connects on first use and reconnects by itself with capped exponential
+/// backoff; calls fail fast while the server is down, so callers retry on their own schedule.
+/// Creating it never waits for Redis, so the worker (and its /health) comes up without it.
+pub fn shared_connection(client: &Client) -> RedisResult<ConnectionManager> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(3)))
         .set_response_timeout(Some(Duration::from_secs(5)))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_secs(2));
-    client.get_connection_manager_with_config(config).await
+    client.get_connection_manager_lazy(config)
 }
 
 /// A dedicated connection for blocking commands, whose response timeout outlasts [`BLOCK_SECS`].

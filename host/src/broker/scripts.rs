@@ -23,6 +23,7 @@ script!(REQUEUE, "lua/requeue.lua");
 script!(DEAD_LETTER, "lua/dead_letter.lua");
 script!(SCHEDULE, "lua/schedule.lua");
 script!(PROMOTE, "lua/promote.lua");
+script!(CANCEL_SCHEDULED, "lua/cancel_scheduled.lua");
 script!(HEARTBEAT, "lua/heartbeat.lua");
 script!(RECOVER_PEERS, "lua/recover_peers.lua");
 script!(RECLAIM_OWN, "lua/reclaim_own.lua");
@@ -199,26 +200,27 @@ pub async fn requeue(conn: &mut impl ConnectionLike, keys: &Keys, message: &str)
     REQUEUE.key(&keys.processing).key(&keys.queue).arg(message).invoke_async(conn).await
 }
 
-/// `dead_letter.lua`: a message that will never run goes to the dead-letter list.
+/// `dead_letter.lua`: a message that will never run goes to the dead-letter list. Taken as bytes:
+/// a message that is not even UTF-8 must leave the queue too; its entry then carries the text
+/// with invalid bytes replaced, and the exact bytes in `message_base64`.
 pub async fn dead_letter(
     conn: &mut impl ConnectionLike,
     keys: &Keys,
-    message: &str,
+    message: &[u8],
     reason: &str,
     error: &str,
     now: &str,
 ) -> RedisResult<()> {
-    DEAD_LETTER
-        .key(&keys.processing)
-        .key(&keys.dead)
-        .key(&keys.attempts)
-        .arg(message)
-        .arg(reason)
-        .arg(error)
-        .arg(&keys.worker_id)
-        .arg(now)
-        .invoke_async(conn)
-        .await
+    let mut invocation = DEAD_LETTER.prepare_invoke();
+    invocation.key(&keys.processing).key(&keys.dead).key(&keys.attempts);
+    invocation.arg(message).arg(reason).arg(error).arg(&keys.worker_id).arg(now);
+    if std::str::from_utf8(message).is_err() {
+        use base64::Engine;
+        invocation
+            .arg(String::from_utf8_lossy(message).into_owned())
+            .arg(base64::engine::general_purpose::STANDARD.encode(message));
+    }
+    invocation.invoke_async(conn).await
 }
 
 /// Arguments of [`schedule`].
@@ -261,6 +263,11 @@ pub async fn schedule(conn: &mut impl ConnectionLike, keys: &Keys, args: Schedul
 /// `promote.lua`: moves due scheduled messages to the queue's head; returns how many.
 pub async fn promote(conn: &mut impl ConnectionLike, keys: &Keys, now_ms: i64) -> RedisResult<u32> {
     PROMOTE.key(&keys.scheduled).key(&keys.queue).arg(now_ms).arg(100).invoke_async(conn).await
+}
+
+/// `cancel_scheduled.lua`: cancels a job waiting for its joinAt; false when it was not scheduled.
+pub async fn cancel_scheduled(conn: &mut impl ConnectionLike, keys: &Keys, job_id: &str, now: &str) -> RedisResult<bool> {
+    CANCEL_SCHEDULED.key(keys.job(job_id)).key(&keys.scheduled).key(&keys.events).arg(now).arg(RECORD_TTL_SECS).invoke_async(conn).await
 }
 
 /// `heartbeat.lua`: refreshes this worker's heartbeat.

@@ -36,14 +36,24 @@ impl BrowserProcess {
     ) -> std::io::Result<Self> {
         let safe_id: String = job_id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).take(40).collect();
         let user_data_dir = tempfile::Builder::new().prefix(&format!("meetbot-browser-{safe_id}-")).tempdir()?;
-        let mut child = Command::new(executable)
+        let mut command = Command::new(executable);
+        command
             .args(switches(config, user_data_dir.path(), chrome_major(executable)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .process_group(0)
-            .kill_on_drop(true)
-            .spawn()?;
+            .kill_on_drop(true);
+        // SAFETY: prctl(2) is async-signal-safe and touches no memory of the parent.
+        #[allow(unsafe_code)]
+        unsafe {
+            // If the worker dies (even by kill -9), the kernel kills its browsers too.
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
         let pid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or_default();
         let stderr = child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
         let (url_tx, url_rx) = tokio::sync::oneshot::channel();

@@ -184,6 +184,14 @@ impl JobRequest {
         self
     }
 
+    /// The job as a queue message, bearer token included: what a schedule keeps until the job is
+    /// due (like the queue itself, the schedule holds the client's whole message).
+    pub fn to_message(&self) -> String {
+        let mut message = self.public_json();
+        message["bearerToken"] = self.bearer_token.expose().into();
+        message.to_string()
+    }
+
     /// The job as JSON for plugins and records: every field but the bearer token.
     pub fn public_json(&self) -> Value {
         serde_json::json!({

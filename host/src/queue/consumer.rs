@@ -38,7 +38,9 @@ impl Consumer {
         };
         let mut backoff = Backoff::default();
         let mut connection: Option<MultiplexedConnection> = None;
-        let mut strays = false;
+        // An earlier run with this worker id may have left messages in its processing list: they
+        // go back to the queue before anything is taken (retried until Redis answers).
+        let mut strays = true;
         let mut handling = tokio::task::JoinSet::new();
         tracing::info!(queue = %redis.keys.queue, "queue consumer started");
         while !*stop.borrow() {
@@ -64,7 +66,9 @@ impl Consumer {
                 },
             };
             // Never cancelled mid-flight: a dropped BLMOVE is exactly how messages get lost.
-            let taken: redis::RedisResult<Option<String>> = redis::cmd("BLMOVE")
+            // Bytes, not text: a message that is not UTF-8 is still a message to dead-letter, never
+            // a reason to fail the take (and take it again, forever).
+            let taken: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("BLMOVE")
                 .arg(&redis.keys.queue)
                 .arg(&redis.keys.processing)
                 .arg(Direction::Left)
@@ -108,7 +112,7 @@ impl Consumer {
         {
             Ok(Ok(n)) => {
                 if n > 0 {
-                    tracing::info!(messages = n, "gave back messages taken while redis was failing");
+                    tracing::warn!(messages = n, "gave back messages this worker held but no job runs");
                 }
                 true
             }

@@ -37,12 +37,6 @@ impl Heartbeat {
         Ok(())
     }
 
-    /// At start-up, before taking anything: messages left in this worker's own processing list
-    /// by an earlier run with the same id go back to the head of the queue.
-    pub async fn reclaim_own(&self) -> redis::RedisResult<u32> {
-        scripts::reclaim_own(&mut self.redis.conn.clone(), &self.redis.keys, &[]).await
-    }
-
     /// Beats until `stop` turns true; Redis errors are logged and retried with backoff.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let period = Duration::from_secs(self.ttl_secs).div_f64(3.0);

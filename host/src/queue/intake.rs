@@ -40,16 +40,23 @@ impl Intake {
 
     /// Handles one message taken into this worker's processing list, with the slot the consumer
     /// reserved for it (none when a REST job took the last one meanwhile).
-    pub async fn handle(&self, message: String, slot: Option<Slot>) {
+    pub async fn handle(&self, message: Vec<u8>, slot: Option<Slot>) {
         if !self.settle(message, slot).await {
             self.stranded.store(true, Ordering::SeqCst);
         }
     }
 
     /// Gives the message its home; false when Redis failed on the way.
-    async fn settle(&self, message: String, slot: Option<Slot>) -> bool {
+    async fn settle(&self, message: Vec<u8>, slot: Option<Slot>) -> bool {
         let Some(redis) = self.app.store.redis().cloned() else {
             return true;
+        };
+        let message = match String::from_utf8(message) {
+            Ok(text) => text,
+            Err(error) => {
+                let raw = error.into_bytes();
+                return self.dead_letter_bytes(&redis, &raw, Reason::InvalidMessage, "message is not UTF-8 text").await;
+            }
         };
         let request = match JobRequest::from_message(&message) {
             Ok(request) => request,
@@ -84,11 +91,11 @@ impl Intake {
             };
             return match scripts::schedule(&mut redis.conn.clone(), &redis.keys, args).await {
                 Ok(true) => {
-                    tracing::info!(job_id, join_at = %due.to_rfc3339(), "job scheduled");
+                    tracing::info!(job_id, correlation_id, join_at = %due.to_rfc3339(), "job scheduled");
                     true
                 }
                 Ok(false) => {
-                    tracing::warn!(job_id, "duplicate job id; dead-lettered");
+                    tracing::warn!(job_id, correlation_id, "duplicate job id; dead-lettered");
                     true
                 }
                 Err(error) => self.requeue_after_error(&redis, &message, error).await,
@@ -112,20 +119,22 @@ impl Intake {
         match scripts::claim(&mut redis.conn.clone(), &redis.keys, args).await {
             Ok(Claim::Run { attempt, correlation_id }) => {
                 record.attempt = attempt;
-                record.correlation_id = correlation_id;
+                record.correlation_id = correlation_id.clone();
                 match self.app.store.register(record, Origin::Queue { message }, slot).await {
                     Ok(active) => self.app.dispatcher.spawn(active, request, plugin),
-                    Err(error) => tracing::error!(job_id, %error, "claimed job could not be registered"),
+                    Err(error) => {
+                        tracing::error!(job_id, correlation_id, %error, "claimed job could not be registered");
+                    }
                 }
             }
             Ok(Claim::Duplicate) => {
-                tracing::warn!(job_id, "duplicate of a job active on another worker; dead-lettered");
+                tracing::warn!(job_id, correlation_id, "duplicate of a job active on another worker; dead-lettered");
             }
             Ok(Claim::Exhausted { attempts, correlation_id }) => {
-                tracing::error!(job_id, attempts, "delivered too often without finishing; dead-lettered");
+                tracing::error!(job_id, correlation_id, attempts, "delivered too often without finishing; dead-lettered");
                 record.correlation_id = correlation_id;
                 record.attempt = attempts;
-                self.app.store.record_failure(record, Reason::InternalError, "max_attempts exceeded").await;
+                self.app.store.record_failure(&self.app.config, record, Reason::InternalError, "max_attempts exceeded").await;
             }
             Err(error) => return self.requeue_after_error(&redis, &message, error).await,
         }
@@ -133,6 +142,10 @@ impl Intake {
     }
 
     async fn dead_letter(&self, redis: &RedisLink, message: &str, reason: Reason, error: &str) -> bool {
+        self.dead_letter_bytes(redis, message.as_bytes(), reason, error).await
+    }
+
+    async fn dead_letter_bytes(&self, redis: &RedisLink, message: &[u8], reason: Reason, error: &str) -> bool {
         tracing::warn!(%reason, error, "message dead-lettered");
         let now = timestamp(Utc::now());
         match scripts::dead_letter(&mut redis.conn.clone(), &redis.keys, message, reason.as_str(), error, &now).await {

@@ -21,6 +21,8 @@ pub use slots::{Slot, Slots};
 
 use crate::{
     broker::{Backoff, Keys, scripts},
+    config::Config,
+    notify,
     job::{JobRecord, Reason, State, TransitionError, record::timestamp},
 };
 
@@ -170,6 +172,8 @@ impl JobStore {
             if state.active.contains_key(&job_id) {
                 return Err(StartError::Duplicate(job_id));
             }
+            // A scheduled (or earlier) record of this id is superseded by the running job.
+            state.recent.retain(|r| r.job_id != job_id);
             if !state.accepting {
                 // Shutdown began while this job was being claimed: it must hear about it.
                 let _ = control_tx.send(Control::Shutdown);
@@ -315,18 +319,20 @@ impl JobStore {
 
     /// Writes the terminal record of a job that never ran here (its message was already
     /// dead-lettered, e.g. after too many deliveries).
-    pub async fn record_failure(&self, mut record: JobRecord, reason: Reason, detail: &str) {
+    pub async fn record_failure(&self, config: &Config, mut record: JobRecord, reason: Reason, detail: &str) {
         record.state = reason.terminal_state();
         record.reason = Some(reason);
         record.detail = Some(detail.to_owned());
         record.ended_at = Some(timestamp(Utc::now()));
         if let Some(redis) = self.redis() {
             let fields = record.to_fields();
+            let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
+            let client_record = notify::results::client_record(config, &record, Some(detail));
             let args = scripts::FinishArgs {
                 job_id: &record.job_id,
                 now: record.ended_at.as_deref().unwrap_or_default(),
                 message: None,
-                notify: None,
+                notify: Some((list.as_str(), client_record)),
                 fields: &fields,
             };
             if let Err(error) = scripts::finish(&mut redis.conn.clone(), &redis.keys, args).await {
@@ -417,6 +423,37 @@ impl JobStore {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Keeps a record of a job that is not running here (a REST job waiting for its joinAt
+    /// without Redis), so it can be read and cancelled.
+    pub fn remember(&self, record: JobRecord) {
+        self.forget(&record.job_id.clone(), Some(record));
+    }
+
+    /// Cancels a job waiting for its joinAt; false when no such job waits.
+    pub async fn cancel_scheduled(&self, job_id: &str) -> Result<bool, redis::RedisError> {
+        let now = timestamp(Utc::now());
+        if let Some(redis) = self.redis() {
+            return scripts::cancel_scheduled(&mut redis.conn.clone(), &redis.keys, job_id, &now).await;
+        }
+        let mut state = self.state();
+        let Some(record) = state.recent.iter_mut().find(|r| r.job_id == job_id && r.state == State::Scheduled) else {
+            return Ok(false);
+        };
+        record.state = State::Completed;
+        record.reason = Some(Reason::Cancelled);
+        record.detail = Some("cancelled before its joinAt".to_owned());
+        record.ended_at = Some(now);
+        let record = record.clone();
+        drop(state);
+        self.announce(&record);
+        Ok(true)
+    }
+
+    /// Whether a job is waiting for its joinAt in this worker's memory (no Redis).
+    pub fn is_scheduled_here(&self, job_id: &str) -> bool {
+        self.state().recent.iter().any(|r| r.job_id == job_id && r.state == State::Scheduled)
     }
 
     /// Running jobs, then recently finished ones, optionally only those in `state`.

@@ -1,0 +1,178 @@
+//! The Redis queue as clients see it (CONTRACT sections 3, 5 and 6): jobs start in push order, a
+//! burst spread over several workers runs every job exactly once and leaves no message behind,
+//! messages that can never run land in the dead-letter list byte for byte with their reason while
+//! the worker goes on (a message that is not even UTF-8 included), and a duplicate `botId` of an
+//! active job is refused.
+
+mod support;
+
+use std::{collections::HashSet, time::Duration};
+
+use serde_json::json;
+use support::*;
+
+#[test]
+fn one_slot_starts_jobs_in_push_order() {
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "");
+    let ids: Vec<String> = (1..=5).map(|i| format!("fifo-{i}")).collect();
+    for id in &ids {
+        redis.push(&script_job(id, "call_ms=50"));
+    }
+    let records: Vec<_> = ids.iter().map(|id| wait_for_end(&redis, id, Duration::from_secs(15))).collect();
+    for record in &records {
+        assert_ended(record, "completed", "left_normally");
+        assert_eq!(record["worker"], worker.id);
+    }
+    for pair in records.windows(2) {
+        let (earlier, later) = (&pair[0], &pair[1]);
+        assert!(
+            time(later, "started_at") > time(earlier, "started_at"),
+            "{} started before {}: {earlier:?} / {later:?}",
+            later["job_id"],
+            earlier["job_id"]
+        );
+        assert!(
+            time(later, "started_at") >= time(earlier, "ended_at"),
+            "one slot, yet {} started before {} ended",
+            later["job_id"],
+            earlier["job_id"]
+        );
+    }
+    let finished: Vec<String> =
+        redis.results().iter().map(|r| r["recordingId"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(finished, ids, "results list order");
+    assert_eq!(redis.llen(QUEUE), 0);
+    assert_eq!(redis.llen(&processing(&worker.id)), 0);
+}
+
+#[test]
+fn two_hundred_jobs_over_three_workers_each_run_exactly_once() {
+    const JOBS: usize = 200;
+    let redis = RedisServer::start();
+    let workers: Vec<Worker> = (0..3).map(|_| Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 4")).collect();
+    let messages: Vec<String> = (0..JOBS).map(|i| script_job(&format!("burst-{i:03}"), "call_ms=5")).collect();
+    let _: i64 = redis.query(redis::cmd("RPUSH").arg(QUEUE).arg(&messages));
+
+    wait_until(Duration::from_secs(60), "200 entries in the results list", || redis.llen(RESULTS) >= JOBS);
+    // Anything run twice would show up as a late extra entry.
+    std::thread::sleep(Duration::from_millis(500));
+    let results = redis.results();
+    assert_eq!(results.len(), JOBS, "results list entries");
+    let ids: HashSet<&str> = results.iter().filter_map(|r| r["recordingId"].as_str()).collect();
+    assert_eq!(ids.len(), JOBS, "distinct recordingId");
+    for r in &results {
+        assert_eq!(r["status"], "completed", "{r}");
+    }
+    let mut ran_on = HashSet::new();
+    for i in 0..JOBS {
+        let record = redis.job(&format!("burst-{i:03}"));
+        assert_ended(&record, "completed", "left_normally");
+        assert_eq!(record["attempt"], "1", "{record:?}");
+        ran_on.insert(record["worker"].clone());
+    }
+    assert!(ran_on.len() >= 2, "the burst should be shared by the workers, ran only on {ran_on:?}");
+    assert_eq!(redis.llen(QUEUE), 0, "queue");
+    for (list, len) in redis.processing_lists() {
+        assert_eq!(len, 0, "{list} is not empty");
+    }
+    assert_eq!(redis.llen(DEAD), 0, "dead letters: {:?}", redis.lrange(DEAD));
+    assert_eq!(redis.llen(FAILURES), 0, "failures: {:?}", redis.lrange(FAILURES));
+    drop(workers);
+}
+
+#[test]
+fn bad_messages_are_dead_lettered_untouched_and_the_worker_goes_on() {
+    let redis = RedisServer::start();
+    let mut worker = Worker::start(&redis, "[worker]\nid = \"w-dead\"");
+
+    let mut no_name = script_job_value("no-name", "call_ms=10");
+    no_name.as_object_mut().expect("object").remove("name");
+    let mut bad_url = script_job_value("bad-url", "");
+    bad_url["url"] = json!("https://example.com/x");
+    let mut unknown = script_job_value("unknown-provider", "");
+    unknown["provider"] = json!("nope");
+    let mut huge = script_job_value("huge", "call_ms=10");
+    huge["padding"] = json!("x".repeat(70 * 1024));
+
+    let cases: Vec<(String, &str, Option<&str>)> = vec![
+        ("this is not JSON {\"url\": ".to_owned(), "invalid_message", None),
+        (huge.to_string(), "invalid_message", Some("too_large")),
+        (unknown.to_string(), "unknown_provider", None),
+        (no_name.to_string(), "invalid_message", None),
+        (bad_url.to_string(), "invalid_url", None),
+    ];
+    for (message, _, _) in &cases {
+        redis.push(message);
+    }
+    redis.push(&script_job("after-the-bad-ones", "call_ms=10"));
+
+    let record = wait_for_end(&redis, "after-the-bad-ones", Duration::from_secs(15));
+    assert_ended(&record, "completed", "left_normally");
+    assert!(worker.is_running(), "the worker must go on");
+
+    let dead = redis.dead();
+    assert_eq!(dead.len(), cases.len(), "dead-letter entries: {dead:#?}");
+    for (entry, (message, reason, error)) in dead.iter().zip(&cases) {
+        assert_eq!(entry["reason"], *reason, "entry {entry}");
+        assert!(entry["message"].as_str() == Some(message.as_str()), "message not kept byte for byte: {entry}");
+        if let Some(error) = error {
+            assert_eq!(entry["error"], *error, "entry {entry}");
+        } else {
+            assert!(entry["error"].as_str().is_some_and(|e| !e.is_empty()), "no error text: {entry}");
+        }
+        assert_eq!(entry["worker"], "w-dead", "entry {entry}");
+        let at = entry["at"].as_str().unwrap_or_default();
+        assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "`at` is not RFC 3339: {entry}");
+        assert!(entry["attempts"].is_number(), "`attempts` missing: {entry}");
+    }
+    assert!(dead[3]["error"].as_str().unwrap_or_default().contains("name"), "the missing field is named: {}", dead[3]);
+    for id in ["no-name", "bad-url", "unknown-provider", "huge"] {
+        assert!(redis.job(id).is_empty(), "a dead-lettered message has no job record ({id})");
+    }
+    assert_eq!(redis.llen(QUEUE), 0);
+    assert_eq!(redis.llen(&processing("w-dead")), 0);
+}
+
+#[test]
+fn a_duplicate_bot_id_of_an_active_job_is_refused() {
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 2");
+    let first = script_job("dup", "");
+    redis.push(&first);
+    wait_for_state(&redis, "dup", "in_call", Duration::from_secs(10));
+    let second = script_job("dup", "call_ms=10&participants=3");
+    redis.push(&second);
+
+    wait_until(Duration::from_secs(10), "the duplicate in the dead-letter list", || redis.llen(DEAD) == 1);
+    let entry = &redis.dead()[0];
+    assert_eq!(entry["reason"], "invalid_message", "{entry}");
+    assert_eq!(entry["error"], "duplicate", "{entry}");
+    assert_eq!(entry["message"].as_str(), Some(second.as_str()));
+    let record = redis.job("dup");
+    assert_eq!(record["state"], "in_call", "the first job runs on: {record:?}");
+    assert_eq!(record["attempt"], "1");
+
+    let response = worker.delete("/v1/jobs/dup");
+    assert!((200..300).contains(&response.status), "DELETE: {response:?}");
+    let record = wait_for_end(&redis, "dup", Duration::from_secs(10));
+    assert_ended(&record, "completed", "cancelled");
+    assert_eq!(redis.results().len(), 1);
+}
+
+#[test]
+fn a_message_that_is_not_utf8_is_dead_lettered_and_does_not_block_the_queue() {
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "");
+    let poison: &[u8] = b"\xff\xfe not UTF-8 {";
+    let _: i64 = redis.query(redis::cmd("RPUSH").arg(QUEUE).arg(poison));
+    redis.push(&script_job("behind-the-poison", "call_ms=10"));
+
+    let record = wait_for_end(&redis, "behind-the-poison", Duration::from_secs(10));
+    assert_ended(&record, "completed", "left_normally");
+    let dead = redis.dead();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["reason"], "invalid_message", "{}", dead[0]);
+    assert_eq!(redis.llen(QUEUE), 0);
+    assert_eq!(redis.llen(&processing(&worker.id)), 0);
+}
