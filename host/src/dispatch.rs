@@ -6,8 +6,8 @@ use std::{path::PathBuf, sync::Arc};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::{
-    config::Config,
     broker::scripts::{self, ScheduleArgs},
+    config::Config,
     job::{JobRecord, JobRequest, RequestError, State, record::timestamp},
     plugins::{LoadedPlugin, Registry},
     storage::Storage,
@@ -104,7 +104,12 @@ impl Dispatcher {
     }
 
     /// Takes a slot and starts the job at once.
-    async fn start_now(&self, request: JobRequest, plugin: Arc<LoadedPlugin>, job_id: String) -> Result<JobRecord, SubmitError> {
+    async fn start_now(
+        &self,
+        request: JobRequest,
+        plugin: Arc<LoadedPlugin>,
+        job_id: String,
+    ) -> Result<JobRecord, SubmitError> {
         let slot = match self.store.try_reserve() {
             Some(slot) => slot,
             None if !self.store.accepting() => return Err(SubmitError::ShuttingDown),
@@ -189,8 +194,12 @@ impl Dispatcher {
 
     /// Runs a registered job in its own task.
     pub fn spawn(&self, active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
-        let runner =
-            crate::runner::Runner::new(self.config.clone(), self.store.clone(), self.browser.clone(), self.storage.clone());
+        let runner = crate::runner::Runner::new(
+            self.config.clone(),
+            self.store.clone(),
+            self.browser.clone(),
+            self.storage.clone(),
+        );
         tokio::spawn(runner.run(active, request, plugin));
     }
 }

@@ -79,10 +79,11 @@ pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, En
             ),
             Some(_) => continue,
             None => {
-                let fields: HashMap<String, String> =
-                    conn.hgetall(keys.job(&job_id)).await.map_err(redis_error)?;
+                let fields: HashMap<String, String> = conn.hgetall(keys.job(&job_id)).await.map_err(redis_error)?;
                 match JobRecord::from_fields(&fields) {
-                    Some(record) => (record.state.as_str().to_owned(), record.reason.map(|r| r.to_string()), record.detail),
+                    Some(record) => {
+                        (record.state.as_str().to_owned(), record.reason.map(|r| r.to_string()), record.detail)
+                    }
                     None => {
                         if dead_lettered(&mut conn, &keys, &message).await {
                             println!("{}  {job_id}  dead-lettered (see {})", now(), keys.dead);

@@ -1,13 +1,13 @@
 //! The meetbot worker as a library: the `meetbot` binary is a thin CLI over it, and the
 //! integration tests drive the binary itself.
 
-pub mod app;
 pub mod api;
+pub mod app;
 pub mod broker;
 pub mod browser;
 pub mod cli;
-pub mod dispatch;
 pub mod config;
+pub mod dispatch;
 pub mod enqueue;
 pub mod job;
 pub mod logging;

@@ -266,8 +266,20 @@ pub async fn promote(conn: &mut impl ConnectionLike, keys: &Keys, now_ms: i64) -
 }
 
 /// `cancel_scheduled.lua`: cancels a job waiting for its joinAt; false when it was not scheduled.
-pub async fn cancel_scheduled(conn: &mut impl ConnectionLike, keys: &Keys, job_id: &str, now: &str) -> RedisResult<bool> {
-    CANCEL_SCHEDULED.key(keys.job(job_id)).key(&keys.scheduled).key(&keys.events).arg(now).arg(RECORD_TTL_SECS).invoke_async(conn).await
+pub async fn cancel_scheduled(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    job_id: &str,
+    now: &str,
+) -> RedisResult<bool> {
+    CANCEL_SCHEDULED
+        .key(keys.job(job_id))
+        .key(&keys.scheduled)
+        .key(&keys.events)
+        .arg(now)
+        .arg(RECORD_TTL_SECS)
+        .invoke_async(conn)
+        .await
 }
 
 /// `heartbeat.lua`: refreshes this worker's heartbeat.

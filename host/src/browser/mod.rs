@@ -69,7 +69,8 @@ pub async fn launch(config: &BrowserConfig, executable: &Path, job_id: &str) -> 
         .await
         .map_err(|e| BrowserError::Launch(e.to_string()))?;
     let websocket_url = process.websocket_url().to_owned();
-    let (mut cdp, mut events) = Browser::connect(websocket_url.clone()).await.map_err(|e| BrowserError::Cdp(e.to_string()))?;
+    let (mut cdp, mut events) =
+        Browser::connect(websocket_url.clone()).await.map_err(|e| BrowserError::Cdp(e.to_string()))?;
     let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
     let cdp_error = |e: chromiumoxide::error::CdpError| BrowserError::Cdp(e.to_string());
     // Meeting pages ask for camera and microphone; granted for every origin, no prompt.

@@ -34,7 +34,8 @@ impl BrowserProcess {
         job_id: &str,
         timeout: Duration,
     ) -> std::io::Result<Self> {
-        let safe_id: String = job_id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).take(40).collect();
+        let safe_id: String =
+            job_id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).take(40).collect();
         let user_data_dir = tempfile::Builder::new().prefix(&format!("meetbot-browser-{safe_id}-")).tempdir()?;
         let mut command = Command::new(executable);
         command

@@ -161,8 +161,7 @@ mod tests {
         let mut record = JobRecord::new("x", &request, "w1", "c1", State::Joining);
         record.reason = Some(Reason::Cancelled);
         record.duration_secs = Some(12.5);
-        let fields: HashMap<String, String> =
-            record.to_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let fields: HashMap<String, String> = record.to_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         assert_eq!(JobRecord::from_fields(&fields), Some(record));
         assert!(!fields.values().any(|v| v == "b"), "the bearer token is never part of a record");
     }

@@ -172,10 +172,7 @@ impl JobRequest {
 
     /// The job id: `botId`, else `eventId`, else a new UUID.
     pub fn job_id(&self) -> String {
-        self.bot_id
-            .clone()
-            .or_else(|| self.event_id.clone())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        self.bot_id.clone().or_else(|| self.event_id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
     }
 
     /// The same request with the URL its plugin normalized.
@@ -224,9 +221,9 @@ fn opaque_text(map: &Map<String, Value>, field: &'static str) -> Result<Option<S
 fn join_at(map: &Map<String, Value>) -> Result<Option<DateTime<Utc>>, RequestError> {
     match opaque_text(map, "joinAt")? {
         None => Ok(None),
-        Some(text) => DateTime::parse_from_rfc3339(&text)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| RequestError::InvalidField { field: "joinAt", problem: format!("not an RFC 3339 time ({e})") }),
+        Some(text) => DateTime::parse_from_rfc3339(&text).map(|t| Some(t.with_timezone(&Utc))).map_err(|e| {
+            RequestError::InvalidField { field: "joinAt", problem: format!("not an RFC 3339 time ({e})") }
+        }),
     }
 }
 
@@ -281,10 +278,7 @@ mod tests {
     #[test]
     fn lists_every_missing_field() {
         let err = JobRequest::from_message(r#"{"url":"x","name":""}"#).expect_err("invalid");
-        assert_eq!(
-            err.to_string(),
-            "Missing required fields: provider, name, teamId, userId, bearerToken, timezone"
-        );
+        assert_eq!(err.to_string(), "Missing required fields: provider, name, teamId, userId, bearerToken, timezone");
     }
 
     #[test]

@@ -62,7 +62,8 @@ impl Webhooks {
                 () = &mut stop => break,
             }
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), async { while deliveries.join_next().await.is_some() {} }).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), async { while deliveries.join_next().await.is_some() {} })
+            .await;
     }
 
     async fn deliver(&self, record: &JobRecord) {

@@ -66,9 +66,8 @@ impl LoadedPlugin {
 /// goes to the debug log: it can be pages long.
 pub fn load_library(path: &Path) -> Result<LoadedPlugin, Refusal> {
     let refuse = |reason: String| Refusal { path: path.to_owned(), reason };
-    let root = lib_header_from_path(path)
-        .and_then(|header| header.init_root_module::<PluginRootRef>())
-        .map_err(|error| {
+    let root =
+        lib_header_from_path(path).and_then(|header| header.init_root_module::<PluginRootRef>()).map_err(|error| {
             tracing::debug!(path = %path.display(), %error, "plugin refused (full reason)");
             refuse(one_line(&error))
         })?;
@@ -91,9 +90,9 @@ fn one_line(error: &LibraryError) -> String {
         LibraryError::OpenError { .. } => "not a loadable shared library".to_owned(),
         LibraryError::GetSymbolError { .. } => "not a meetbot plugin (no abi_stable root module)".to_owned(),
         LibraryError::ParseVersionError(_) => "unreadable plugin-api version".to_owned(),
-        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => format!(
-            "built against plugin-api {actual_version}, incompatible with this host's {expected_version}"
-        ),
+        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
+            format!("built against plugin-api {actual_version}, incompatible with this host's {expected_version}")
+        }
         LibraryError::AbiInstability(_) => {
             "built against a changed plugin-api ABI (type layouts differ from this host's)".to_owned()
         }

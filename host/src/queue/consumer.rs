@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-
 use redis::{Direction, aio::MultiplexedConnection};
 use tokio::sync::watch;
 

@@ -77,7 +77,9 @@ impl Intake {
             return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
         }
         let correlation_id = uuid::Uuid::new_v4().to_string();
-        if let Some(due) = request.join_at.filter(|at| at.timestamp_millis() > Utc::now().timestamp_millis() + SCHEDULE_SLACK_MS) {
+        if let Some(due) =
+            request.join_at.filter(|at| at.timestamp_millis() > Utc::now().timestamp_millis() + SCHEDULE_SLACK_MS)
+        {
             let record = JobRecord::new(&job_id, &request, &redis.keys.worker_id, &correlation_id, State::Scheduled);
             let fields = record.to_fields();
             let now = timestamp(Utc::now());
@@ -131,10 +133,18 @@ impl Intake {
                 tracing::warn!(job_id, correlation_id, "duplicate of a job active on another worker; dead-lettered");
             }
             Ok(Claim::Exhausted { attempts, correlation_id }) => {
-                tracing::error!(job_id, correlation_id, attempts, "delivered too often without finishing; dead-lettered");
+                tracing::error!(
+                    job_id,
+                    correlation_id,
+                    attempts,
+                    "delivered too often without finishing; dead-lettered"
+                );
                 record.correlation_id = correlation_id;
                 record.attempt = attempts;
-                self.app.store.record_failure(&self.app.config, record, Reason::InternalError, "max_attempts exceeded").await;
+                self.app
+                    .store
+                    .record_failure(&self.app.config, record, Reason::InternalError, "max_attempts exceeded")
+                    .await;
             }
             Err(error) => return self.requeue_after_error(&redis, &message, error).await,
         }

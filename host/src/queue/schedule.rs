@@ -27,7 +27,8 @@ impl Promoter {
     /// Promotes until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            match scripts::promote(&mut self.redis.conn.clone(), &self.redis.keys, Utc::now().timestamp_millis()).await {
+            match scripts::promote(&mut self.redis.conn.clone(), &self.redis.keys, Utc::now().timestamp_millis()).await
+            {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(jobs = n, "scheduled jobs are due; moved to the queue"),
                 Err(error) => tracing::debug!(%error, "cannot promote scheduled jobs yet"),

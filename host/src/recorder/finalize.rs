@@ -40,7 +40,11 @@ pub fn file_name(format: RecordingFormat) -> &'static str {
 
 /// Joins and converts `segments` into `dir/recording.<ext>`; returns its path and duration in
 /// seconds.
-pub async fn finalize(segments: &[PathBuf], format: RecordingFormat, dir: &Path) -> Result<(PathBuf, f64), FinalizeError> {
+pub async fn finalize(
+    segments: &[PathBuf],
+    format: RecordingFormat,
+    dir: &Path,
+) -> Result<(PathBuf, f64), FinalizeError> {
     if segments.is_empty() {
         return Err(FinalizeError::Empty);
     }
@@ -58,8 +62,20 @@ pub async fn finalize(segments: &[PathBuf], format: RecordingFormat, dir: &Path)
     match format {
         RecordingFormat::Webm => command.args(["-c", "copy"]),
         RecordingFormat::Mp4 => command.args([
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a",
-            "128k", "-movflags", "+faststart",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-movflags",
+            "+faststart",
         ]),
     };
     let out = command.arg(&output).output().await.map_err(|source| FinalizeError::Spawn { tool: "ffmpeg", source })?;

@@ -34,7 +34,11 @@ pub struct Kept {
 fn leaves_early(reason: Reason) -> bool {
     matches!(
         reason,
-        Reason::Cancelled | Reason::MaxDuration | Reason::Shutdown | Reason::BrowserCrashed | Reason::PluginCrashed
+        Reason::Cancelled
+            | Reason::MaxDuration
+            | Reason::Shutdown
+            | Reason::BrowserCrashed
+            | Reason::PluginCrashed
             | Reason::InternalError
     )
 }

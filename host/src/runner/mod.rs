@@ -152,7 +152,8 @@ impl Runner {
             return Ok(None);
         }
         let executable = self.browser.as_ref().ok_or("no browser executable configured")?;
-        let browser = browser::launch(&self.config.browser, executable, active.job_id()).await.map_err(|e| e.to_string())?;
+        let browser =
+            browser::launch(&self.config.browser, executable, active.job_id()).await.map_err(|e| e.to_string())?;
         tracing::debug!(target_id = %browser.target_id, "browser launched");
         Ok(Some(browser))
     }
@@ -222,7 +223,10 @@ impl Runner {
         }
         if browser_died {
             tracing::warn!("the browser died during the session");
-            return End::Finish(Reason::BrowserCrashed, Some("the browser process exited during the meeting".to_owned()));
+            return End::Finish(
+                Reason::BrowserCrashed,
+                Some("the browser process exited during the meeting".to_owned()),
+            );
         }
         if let Some(LeaveRequest { give_back: true, .. }) = leave
             && !meeting.admitted
@@ -233,7 +237,14 @@ impl Runner {
         End::Finish(reason, detail)
     }
 
-    async fn finish(&self, active: &ActiveJob, request: &JobRequest, reason: Reason, detail: Option<String>, started: Instant) {
+    async fn finish(
+        &self,
+        active: &ActiveJob,
+        request: &JobRequest,
+        reason: Reason,
+        detail: Option<String>,
+        started: Instant,
+    ) {
         let mut record = active.record().clone();
         record.state = reason.terminal_state();
         record.reason = Some(reason);
@@ -249,7 +260,12 @@ impl Runner {
             secs = elapsed, "job ended");
     }
 
-    fn session_request(&self, active: &ActiveJob, request: &JobRequest, browser: Option<&JobBrowser>) -> SessionRequest {
+    fn session_request(
+        &self,
+        active: &ActiveJob,
+        request: &JobRequest,
+        browser: Option<&JobBrowser>,
+    ) -> SessionRequest {
         SessionRequest {
             job_id: active.job_id().into(),
             correlation_id: active.record().correlation_id.as_str().into(),
@@ -259,7 +275,10 @@ impl Runner {
             timezone: request.timezone.as_str().into(),
             language: LANGUAGE.into(),
             browser: browser
-                .map(|b| BrowserTarget { websocket_url: b.websocket_url.as_str().into(), target_id: b.target_id.as_str().into() })
+                .map(|b| BrowserTarget {
+                    websocket_url: b.websocket_url.as_str().into(),
+                    target_id: b.target_id.as_str().into(),
+                })
                 .into(),
             job_json: request.public_json().to_string().into(),
         }

@@ -13,7 +13,10 @@ use crate::job::Reason;
 pub fn resolve(outcome: Option<SessionOutcome>, asked: Option<Reason>, grace: Duration) -> (Reason, Option<String>) {
     let Some(outcome) = outcome else {
         let reason = asked.unwrap_or(Reason::InternalError);
-        return (reason, Some(format!("the plugin did not leave within {} s; session ended by the host", grace.as_secs())));
+        return (
+            reason,
+            Some(format!("the plugin did not leave within {} s; session ended by the host", grace.as_secs())),
+        );
     };
     let detail = Some(outcome.detail.to_string()).filter(|d| !d.is_empty());
     match (outcome.reason.parse::<Reason>(), asked) {

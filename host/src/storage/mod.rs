@@ -65,7 +65,11 @@ impl Storage {
                     .map_err(|e| StorageError::Config(format!("`storage.local.dir` = {}: {e}", dir.display())))?;
                 let dir = dir.canonicalize().map_err(|e| StorageError::Config(e.to_string()))?;
                 let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| StorageError::Config(e.to_string()))?;
-                Ok(Self { store: Arc::new(store), base_url: format!("file://{}", dir.display()), prefix: String::new() })
+                Ok(Self {
+                    store: Arc::new(store),
+                    base_url: format!("file://{}", dir.display()),
+                    prefix: String::new(),
+                })
             }
             StorageKind::S3 => {
                 let s3 = &config.s3;
@@ -82,7 +86,8 @@ impl Storage {
                     builder = builder.with_endpoint(&s3.endpoint).with_allow_http(s3.endpoint.starts_with("http://"));
                 }
                 if !s3.access_key_id.is_empty() {
-                    builder = builder.with_access_key_id(&s3.access_key_id).with_secret_access_key(&s3.secret_access_key);
+                    builder =
+                        builder.with_access_key_id(&s3.access_key_id).with_secret_access_key(&s3.secret_access_key);
                 }
                 let store = builder.build().map_err(|e| StorageError::Config(e.to_string()))?;
                 let prefix = s3.prefix.trim_matches('/').to_owned();
@@ -141,7 +146,10 @@ impl Storage {
 
     async fn single(&self, key: &str, file: &Path) -> Result<(), UploadFailure> {
         let bytes = tokio::fs::read(file).await.map_err(|source| read_error(file, source))?;
-        self.store.put(&self.location(key), PutPayload::from(bytes)).await.map_err(|e| UploadFailure::Store(e.to_string()))?;
+        self.store
+            .put(&self.location(key), PutPayload::from(bytes))
+            .await
+            .map_err(|e| UploadFailure::Store(e.to_string()))?;
         Ok(())
     }
 

@@ -22,8 +22,8 @@ pub use slots::{Slot, Slots};
 use crate::{
     broker::{Backoff, Keys, scripts},
     config::Config,
-    notify,
     job::{JobRecord, Reason, State, TransitionError, record::timestamp},
+    notify,
 };
 
 /// How many finished jobs `GET /v1/jobs` remembers.
@@ -268,7 +268,8 @@ impl JobStore {
         if let Some(redis) = self.redis() {
             let now = timestamp(Utc::now());
             let fields = record.to_fields();
-            if let Err(error) = scripts::transition(&mut redis.conn.clone(), &redis.keys, job_id, &now, false, &fields).await
+            if let Err(error) =
+                scripts::transition(&mut redis.conn.clone(), &redis.keys, job_id, &now, false, &fields).await
             {
                 tracing::warn!(%error, "job record not written to redis; kept in memory");
             }
@@ -278,10 +279,17 @@ impl JobStore {
     /// Ends a running job: the terminal record, its event, the client's results/failures record
     /// and the acknowledgement of its message are written in one step, retried until Redis takes
     /// them (the message stays safe in the processing list meanwhile).
-    pub async fn finish(&self, job: &ActiveJob, reason: Reason, detail: Option<String>, notify: Option<String>) -> JobRecord {
+    pub async fn finish(
+        &self,
+        job: &ActiveJob,
+        reason: Reason,
+        detail: Option<String>,
+        notify: Option<String>,
+    ) -> JobRecord {
         let record = {
             let mut state = self.state();
-            let mut record = state.active.get(job.job_id()).map(|e| e.record.clone()).unwrap_or_else(|| job.record().clone());
+            let mut record =
+                state.active.get(job.job_id()).map(|e| e.record.clone()).unwrap_or_else(|| job.record().clone());
             record.state = reason.terminal_state();
             record.reason = Some(reason);
             record.detail = detail;
@@ -349,7 +357,9 @@ impl JobStore {
             let mut backoff = Backoff::default();
             loop {
                 let now = timestamp(Utc::now());
-                match scripts::give_back(&mut redis.conn.clone(), &redis.keys, job.job_id(), message, &now, detail).await {
+                match scripts::give_back(&mut redis.conn.clone(), &redis.keys, job.job_id(), message, &now, detail)
+                    .await
+                {
                     Ok(()) => break,
                     Err(error) => {
                         tracing::warn!(%error, "cannot give the message back yet; retrying");

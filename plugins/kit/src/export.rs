@@ -19,8 +19,7 @@ use abi_stable::{
 };
 use async_ffi::{FfiFuture, FutureExt};
 use meetbot_plugin_api::{
-    HostContextBox, PluginManifest, PluginRoot, PluginRootRef, SessionOutcome, SessionRequest,
-    reason,
+    HostContextBox, PluginManifest, PluginRoot, PluginRootRef, SessionOutcome, SessionRequest, reason,
 };
 use tokio::runtime::Runtime;
 
@@ -40,8 +39,7 @@ pub trait Plugin: 'static {
 
 /// The root module for plugin `P`: return it from your `#[export_root_module]` function.
 pub fn root_module<P: Plugin>() -> PluginRootRef {
-    PluginRoot { manifest: manifest::<P>, normalize_url: normalize_url::<P>, run: run::<P> }
-        .leak_into_prefix()
+    PluginRoot { manifest: manifest::<P>, normalize_url: normalize_url::<P>, run: run::<P> }.leak_into_prefix()
 }
 
 /// The runtime every session of this library runs on, started on first use.
@@ -58,13 +56,15 @@ pub fn runtime() -> &'static Runtime {
 }
 
 extern "C" fn manifest<P: Plugin>() -> PluginManifest {
-    catch_unwind(P::manifest).map(Into::into).unwrap_or_else(|panic| Manifest {
-        name: format!("broken plugin: manifest panicked: {}", panic_text(&*panic)),
-        version: String::new(),
-        providers: Vec::new(),
-        needs_browser: false,
-    }
-    .into())
+    catch_unwind(P::manifest).map(Into::into).unwrap_or_else(|panic| {
+        Manifest {
+            name: format!("broken plugin: manifest panicked: {}", panic_text(&*panic)),
+            version: String::new(),
+            providers: Vec::new(),
+            needs_browser: false,
+        }
+        .into()
+    })
 }
 
 extern "C" fn normalize_url<P: Plugin>(provider: RStr<'_>, url: RStr<'_>) -> RResult<RString, RString> {

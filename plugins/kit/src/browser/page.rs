@@ -126,9 +126,11 @@ impl MeetingPage {
     async fn call<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T, KitError> {
         let params = CallFunctionOnParams::builder()
             .function_declaration(DOM_JS)
-            .argument(chromiumoxide::cdp::js_protocol::runtime::CallArgument::builder()
-                .value(serde_json::to_value(request).map_err(|e| KitError::Script(e.to_string()))?)
-                .build())
+            .argument(
+                chromiumoxide::cdp::js_protocol::runtime::CallArgument::builder()
+                    .value(serde_json::to_value(request).map_err(|e| KitError::Script(e.to_string()))?)
+                    .build(),
+            )
             .await_promise(true)
             .return_by_value(true)
             .build()
@@ -207,7 +209,11 @@ impl MeetingPage {
         let Some(point) = self.call_retrying::<Option<Point>>(&request).await? else {
             return Ok(false);
         };
-        for kind in [DispatchMouseEventType::MouseMoved, DispatchMouseEventType::MousePressed, DispatchMouseEventType::MouseReleased] {
+        for kind in [
+            DispatchMouseEventType::MouseMoved,
+            DispatchMouseEventType::MousePressed,
+            DispatchMouseEventType::MouseReleased,
+        ] {
             let event = DispatchMouseEventParams::builder()
                 .r#type(kind.clone())
                 .x(point.x)
@@ -259,7 +265,12 @@ fn millis(duration: Duration) -> u64 {
 
 /// Errors that mean "the document changed under us", not "the browser is gone".
 fn is_transient(message: &str) -> bool {
-    ["Execution context was destroyed", "Cannot find context", "Inspected target navigated", "context with specified id"]
-        .iter()
-        .any(|needle| message.contains(needle))
+    [
+        "Execution context was destroyed",
+        "Cannot find context",
+        "Inspected target navigated",
+        "context with specified id",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }

@@ -3,11 +3,8 @@
 //! arguments. The host must refuse it with one line (abi_stable's layout check) and load the others.
 
 use abi_stable::{
-    StableAbi, declare_root_module_statics, export_root_module,
-    library::RootModule,
-    prefix_type::PrefixTypeTrait,
-    sabi_types::VersionStrings,
-    std_types::RString,
+    StableAbi, declare_root_module_statics, export_root_module, library::RootModule, prefix_type::PrefixTypeTrait,
+    sabi_types::VersionStrings, std_types::RString,
 };
 
 /// The changed root module.

@@ -84,9 +84,7 @@ async fn play(script: Script, request: &SessionRequest, host: &Host) -> SessionO
         panic!("scripted panic in the call");
     }
     match script.call {
-        Some(call) if sleep_unless_left(host, call).await => {
-            SessionOutcome::new(&script.end, "scripted end of call")
-        }
+        Some(call) if sleep_unless_left(host, call).await => SessionOutcome::new(&script.end, "scripted end of call"),
         _ => {
             host.left().await;
             left(host)

@@ -85,8 +85,9 @@ mod tests {
 
     #[test]
     fn parses_a_full_script() {
-        let s = Script::parse("https://script.test/m?join_ms=5&lobby_ms=20&call_ms=30&end=ended_by_host&participants=4")
-            .expect("valid script");
+        let s =
+            Script::parse("https://script.test/m?join_ms=5&lobby_ms=20&call_ms=30&end=ended_by_host&participants=4")
+                .expect("valid script");
         assert_eq!(s.join, Duration::from_millis(5));
         assert_eq!(s.lobby, Lobby::Wait(Duration::from_millis(20)));
         assert_eq!(s.call, Some(Duration::from_millis(30)));
