@@ -10,7 +10,10 @@ use std::{path::Path, time::Duration};
 
 use chromiumoxide::{
     Browser,
-    cdp::browser_protocol::browser::{PermissionDescriptor, PermissionSetting, SetPermissionParams},
+    cdp::browser_protocol::{
+        browser::{PermissionDescriptor, PermissionSetting, SetPermissionParams},
+        target::GetTargetsParams,
+    },
 };
 use futures::StreamExt;
 use tokio::task::JoinHandle;
@@ -69,7 +72,7 @@ pub async fn launch(config: &BrowserConfig, executable: &Path, job_id: &str) -> 
         .await
         .map_err(|e| BrowserError::Launch(e.to_string()))?;
     let websocket_url = process.websocket_url().to_owned();
-    let (mut cdp, mut events) =
+    let (cdp, mut events) =
         Browser::connect(websocket_url.clone()).await.map_err(|e| BrowserError::Cdp(e.to_string()))?;
     let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
     let cdp_error = |e: chromiumoxide::error::CdpError| BrowserError::Cdp(e.to_string());
@@ -78,8 +81,11 @@ pub async fn launch(config: &BrowserConfig, executable: &Path, job_id: &str) -> 
         let grant = SetPermissionParams::new(PermissionDescriptor::new(permission), PermissionSetting::Granted);
         cdp.execute(grant).await.map_err(cdp_error)?;
     }
-    let targets = cdp.fetch_targets().await.map_err(cdp_error)?;
-    let target_id = match targets.into_iter().find(|t| t.r#type == "page") {
+    // The tab Chromium opened at launch becomes the meeting page. Its id comes from a plain
+    // Target.getTargets: chromiumoxide's `fetch_targets` attaches a second time and can leave
+    // the page on a dead session.
+    let targets = cdp.execute(GetTargetsParams::default()).await.map_err(cdp_error)?;
+    let target_id = match targets.result.target_infos.into_iter().find(|t| t.r#type == "page") {
         Some(target) => target.target_id.inner().clone(),
         None => cdp.new_page("about:blank").await.map_err(cdp_error)?.target_id().inner().clone(),
     };

@@ -10,6 +10,7 @@
 //   op "locate": the centre of the first present probe's element, scrolled into view: {x, y} or null.
 //   op "focus":  focuses (and selects the content of) the first present probe's element: bool.
 //   op "count":  the number the first present probe's element shows, or null.
+//   op "gone":   resolves with true once none of the probes is present, false at the timeout.
 (request) => {
   const norm = (s) => (s || '')
     .replace(/[\u2018\u2019\u02bc]/g, "'")
@@ -23,7 +24,10 @@
     const rect = el.getBoundingClientRect();
     if (rect.width === 0 && rect.height === 0) return false;
     const style = getComputedStyle(el);
-    return style.visibility !== 'hidden' && style.display !== 'none' && style.opacity !== '0';
+    if (style.visibility === 'hidden' || style.display === 'none') return false;
+    // Design systems draw switches and checkboxes over a transparent native input: it is what
+    // receives the click, so a form control counts even at opacity 0.
+    return style.opacity !== '0' || el.tagName === 'INPUT';
   };
 
   const implicitRole = (el) => {
@@ -110,13 +114,23 @@
     return null;
   };
 
+  // A count may sit in an attribute, the label, or a badge inside the element (a label such as
+  // "People" has no number): the first place that holds one wins.
   const readCount = (probe) => {
     const hit = probe && find(probe);
     if (!hit) return null;
-    const attr = hit.getAttribute('data-avatar-count');
-    const text = attr || hit.getAttribute('aria-label') || hit.innerText || hit.textContent || '';
-    const match = text.match(/\d+/);
-    return match ? Number(match[0]) : null;
+    const places = [
+      hit.getAttribute('data-avatar-count'),
+      hit.getAttribute('aria-label'),
+      hit.getAttribute('title'),
+      hit.innerText,
+      hit.textContent,
+    ];
+    for (const place of places) {
+      const match = (place || '').match(/\d+/);
+      if (match) return Number(match[0]);
+    }
+    return null;
   };
 
   const observe = (check, timeoutMs, onTimeout) => new Promise((resolve) => {
@@ -174,6 +188,8 @@
     }
     case 'count':
       return readCount(request.countProbe);
+    case 'gone':
+      return observe(() => (firstPresent(request.probes) ? undefined : true), request.timeoutMs, () => false);
     default:
       return null;
   }

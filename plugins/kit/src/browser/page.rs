@@ -96,12 +96,13 @@ impl MeetingPage {
     /// Connects to the host's browser and attaches to the page it opened for this session.
     pub async fn attach(target: &BrowserTarget) -> Result<Self, KitError> {
         let config = HandlerConfig { request_timeout: SLICE * 3, ..HandlerConfig::default() };
-        let (mut browser, mut events) = Browser::connect_with_config(target.websocket_url.as_str(), config).await?;
+        let (browser, mut events) = Browser::connect_with_config(target.websocket_url.as_str(), config).await?;
         let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
         let target_id = TargetId::from(target.target_id.to_string());
-        // Existing targets are attached asynchronously after fetch_targets.
-        browser.fetch_targets().await?;
-        for _ in 0..50 {
+        // Connecting makes Chromium announce the existing tabs, and chromiumoxide attaches to them
+        // by itself. `fetch_targets` must not be used: it attaches a second time and can leave
+        // the page on a dead session.
+        for _ in 0..250 {
             if let Ok(page) = browser.get_page(target_id.clone()).await {
                 return Ok(Self { _browser: browser, page, handler });
             }
@@ -136,7 +137,9 @@ impl MeetingPage {
             .build()
             .map_err(KitError::Script)?;
         let result = self.page.evaluate_function(params).await?;
-        result.into_value().map_err(|e| KitError::Script(e.to_string()))
+        // A script answering null has no value in chromiumoxide's eyes; it is still an answer.
+        let value = result.value().cloned().unwrap_or(serde_json::Value::Null);
+        serde_json::from_value(value).map_err(|e| KitError::Script(e.to_string()))
     }
 
     /// Runs one page-side operation, riding out navigations: a page that is replaced mid-call
@@ -246,6 +249,22 @@ impl MeetingPage {
         Ok(true)
     }
 
+    /// Waits until none of `probes` is present (a lobby message going away); false when one is
+    /// still there at the deadline.
+    pub async fn wait_gone(&self, probes: &[Probe], deadline: Duration) -> Result<bool, KitError> {
+        let request =
+            Request { op: "gone", probes, timeout_ms: millis(deadline.min(SLICE)), count_probe: None, last_count: None };
+        self.call_retrying(&request).await
+    }
+
+    /// Evaluates a JavaScript expression in the page (awaiting a promise) and returns its value;
+    /// for the rare platform detail no probe expresses.
+    pub async fn evaluate<T: DeserializeOwned>(&self, expression: &str) -> Result<T, KitError> {
+        let result = self.page.evaluate_expression(expression).await?;
+        let value = result.value().cloned().unwrap_or(serde_json::Value::Null);
+        serde_json::from_value(value).map_err(|e| KitError::Script(e.to_string()))
+    }
+
     /// Clicks away every dialog among `dismissers` that is present (e.g. "Got it", "Dismiss");
     /// returns how many were clicked.
     pub async fn dismiss(&self, dismissers: &[Probe]) -> Result<usize, KitError> {
@@ -270,6 +289,8 @@ fn is_transient(message: &str) -> bool {
         "Cannot find context",
         "Inspected target navigated",
         "context with specified id",
+        // Right after a cross-site redirect the new document has no context yet.
+        "Either objectId or executionContextId",
     ]
     .iter()
     .any(|needle| message.contains(needle))

@@ -1,0 +1,60 @@
+//! meetbot platform plugin for Microsoft Teams (provider `microsoft`).
+//!
+//! The plugin carries only what is specific to Teams: which links are Teams meetings ([`url`]),
+//! the texts and attributes of the Teams web client ([`texts`], [`screens`]), and the join flow as a
+//! state machine ([`flow`]). Browser plumbing comes from `meetbot-plugin-kit`; the few page helpers
+//! the kit lacks live in [`kit_candidates`] until they move there.
+
+use abi_stable::export_root_module;
+use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest};
+use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
+
+pub mod flow;
+pub mod kit_candidates;
+pub mod screens;
+pub mod texts;
+pub mod url;
+
+/// The providers this plugin serves.
+pub const PROVIDERS: [&str; 1] = ["microsoft"];
+
+/// The Microsoft Teams plugin.
+pub struct MicrosoftTeams;
+
+impl Plugin for MicrosoftTeams {
+    fn manifest() -> Manifest {
+        Manifest::new("microsoft-teams", env!("CARGO_PKG_VERSION"), &PROVIDERS)
+    }
+
+    fn normalize_url(provider: &str, url: &str) -> Result<String, String> {
+        if !PROVIDERS.contains(&provider) {
+            return Err(format!("provider `{provider}` is not served by the Microsoft Teams plugin"));
+        }
+        url::normalize(url).map_err(|e| e.to_string())
+    }
+
+    async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
+        flow::run(request, host).await
+    }
+}
+
+/// The library's root module.
+#[export_root_module]
+pub fn get_root_module() -> PluginRootRef {
+    root_module::<MicrosoftTeams>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_and_provider_check() {
+        let manifest = MicrosoftTeams::manifest();
+        assert_eq!(manifest.name, "microsoft-teams");
+        assert_eq!(manifest.providers, vec!["microsoft".to_owned()]);
+        assert!(manifest.needs_browser);
+        assert!(MicrosoftTeams::normalize_url("google", "https://teams.live.com/meet/123").is_err());
+        assert!(MicrosoftTeams::normalize_url("microsoft", "https://teams.live.com/meet/123").is_ok());
+    }
+}
