@@ -28,6 +28,9 @@ const DOM_JS: &str = include_str!("dom.js");
 /// well under chromiumoxide's request timeout.
 const SLICE: Duration = Duration::from_secs(10);
 
+/// How long a navigation may take to leave about:blank.
+const NAVIGATION_START: Duration = Duration::from_secs(15);
+
 /// Browser plumbing failures.
 #[derive(Debug, thiserror::Error)]
 pub enum KitError {
@@ -112,11 +115,23 @@ impl MeetingPage {
         Err(KitError::PageNotFound(target.target_id.to_string()))
     }
 
-    /// Starts navigating to `url` without waiting for the load event (meeting apps never stop
+    /// Starts navigating to `url` and returns once the page has left `about:blank` (the target,
+    /// a redirect or an error page), without waiting for the load event (meeting apps never stop
     /// loading); wait for what you need with [`MeetingPage::wait_for`].
     pub async fn goto(&self, url: &str) -> Result<(), KitError> {
-        self.page.execute(NavigateParams::new(url)).await?;
-        Ok(())
+        let until = tokio::time::Instant::now() + NAVIGATION_START;
+        // chromiumoxide drops a navigation sent before it knows the page's main frame, and
+        // answers Page.navigate only at the load event: so wait for the frame first, then for
+        // the page to leave about:blank, whichever of that and the answer comes first.
+        while self.page.url().await?.unwrap_or_default().is_empty() && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left_blank = [Probe::url("://")];
+        let left = self.wait_for(&left_blank, until.saturating_duration_since(tokio::time::Instant::now()));
+        tokio::select! {
+            sent = self.page.execute(NavigateParams::new(url)) => sent.map(|_| ()).map_err(KitError::from),
+            left = left => left.map(|_| ()),
+        }
     }
 
     /// The page's current address.
