@@ -168,6 +168,7 @@ impl Dispatcher {
             }
         }
         tracing::info!(job_id = %record.job_id, correlation_id, join_at = %due.to_rfc3339(), "job scheduled");
+        self.store.announce(&record);
         Ok(record)
     }
 

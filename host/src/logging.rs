@@ -53,12 +53,21 @@ fn filter(config: &LogConfig, rust_log: Option<&str>) -> Result<EnvFilter, Loggi
         Some(value) => (RUST_LOG, value),
         None => ("log.level", config.level.as_str()),
     };
-    EnvFilter::builder().parse(directives).map_err(|error| LoggingError::BadFilter {
+    let filter = EnvFilter::builder().parse(directives).map_err(|error| LoggingError::BadFilter {
         source_name,
         directives: directives.to_owned(),
         error,
-    })
+    })?;
+    if directives.contains("chromiumoxide") {
+        return Ok(filter);
+    }
+    // chromiumoxide warns about every CDP event it has no type for (Chromium 156 sends many);
+    // its warnings are noise unless asked for by name.
+    Ok(filter.add_directive(QUIET_CDP.parse().expect("a valid directive")))
 }
+
+/// The default level of the CDP client's own logging.
+const QUIET_CDP: &str = "chromiumoxide=error";
 
 /// The subscriber for `format`, writing to `writer`; separate from [`init`] so tests can capture
 /// the output without installing anything globally.

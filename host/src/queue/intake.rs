@@ -94,6 +94,7 @@ impl Intake {
             return match scripts::schedule(&mut redis.conn.clone(), &redis.keys, args).await {
                 Ok(true) => {
                     tracing::info!(job_id, correlation_id, join_at = %due.to_rfc3339(), "job scheduled");
+                    self.app.store.announce(&record);
                     true
                 }
                 Ok(false) => {

@@ -61,7 +61,11 @@ pub async fn finalize(
     }
     match format {
         RecordingFormat::Webm => command.args(["-c", "copy"]),
+        // MediaRecorder's WebM has a 1 kHz time base and no frame rate: without `vfr` ffmpeg would
+        // write a constant 1000 fps stream, duplicating every frame.
         RecordingFormat::Mp4 => command.args([
+            "-fps_mode",
+            "vfr",
             "-c:v",
             "libx264",
             "-preset",

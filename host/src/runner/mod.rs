@@ -245,7 +245,9 @@ impl Runner {
         detail: Option<String>,
         started: Instant,
     ) {
-        let mut record = active.record().clone();
+        // The record as it is now (joined_at, recording_url, duration), not as it started.
+        let mut record =
+            self.store.get(active.job_id()).await.ok().flatten().unwrap_or_else(|| active.record().clone());
         record.state = reason.terminal_state();
         record.reason = Some(reason);
         record.ended_at = Some(timestamp(Utc::now()));

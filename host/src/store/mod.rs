@@ -111,7 +111,9 @@ impl JobStore {
         self.inner.changes.subscribe()
     }
 
-    fn announce(&self, record: &JobRecord) {
+    /// Tells webhook subscribers about a change (also one written elsewhere, such as a job put in
+    /// the schedule).
+    pub fn announce(&self, record: &JobRecord) {
         let _ = self.inner.changes.send(record.clone());
     }
 

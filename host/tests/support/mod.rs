@@ -7,8 +7,18 @@
 //! folder holding only the test plugins (see [`test_bin`]), so no real platform plugin (and no
 //! Chromium) is ever involved. Child processes are killed on drop; a worker dropped while its test
 //! panics prints its log, so a failure shows what the worker did.
+//!
+//! Submodules for the recording, storage and webhook tests: [`webhook`] (a receiver that records and
+//! answers deliveries), [`s3`] (a `moto_server` from `tests/.venv`), [`media`] (what ffprobe and
+//! ffmpeg say about a recording) and [`meet`] (workers with the Google Meet plugin and real Chromium
+//! against the fake Google Meet: the one place the harness involves a browser).
 
 #![allow(dead_code)] // each test binary uses a part of the harness
+
+pub mod media;
+pub mod meet;
+pub mod s3;
+pub mod webhook;
 
 use std::{
     collections::HashMap,

@@ -28,6 +28,9 @@ const DOM_JS: &str = include_str!("dom.js");
 /// well under chromiumoxide's request timeout.
 const SLICE: Duration = Duration::from_secs(10);
 
+/// Attachments tried before giving up on a page whose sessions keep dying.
+const ATTACH_ATTEMPTS: usize = 5;
+
 /// How long a navigation may take to leave about:blank.
 const NAVIGATION_START: Duration = Duration::from_secs(15);
 
@@ -97,7 +100,21 @@ impl Drop for MeetingPage {
 
 impl MeetingPage {
     /// Connects to the host's browser and attaches to the page it opened for this session.
+    /// Chromium occasionally drops a fresh DevTools session ("Session with given id not
+    /// found"); the session is checked and, if dead, attached again.
     pub async fn attach(target: &BrowserTarget) -> Result<Self, KitError> {
+        let mut last = None;
+        for _ in 0..ATTACH_ATTEMPTS {
+            let page = Self::connect(target).await?;
+            match page.page.evaluate_expression("1").await {
+                Ok(_) => return Ok(page),
+                Err(error) => last = Some(KitError::from(error)),
+            }
+        }
+        Err(last.unwrap_or_else(|| KitError::PageNotFound(target.target_id.to_string())))
+    }
+
+    async fn connect(target: &BrowserTarget) -> Result<Self, KitError> {
         let config = HandlerConfig { request_timeout: SLICE * 3, ..HandlerConfig::default() };
         let (browser, mut events) = Browser::connect_with_config(target.websocket_url.as_str(), config).await?;
         let handler = tokio::spawn(async move { while events.next().await.is_some() {} });

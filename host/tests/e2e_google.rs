@@ -1,0 +1,260 @@
+//! End to end through the queue with the real `meetbot` binary, real Chromium, a real
+//! `redis-server` and the Google Meet plugin, against the fake Google Meet of `meetbot-fixtures`
+//! (served under the real host names, so production URL validation runs unchanged).
+//!
+//! Every way a Meet session can end is driven once: its job must end with its own reason (a wrong
+//! reason is as bad as a crash), the bot must have typed its name exactly as given with camera and
+//! microphone off, and it must click "Leave call" exactly when the host asked it to leave a call
+//! (never after the platform already ended the call, never from the lobby). What the bot did is
+//! taken from the fake meeting's own action log, i.e. as the meeting saw it.
+//!
+//! Needs the plugins next to the binary: run `cargo build --workspace` first.
+
+mod support;
+
+use std::{sync::MutexGuard, time::Duration};
+
+use meetbot_fixtures::{Action, ActionKind, MeetingLink, Scenario};
+use serde_json::{Value, json};
+use support::{
+    meet::{FIXTURES, meet_worker, turn, wait_action},
+    *,
+};
+
+/// The display name, with characters a "cleaning" bot would rewrite: it must arrive untouched.
+const NAME: &str = "Notes Bot ✓ O'Brien-Łukasz (2)";
+
+/// Generous bound for one job; every scenario ends within a few seconds of its scripted event.
+const JOB_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// A worker whose browsers reach the fake platforms; jobs set their own `autoLeave` limits. Not
+/// recording: these tests are about the session, and the recorder has its own.
+fn worker(redis: &RedisServer) -> Worker {
+    meet_worker(redis, "[recording]\nenabled = false\n")
+}
+
+/// The queue message for a Meet job, with this file's bot name.
+fn meet_job(bot_id: &str, url: &str, auto_leave: Option<Value>) -> String {
+    let mut job = json!({
+        "url": url,
+        "provider": "google",
+        "name": NAME,
+        "teamId": "team-1",
+        "userId": "user-1",
+        "bearerToken": "tok-test",
+        "timezone": "Europe/Berlin",
+        "botId": bot_id,
+    });
+    if let Some(auto_leave) = auto_leave {
+        job["autoLeave"] = auto_leave;
+    }
+    job.to_string()
+}
+
+fn kinds(actions: &[Action]) -> Vec<ActionKind> {
+    actions.iter().map(|a| a.kind).collect()
+}
+
+fn has(actions: &[Action], kind: ActionKind) -> bool {
+    actions.iter().any(|a| a.kind == kind)
+}
+
+/// Waits until the meeting logged `kind` (the page reports asynchronously).
+fn wait_for(link: &MeetingLink, kind: ActionKind, timeout: Duration) -> Action {
+    wait_action(&link.id, kind, timeout)
+}
+
+/// The name arrived exactly as given, and the bot asked to join with camera and microphone off.
+fn assert_joined_as_itself(link: &MeetingLink) {
+    let typed = wait_for(link, ActionKind::NameTyped, Duration::from_secs(5));
+    assert_eq!(typed.text.as_deref(), Some(NAME), "the name field's final value");
+    let asked = wait_for(link, ActionKind::JoinAsked, Duration::from_secs(5));
+    assert_eq!(asked.text.as_deref(), Some(NAME), "the name the join request carried");
+    assert_eq!(asked.camera, Some(false), "camera must be off when asking to join: {asked:?}");
+    assert_eq!(asked.mic, Some(false), "microphone must be off when asking to join: {asked:?}");
+}
+
+/// The bot clicked "Leave call" and the meeting showed it the left-meeting screen.
+fn assert_left_by_clicking(link: &MeetingLink) {
+    wait_for(link, ActionKind::LeaveClicked, Duration::from_secs(5));
+    wait_for(link, ActionKind::Left, Duration::from_secs(5));
+}
+
+fn assert_no_leave_click(link: &MeetingLink) {
+    let actions = FIXTURES.actions(&link.id);
+    assert!(!has(&actions, ActionKind::LeaveClicked), "the bot must not click Leave here: {:?}", kinds(&actions));
+}
+
+/// One scenario run through the queue to its end. The worker stays alive while the test checks
+/// the result, so a failed check prints its log.
+struct Finished {
+    link: MeetingLink,
+    record: Value,
+    _worker: Worker,
+    _redis: RedisServer,
+    _turn: MutexGuard<'static, ()>,
+}
+
+/// Runs one scenario through the queue to its end.
+fn run_to_end(scenario: Scenario, bot_id: &str, auto_leave: Option<Value>) -> Finished {
+    let turn = turn();
+    let redis = RedisServer::start();
+    let worker = worker(&redis);
+    let link = MeetingLink::meet(scenario);
+    redis.push(&meet_job(bot_id, &link.url, auto_leave));
+    let record = json!(wait_for_end(&redis, bot_id, JOB_TIMEOUT));
+    Finished { link, record, _worker: worker, _redis: redis, _turn: turn }
+}
+
+fn assert_record(record: &Value, state: &str, reason: &str) {
+    assert_eq!(record["state"], state, "record: {record}");
+    assert_eq!(record["reason"], reason, "record: {record}");
+}
+
+#[test]
+fn lobby_then_admitted_then_max_duration_clicks_leave() {
+    let _turn = turn();
+    let redis = RedisServer::start();
+    let _worker = worker(&redis);
+    let link = MeetingLink::meet(Scenario::LobbyAdmitted);
+    // Upper case and a calendar's `authuser`: the plugin normalizes to the plain code link.
+    let given = format!("meet.google.com/{}?authuser=0", link.id.to_uppercase());
+    redis.push(&meet_job("g-maxdur", &given, Some(json!({"max_duration_secs": 3}))));
+
+    let lobby = wait_for_state(&redis, "g-maxdur", "waiting_room", Duration::from_secs(20));
+    assert_eq!(lobby["url"], link.url, "the normalized link");
+    wait_for_state(&redis, "g-maxdur", "in_call", Duration::from_secs(10));
+    let record = wait_for_end(&redis, "g-maxdur", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "max_duration");
+    assert!(record.contains_key("joined_at"), "{record:?}");
+
+    assert_joined_as_itself(&link);
+    let actions = FIXTURES.actions(&link.id);
+    assert!(has(&actions, ActionKind::WaitingRoom) && has(&actions, ActionKind::Admitted), "{:?}", kinds(&actions));
+    assert_left_by_clicking(&link);
+}
+
+#[test]
+fn cancel_through_the_api_clicks_leave() {
+    let _turn = turn();
+    let redis = RedisServer::start();
+    let worker = worker(&redis);
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("g-cancel", &link.url, None));
+    wait_for_state(&redis, "g-cancel", "in_call", Duration::from_secs(20));
+
+    let response = worker.delete("/v1/jobs/g-cancel");
+    assert!(response.status < 300, "DELETE /v1/jobs/g-cancel: {response:?}");
+    let record = wait_for_end(&redis, "g-cancel", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "cancelled");
+    assert_joined_as_itself(&link);
+    assert_left_by_clicking(&link);
+}
+
+#[test]
+fn everyone_left_is_seen_from_the_participant_count_and_the_bot_clicks_leave() {
+    let finished = run_to_end(Scenario::EveryoneLeaves, "g-alone", Some(json!({"everyone_left_timeout_secs": 1})));
+    let (link, record) = (&finished.link, &finished.record);
+    // The host's rule needs the counts the plugin reported: 3 at entry, then 2, then 1.
+    assert_record(record, "completed", "everyone_left");
+    let actions = FIXTURES.actions(&link.id);
+    let counts: Vec<u32> =
+        actions.iter().filter(|a| a.kind == ActionKind::ParticipantsChanged).filter_map(|a| a.count).collect();
+    assert_eq!(counts.last(), Some(&1), "{:?}", kinds(&actions));
+    assert_left_by_clicking(link);
+}
+
+#[test]
+fn host_ends_the_call() {
+    let finished = run_to_end(Scenario::EndedByHost, "g-ended", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "completed", "ended_by_host");
+    assert_joined_as_itself(link);
+    assert_no_leave_click(link);
+}
+
+#[test]
+fn bot_is_removed() {
+    let finished = run_to_end(Scenario::Removed, "g-removed", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "completed", "removed_from_meeting");
+    assert_joined_as_itself(link);
+    assert_no_leave_click(link);
+}
+
+#[test]
+fn host_denies_the_request() {
+    let finished = run_to_end(Scenario::LobbyDenied, "g-denied", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "failed", "denied_admission");
+    assert_joined_as_itself(link);
+    assert!(has(&FIXTURES.actions(&link.id), ActionKind::Denied));
+    assert_no_leave_click(link);
+}
+
+#[test]
+fn meet_gives_up_on_the_lobby() {
+    // The platform's own "No one responded" (after 5 s), well before the config's 20 s.
+    let finished = run_to_end(Scenario::LobbyTimeout, "g-lobby-timeout", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "failed", "waiting_room_timeout");
+    assert!(record["detail"].as_str().unwrap_or_default().contains("No one responded"), "{record}");
+    assert!(has(&FIXTURES.actions(&link.id), ActionKind::LobbyTimedOut));
+    assert_no_leave_click(link);
+}
+
+#[test]
+fn the_hosts_lobby_limit_ends_a_lobby_nobody_answers() {
+    let _turn = turn();
+    let redis = RedisServer::start();
+    let _worker = worker(&redis);
+    let link = MeetingLink::meet(Scenario::Manual);
+    // The host's limit runs from the job's start (browser launch included) and ends the lobby.
+    redis.push(&meet_job("g-host-lobby", &link.url, Some(json!({"waiting_room_timeout_secs": 6}))));
+    wait_for_state(&redis, "g-host-lobby", "waiting_room", Duration::from_secs(6));
+    let record = wait_for_end(&redis, "g-host-lobby", JOB_TIMEOUT);
+    assert_ended(&record, "failed", "waiting_room_timeout");
+    assert!(!record.contains_key("joined_at"), "never admitted: {record:?}");
+    assert_joined_as_itself(&link);
+    assert_no_leave_click(&link);
+}
+
+#[test]
+fn blocked_before_asking() {
+    let finished = run_to_end(Scenario::Blocked, "g-blocked", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "failed", "blocked_by_platform");
+    let actions = FIXTURES.actions(&link.id);
+    assert!(has(&actions, ActionKind::BlockedShown), "{:?}", kinds(&actions));
+    assert!(!has(&actions, ActionKind::JoinAsked), "{:?}", kinds(&actions));
+}
+
+#[test]
+fn meeting_code_does_not_exist() {
+    let finished = run_to_end(Scenario::NotFound, "g-not-found", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "failed", "meeting_not_found");
+    assert!(has(&FIXTURES.actions(&link.id), ActionKind::NotFoundShown));
+}
+
+#[test]
+fn sign_in_wall() {
+    let finished = run_to_end(Scenario::SignInRequired, "g-sign-in", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "failed", "sign_in_required");
+    assert!(has(&FIXTURES.actions(&link.id), ActionKind::SignInRedirect));
+}
+
+#[test]
+fn links_that_are_no_meet_meetings_never_run() {
+    let redis = RedisServer::start();
+    let _worker = worker(&redis);
+    redis.push(&meet_job("g-lookup", "https://meet.google.com/lookup/abcdefgh12", None));
+    redis.push(&meet_job("g-other-host", "https://meet.google.com.example.org/abc-defg-hij", None));
+    wait_until(Duration::from_secs(10), "two dead letters", || redis.llen(DEAD) >= 2);
+    for entry in redis.dead() {
+        assert_eq!(entry["reason"], "invalid_url", "{entry}");
+        let error = entry["error"].as_str().unwrap_or_default();
+        assert!(!error.is_empty() && !error.contains('\n'), "one-line reason: {entry}");
+    }
+}

@@ -1,0 +1,296 @@
+//! Recording a meeting end to end (CONTRACT section 7, README "Recordings"): a job taken from the
+//! queue joins the fake Google Meet in real Chromium, the host records the tab while the bot is in
+//! the call, finalizes with the real ffmpeg and stores under `<job_id>/` in a local folder:
+//! - WebM: one VP8 video and one Opus audio stream, audible (the meeting's sound is in it), moving
+//!   (video frames through the call), with a container duration that matches the time in the call
+//!   as the meeting itself saw it, seekable (a Cues index, and a frame decodes after seeking to the
+//!   middle); `meeting.json` beside it holds the final job record and the timeline (states,
+//!   participant counts); the job's spool folder is gone; the record, the file and the terminal
+//!   webhook agree on URL and duration; a meeting the host ended is not "partial";
+//! - MP4 (`recording.format = "mp4"`): H.264 + AAC at a real frame rate, with the index first
+//!   (faststart); leaving at the job's `max_duration_secs` keeps the recording, called partial;
+//! - `DELETE /v1/jobs/{id}` in the call: `completed/cancelled`, the recording so far is stored and
+//!   the detail says "partial recording kept";
+//! - the client's results list entry names the stored recording (`blobUrl`, `metadata.duration`).
+//!
+//! Needs the Google Meet plugin next to the binary (`cargo build --workspace`), /usr/bin/chromium
+//! and ffmpeg/ffprobe.
+
+mod support;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    thread,
+    time::Duration,
+};
+
+use meetbot_fixtures::{ActionKind, MeetingLink, Scenario};
+use serde_json::{Value, json};
+use support::{
+    media::{decode_frame_at, mp4_index_first, probe, video_frame_times, volume, webm_has_cues},
+    meet::{FIXTURES, meet_job, meet_worker, turn, wait_action},
+    webhook::WebhookReceiver,
+    *,
+};
+use tempfile::TempDir;
+
+/// How long the bot stays in the call before the test ends it.
+const IN_CALL: Duration = Duration::from_secs(6);
+/// Joining, the call, leaving, finalizing and storing, with room to spare on a busy machine.
+const JOB_TIMEOUT: Duration = Duration::from_secs(45);
+/// How far the recording's duration may be from the time the bot spent in the call.
+const TOLERANCE_SECS: f64 = 2.0;
+
+/// The recording and spool folders of one test.
+struct Dirs {
+    recordings: TempDir,
+    spool: TempDir,
+}
+
+impl Dirs {
+    fn new() -> Self {
+        Self { recordings: tempfile::tempdir().expect("tempdir"), spool: tempfile::tempdir().expect("tempdir") }
+    }
+
+    /// `[recording]` and `[storage]` sections storing locally in these folders.
+    fn config(&self, format: &str) -> String {
+        format!(
+            "[recording]\nenabled = true\nformat = \"{format}\"\nspool_dir = \"{}\"\n\
+             [storage]\nkind = \"local\"\n[storage.local]\ndir = \"{}\"\n",
+            self.spool.path().display(),
+            self.recordings.path().display()
+        )
+    }
+
+    /// Where storage puts a job's file.
+    fn stored(&self, job_id: &str, file: &str) -> PathBuf {
+        self.recordings.path().canonicalize().expect("recordings dir").join(job_id).join(file)
+    }
+}
+
+fn secs(record: &HashMap<String, String>, field: &str) -> f64 {
+    let text = record.get(field).unwrap_or_else(|| panic!("record has no `{field}`: {record:?}"));
+    text.parse().unwrap_or_else(|_| panic!("`{field}` = {text:?} is not a number"))
+}
+
+/// Seconds from the record's `joined_at` to its `ended_at` (which is stamped after finalizing
+/// and storing).
+fn joined_to_ended(record: &HashMap<String, String>) -> f64 {
+    (time(record, "ended_at") - time(record, "joined_at")).num_milliseconds() as f64 / 1000.0
+}
+
+/// Seconds the bot was in the call as the meeting itself saw it: from its admission to `end`
+/// (the host ending the call, or the bot clicking "Leave call"), on the page's clock.
+fn meeting_span(link: &MeetingLink, end: ActionKind) -> f64 {
+    let admitted = wait_action(&link.id, ActionKind::Admitted, Duration::from_secs(1));
+    let ended = wait_action(&link.id, end, Duration::from_secs(1));
+    ended.at_ms.saturating_sub(admitted.at_ms) as f64 / 1000.0
+}
+
+/// The file behind a `file://` recording URL; it must be `expected`.
+fn file_of(record: &HashMap<String, String>, expected: &Path) -> PathBuf {
+    let url = record.get("recording_url").unwrap_or_else(|| panic!("no recording_url: {record:?}"));
+    let path = PathBuf::from(url.strip_prefix("file://").unwrap_or_else(|| panic!("not a file:// URL: {url}")));
+    assert_eq!(path, expected, "recording_url points at <storage.local.dir>/<job_id>/<file>");
+    assert!(path.is_file(), "{} does not exist", path.display());
+    path
+}
+
+/// Checks what every stored recording must be, for a call of `span` seconds; returns the probed
+/// duration.
+fn assert_recording(
+    file: &Path,
+    record: &HashMap<String, String>,
+    (video_codec, audio_codec): (&str, &str),
+    span: f64,
+) -> f64 {
+    let probe = probe(file);
+    let video = probe.of_kind("video");
+    let audio = probe.of_kind("audio");
+    assert_eq!(video.len(), 1, "one video stream: {probe:?}");
+    assert_eq!(audio.len(), 1, "one audio stream: {probe:?}");
+    assert_eq!(video[0].codec, video_codec, "{probe:?}");
+    assert_eq!(audio[0].codec, audio_codec, "{probe:?}");
+    let duration = probe.duration.unwrap_or_else(|| panic!("no container duration: {probe:?}"));
+    let recorded = secs(record, "duration_secs");
+    assert!((duration - recorded).abs() < 0.2, "duration_secs {recorded} vs the file's {duration}");
+
+    let job_span = joined_to_ended(record);
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let (mean, max) = volume(file);
+    let frames = video_frame_times(file);
+    let last_frame = frames.last().copied().unwrap_or(0.0);
+    let longest_gap = frames.windows(2).map(|w| w[1] - w[0]).fold(frames.first().copied().unwrap_or(0.0), f64::max);
+    eprintln!(
+        "measured {}: {size} bytes, {duration:.2} s recorded; in the call {span:.2} s (the meeting's view), \
+         joined_at to ended_at {job_span:.2} s; video {:?} {}, {} frames, last at {last_frame:.2} s, longest \
+         gap {longest_gap:.2} s; audio {}, mean volume {mean} dB, max {max} dB",
+        file.display(),
+        video[0].size,
+        video[0].codec,
+        frames.len(),
+        audio[0].codec
+    );
+    assert!(
+        (duration - span).abs() <= TOLERANCE_SECS,
+        "the recording lasts {duration:.2} s, the bot was in the call {span:.2} s"
+    );
+    assert!(
+        duration <= job_span + 0.5,
+        "the recording ({duration:.2} s) is longer than the bot's time from joined_at to ended_at ({job_span:.2} s)"
+    );
+    let fps = frames.len() as f64 / duration;
+    assert!(fps <= 61.0, "{} video frames in {duration:.2} s: {fps:.0} frames a second", frames.len());
+    // The picture moves through the call (the fake meeting animates its stage every frame); once
+    // the bot has left, the page stands still and tab capture sends no more frames.
+    assert!(
+        fps >= 2.0 && last_frame >= span.min(duration) - 2.5,
+        "the video covers the call: {} frames, the last at {last_frame:.2} s of a {span:.2} s call",
+        frames.len()
+    );
+    assert!(mean > -60.0, "the meeting's audio is in the recording: mean volume {mean} dB (max {max} dB)");
+    decode_frame_at(file, duration / 2.0).unwrap_or_else(|e| panic!("seeking to the middle failed: {e}"));
+    duration
+}
+
+/// The stored `meeting.json`: the final record and a timeline with the call in it.
+fn assert_meeting_json(path: &Path, record: &HashMap<String, String>) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let meeting: Value = serde_json::from_str(&text).expect("meeting.json is JSON");
+    let job = &meeting["job"];
+    assert_eq!(job["job_id"], record["job_id"], "{job}");
+    assert_eq!(job["state"], record["state"], "{job}");
+    assert_eq!(job["reason"], record["reason"], "{job}");
+    assert_eq!(job["recording_url"], record["recording_url"], "{job}");
+    assert!(!text.contains("tok-test"), "meeting.json carries the bearer token");
+    let timeline = meeting["timeline"].as_array().unwrap_or_else(|| panic!("no timeline: {meeting}"));
+    let states: Vec<&str> =
+        timeline.iter().filter(|e| e["type"] == "state").filter_map(|e| e["state"].as_str()).collect();
+    assert!(states.contains(&"in_call"), "timeline states: {states:?}");
+    let counts: Vec<u64> =
+        timeline.iter().filter(|e| e["type"] == "participants").filter_map(|e| e["count"].as_u64()).collect();
+    assert!(counts.contains(&2), "participant counts (the host and the bot): {counts:?}");
+    assert!(timeline.iter().all(|e| e["at"].as_str().is_some()), "every entry has a time: {timeline:?}");
+    meeting
+}
+
+fn assert_spool_gone(dirs: &Dirs, job_id: &str) {
+    let spool = dirs.spool.path().join(job_id);
+    assert!(!spool.exists(), "the spool of the job is still there: {:?}", std::fs::read_dir(&spool).ok());
+}
+
+#[test]
+fn webm_recording_of_a_meeting_the_host_ends() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let hooks = WebhookReceiver::start();
+    let redis = RedisServer::start();
+    let webhook = format!("[notify]\nwebhook_url = \"{}\"\n", hooks.url());
+    let _worker = meet_worker(&redis, &format!("{}{webhook}", dirs.config("webm")));
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-webm", &link.url, None));
+
+    wait_for_state(&redis, "rec-webm", "in_call", Duration::from_secs(30));
+    thread::sleep(IN_CALL);
+    FIXTURES.end_meeting(&link.id);
+    let record = wait_for_end(&redis, "rec-webm", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "ended_by_host");
+    let detail = record.get("detail").cloned().unwrap_or_default();
+    assert!(!detail.contains("partial"), "the meeting ended on its own, nothing is partial: {detail}");
+
+    let file = file_of(&record, &dirs.stored("rec-webm", "recording.webm"));
+    let span = meeting_span(&link, ActionKind::EndedByHost);
+    let duration = assert_recording(&file, &record, ("vp8", "opus"), span);
+    assert!(probe(&file).format.contains("webm"), "{:?}", probe(&file));
+    assert!(webm_has_cues(&file), "the WebM has a seek index (Cues)");
+
+    assert_meeting_json(&dirs.stored("rec-webm", "meeting.json"), &record);
+    assert_spool_gone(&dirs, "rec-webm");
+
+    wait_until(Duration::from_secs(10), "the `completed` webhook", || {
+        hooks.of_job("rec-webm").iter().any(|d| d.event() == "completed")
+    });
+    let completed = hooks.of_job("rec-webm").into_iter().find(|d| d.event() == "completed").expect("completed").json();
+    assert_eq!(completed["recording_url"], record["recording_url"], "{completed}");
+    let hooked = completed["duration_secs"].as_f64().unwrap_or_default();
+    assert!((hooked - duration).abs() < 0.2, "webhook duration_secs {hooked} vs {duration}");
+}
+
+#[test]
+fn mp4_recording_until_the_jobs_max_duration() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let _worker = meet_worker(&redis, &dirs.config("mp4"));
+    let link = MeetingLink::meet(Scenario::Instant);
+    let max = json!({"max_duration_secs": IN_CALL.as_secs()});
+    redis.push(&meet_job("rec-mp4", &link.url, Some(max)));
+
+    let record = wait_for_end(&redis, "rec-mp4", Duration::from_secs(60));
+    assert_ended(&record, "completed", "max_duration");
+    let detail = record.get("detail").cloned().unwrap_or_default();
+    assert!(detail.contains("partial recording kept"), "the bot left early: {detail}");
+
+    let file = file_of(&record, &dirs.stored("rec-mp4", "recording.mp4"));
+    assert!(!dirs.stored("rec-mp4", "recording.webm").exists(), "only the MP4 is stored");
+    let span = meeting_span(&link, ActionKind::LeaveClicked);
+    assert_recording(&file, &record, ("h264", "aac"), span);
+    assert!(probe(&file).format.contains("mp4"), "{:?}", probe(&file));
+    assert!(mp4_index_first(&file), "the MP4 index (moov) comes before the media (faststart)");
+    let finalizing = joined_to_ended(&record) - span;
+    assert!(finalizing < 10.0, "leaving, transcoding 6 s and storing took {finalizing:.1} s");
+
+    let meeting = assert_meeting_json(&dirs.stored("rec-mp4", "meeting.json"), &record);
+    assert_eq!(meeting["job"]["detail"], record["detail"], "{}", meeting["job"]);
+    assert_spool_gone(&dirs, "rec-mp4");
+}
+
+#[test]
+fn cancelling_in_the_call_keeps_a_partial_recording() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let worker = meet_worker(&redis, &dirs.config("webm"));
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-cancel", &link.url, None));
+
+    wait_for_state(&redis, "rec-cancel", "in_call", Duration::from_secs(30));
+    thread::sleep(Duration::from_secs(4));
+    let response = worker.delete("/v1/jobs/rec-cancel");
+    assert!(response.status < 300, "DELETE /v1/jobs/rec-cancel: {response:?}");
+    let record = wait_for_end(&redis, "rec-cancel", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "cancelled");
+    let detail = record.get("detail").cloned().unwrap_or_default();
+    assert!(detail.contains("partial recording kept"), "{record:?}");
+
+    let file = file_of(&record, &dirs.stored("rec-cancel", "recording.webm"));
+    let span = meeting_span(&link, ActionKind::LeaveClicked);
+    let duration = assert_recording(&file, &record, ("vp8", "opus"), span);
+    assert!(duration > 3.0, "the 4 s in the call are recorded: {duration} s");
+    assert_meeting_json(&dirs.stored("rec-cancel", "meeting.json"), &record);
+    assert_spool_gone(&dirs, "rec-cancel");
+}
+
+#[test]
+fn the_results_list_names_the_stored_recording() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let _worker = meet_worker(&redis, &dirs.config("webm"));
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-results", &link.url, Some(json!({"max_duration_secs": 3}))));
+    let record = wait_for_end(&redis, "rec-results", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "max_duration");
+    let url = record.get("recording_url").cloned().unwrap_or_else(|| panic!("no recording_url: {record:?}"));
+
+    let results = redis.results();
+    assert_eq!(results.len(), 1, "{results:?}");
+    let entry = &results[0];
+    assert_eq!(entry["recordingId"], "rec-results", "{entry}");
+    assert_eq!(entry["blobUrl"], url.as_str(), "{entry}");
+    assert_eq!(entry["metadata"]["storage"]["type"], "local", "{entry}");
+    assert_eq!(entry["metadata"]["storage"]["url"], url.as_str(), "{entry}");
+    let duration = entry["metadata"]["duration"].as_f64().unwrap_or_else(|| panic!("no duration: {entry}"));
+    assert!((duration - secs(&record, "duration_secs")).abs() < 0.01, "{entry} vs {record:?}");
+}
