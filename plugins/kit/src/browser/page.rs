@@ -284,8 +284,13 @@ impl MeetingPage {
     /// Waits until none of `probes` is present (a lobby message going away); false when one is
     /// still there at the deadline.
     pub async fn wait_gone(&self, probes: &[Probe], deadline: Duration) -> Result<bool, KitError> {
-        let request =
-            Request { op: "gone", probes, timeout_ms: millis(deadline.min(SLICE)), count_probe: None, last_count: None };
+        let request = Request {
+            op: "gone",
+            probes,
+            timeout_ms: millis(deadline.min(SLICE)),
+            count_probe: None,
+            last_count: None,
+        };
         self.call_retrying(&request).await
     }
 
