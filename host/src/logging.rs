@@ -155,9 +155,11 @@ mod tests {
     #[test]
     fn rust_log_overrides_the_config() {
         let config = LogConfig { level: "info".to_owned(), format: LogFormat::Text };
-        assert_eq!(filter(&config, Some("debug")).expect("valid").to_string(), "debug");
-        assert_eq!(filter(&config, Some("  ")).expect("valid").to_string(), "info");
-        assert_eq!(filter(&config, None).expect("valid").to_string(), "info");
+        let effective = |rust_log| filter(&config, rust_log).expect("valid").to_string();
+        assert_eq!(effective(Some("debug")), format!("{QUIET_CDP},debug"));
+        assert_eq!(effective(Some("  ")), format!("{QUIET_CDP},info"));
+        assert_eq!(effective(None), format!("{QUIET_CDP},info"));
+        assert_eq!(effective(Some("info,chromiumoxide=debug")), "chromiumoxide=debug,info", "named: left alone");
         let err = filter(&config, Some("info,[")).expect_err("invalid RUST_LOG");
         assert!(err.to_string().starts_with("RUST_LOG = "), "{err}");
     }
