@@ -229,6 +229,12 @@ fn an_unreachable_store_fails_the_job_and_keeps_the_file() {
         kept.display()
     );
     assert!(kept.is_file(), "the recording stays on disk");
+    let meeting: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(kept.with_file_name("meeting.json")).expect("meeting.json stays beside the kept recording"),
+    )
+    .expect("meeting.json is JSON");
+    assert_eq!(meeting["job"]["reason"], "upload_failed", "{meeting}");
+    assert!(meeting["timeline"].as_array().is_some_and(|t| !t.is_empty()), "{meeting}");
     let probe = probe(&kept);
     assert_eq!((probe.of_kind("video").len(), probe.of_kind("audio").len()), (1, 1), "{probe:?}");
 

@@ -83,6 +83,11 @@ pub async fn keep(
                 tracing::error!(%error, file = %file.display(), "recording upload failed; the file stays on disk");
                 kept.reason = Reason::UploadFailed;
                 kept.detail = Some(format!("{error}; the recording is kept at {}", file.display()));
+                // The timeline stays with the kept file, so nothing of the meeting is lost.
+                let beside = file.with_file_name("meeting.json");
+                if let Err(error) = tokio::fs::write(&beside, meeting_json(record, &kept, timeline)).await {
+                    tracing::warn!(%error, file = %beside.display(), "meeting.json not written");
+                }
                 return kept;
             }
         }
@@ -91,14 +96,7 @@ pub async fn keep(
         // Never in the call and nothing recorded: there is no meeting to describe.
         return kept;
     }
-    let mut final_record = record.clone();
-    final_record.state = kept.reason.terminal_state();
-    final_record.reason = Some(kept.reason);
-    final_record.detail = kept.detail.clone();
-    final_record.recording_url = kept.recording_url.clone();
-    final_record.duration_secs = kept.duration_secs;
-    let meeting = json!({ "job": final_record, "timeline": timeline });
-    let bytes = serde_json::to_vec_pretty(&meeting).unwrap_or_default();
+    let bytes = meeting_json(record, &kept, timeline);
     if let Err(error) = storage.put_bytes(&format!("{job_id}/meeting.json"), bytes).await {
         tracing::error!(%error, "meeting.json upload failed");
         if local_file.is_some() {
@@ -114,6 +112,17 @@ pub async fn keep(
         tracing::warn!(%error, dir = %spooled.dir.display(), "spool not removed");
     }
     kept
+}
+
+/// meeting.json: the job record as it ends, and the timeline.
+fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8> {
+    let mut job = record.clone();
+    job.state = kept.reason.terminal_state();
+    job.reason = Some(kept.reason);
+    job.detail = kept.detail.clone();
+    job.recording_url = kept.recording_url.clone();
+    job.duration_secs = kept.duration_secs;
+    serde_json::to_vec_pretty(&json!({ "job": job, "timeline": timeline })).unwrap_or_default()
 }
 
 fn append(detail: &mut Option<String>, text: &str) {

@@ -111,9 +111,13 @@ impl Storage {
         let mut backoff = Backoff::with_cap(Duration::from_secs(10));
         let mut last = String::new();
         for _ in 0..ATTEMPTS {
-            match self.store.put(&location, PutPayload::from(bytes.clone())).await {
+            match self.store.put(&location, PutPayload::from(bytes.clone())).await.map_err(store_failure) {
                 Ok(_) => return Ok(self.url(key)),
-                Err(error) => last = error.to_string(),
+                Err(UploadFailure::Final(error)) => {
+                    return Err(StorageError::Upload { key: key.to_owned(), message: error });
+                }
+                Err(UploadFailure::Store(error)) => last = error,
+                Err(UploadFailure::Read(error)) => return Err(error),
             }
             backoff.wait().await;
         }
@@ -138,6 +142,9 @@ impl Storage {
                     tracing::warn!(key, attempt, %error, "upload failed; retrying");
                     last = error;
                 }
+                Err(UploadFailure::Final(error)) => {
+                    return Err(StorageError::Upload { key: key.to_owned(), message: error });
+                }
             }
             backoff.wait().await;
         }
@@ -146,16 +153,12 @@ impl Storage {
 
     async fn single(&self, key: &str, file: &Path) -> Result<(), UploadFailure> {
         let bytes = tokio::fs::read(file).await.map_err(|source| read_error(file, source))?;
-        self.store
-            .put(&self.location(key), PutPayload::from(bytes))
-            .await
-            .map_err(|e| UploadFailure::Store(e.to_string()))?;
+        self.store.put(&self.location(key), PutPayload::from(bytes)).await.map_err(store_failure)?;
         Ok(())
     }
 
     async fn multipart(&self, key: &str, file: &Path) -> Result<(), UploadFailure> {
-        let upload =
-            self.store.put_multipart(&self.location(key)).await.map_err(|e| UploadFailure::Store(e.to_string()))?;
+        let upload = self.store.put_multipart(&self.location(key)).await.map_err(store_failure)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut reader = tokio::fs::File::open(file).await.map_err(|source| read_error(file, source))?;
         let mut buffer = vec![0u8; 1024 * 1024];
@@ -167,18 +170,31 @@ impl Storage {
             // At most two parts in flight: memory stays bounded whatever the file size.
             if let Err(error) = writer.wait_for_capacity(2).await {
                 let _ = writer.abort().await;
-                return Err(UploadFailure::Store(error.to_string()));
+                return Err(store_failure(error));
             }
             writer.write(&buffer[..read]);
         }
-        writer.finish().await.map_err(|e| UploadFailure::Store(e.to_string()))?;
+        writer.finish().await.map_err(store_failure)?;
         Ok(())
     }
 }
 
 enum UploadFailure {
     Read(StorageError),
+    /// Worth another try (network, server errors).
     Store(String),
+    /// Will fail the same way again (no such bucket, access denied).
+    Final(String),
+}
+
+/// Sorts a store error into one worth retrying or not.
+fn store_failure(error: object_store::Error) -> UploadFailure {
+    match error {
+        object_store::Error::NotFound { .. }
+        | object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => UploadFailure::Final(error.to_string()),
+        other => UploadFailure::Store(other.to_string()),
+    }
 }
 
 fn read_error(file: &Path, source: std::io::Error) -> UploadFailure {
