@@ -80,7 +80,7 @@ struct ActiveEntry {
 pub enum Origin {
     /// Over REST: no message to acknowledge.
     Rest,
-    /// From the queue; the message and its delivery number (claimed by the consumer).
+    /// From the queue, claimed by the consumer; the message to acknowledge at the end.
     Queue {
         /// The message as taken.
         message: String,
