@@ -12,66 +12,34 @@
 
 mod support;
 
-use std::{sync::MutexGuard, time::Duration};
+use std::time::Duration;
 
-use meetbot_fixtures::{Action, ActionKind, MeetingLink, Scenario};
+use meetbot_fixtures::{ActionKind, MeetingLink, Scenario};
 use serde_json::{Value, json};
 use support::{
-    meet::{FIXTURES, meet_worker, turn, wait_action},
+    platform::{
+        self, FIXTURES, Finished, GOOGLE, JOB_TIMEOUT, assert_no_leave_click, has, kinds, wait_action as wait_for,
+    },
     *,
 };
 
 /// The display name, with characters a "cleaning" bot would rewrite: it must arrive untouched.
 const NAME: &str = "Notes Bot ✓ O'Brien-Łukasz (2)";
 
-/// Generous bound for one job; every scenario ends within a few seconds of its scripted event.
-const JOB_TIMEOUT: Duration = Duration::from_secs(40);
-
 /// A worker whose browsers reach the fake platforms; jobs set their own `autoLeave` limits. Not
 /// recording: these tests are about the session, and the recorder has its own.
 fn worker(redis: &RedisServer) -> Worker {
-    meet_worker(redis, "[recording]\nenabled = false\n")
+    GOOGLE.worker(redis, "[recording]\nenabled = false\n")
 }
 
 /// The queue message for a Meet job, with this file's bot name.
 fn meet_job(bot_id: &str, url: &str, auto_leave: Option<Value>) -> String {
-    let mut job = json!({
-        "url": url,
-        "provider": "google",
-        "name": NAME,
-        "teamId": "team-1",
-        "userId": "user-1",
-        "bearerToken": "tok-test",
-        "timezone": "Europe/Berlin",
-        "botId": bot_id,
-    });
-    if let Some(auto_leave) = auto_leave {
-        job["autoLeave"] = auto_leave;
-    }
-    job.to_string()
-}
-
-fn kinds(actions: &[Action]) -> Vec<ActionKind> {
-    actions.iter().map(|a| a.kind).collect()
-}
-
-fn has(actions: &[Action], kind: ActionKind) -> bool {
-    actions.iter().any(|a| a.kind == kind)
-}
-
-/// Waits until the meeting logged `kind` (the page reports asynchronously).
-fn wait_for(link: &MeetingLink, kind: ActionKind, timeout: Duration) -> Action {
-    wait_action(&link.id, kind, timeout)
+    GOOGLE.job(NAME, bot_id, url, auto_leave)
 }
 
 /// The name arrived exactly as given, and the bot asked to join with camera and microphone off.
 fn assert_joined_as_itself(link: &MeetingLink) {
-    let typed = wait_for(link, ActionKind::NameTyped, Duration::from_secs(5));
-    assert_eq!(typed.text.as_deref(), Some(NAME), "the name field's final value");
-    let asked = wait_for(link, ActionKind::JoinAsked, Duration::from_secs(5));
-    assert_eq!(asked.text.as_deref(), Some(NAME), "the name the join request carried");
-    assert_eq!(asked.camera, Some(false), "camera must be off when asking to join: {asked:?}");
-    assert_eq!(asked.mic, Some(false), "microphone must be off when asking to join: {asked:?}");
+    platform::assert_joined_as(link, NAME);
 }
 
 /// The bot clicked "Leave call" and the meeting showed it the left-meeting screen.
@@ -80,30 +48,11 @@ fn assert_left_by_clicking(link: &MeetingLink) {
     wait_for(link, ActionKind::Left, Duration::from_secs(5));
 }
 
-fn assert_no_leave_click(link: &MeetingLink) {
-    let actions = FIXTURES.actions(&link.id);
-    assert!(!has(&actions, ActionKind::LeaveClicked), "the bot must not click Leave here: {:?}", kinds(&actions));
-}
-
-/// One scenario run through the queue to its end. The worker stays alive while the test checks
+/// Runs one scenario through the queue to its end. The worker stays alive while the test checks
 /// the result, so a failed check prints its log.
-struct Finished {
-    link: MeetingLink,
-    record: Value,
-    _worker: Worker,
-    _redis: RedisServer,
-    _turn: MutexGuard<'static, ()>,
-}
-
-/// Runs one scenario through the queue to its end.
-fn run_to_end(scenario: Scenario, bot_id: &str, auto_leave: Option<Value>) -> Finished {
-    let turn = turn();
-    let redis = RedisServer::start();
-    let worker = worker(&redis);
-    let link = MeetingLink::meet(scenario);
-    redis.push(&meet_job(bot_id, &link.url, auto_leave));
-    let record = json!(wait_for_end(&redis, bot_id, JOB_TIMEOUT));
-    Finished { link, record, _worker: worker, _redis: redis, _turn: turn }
+fn run_to_end(scenario: Scenario, bot_id: &str, auto_leave: Option<Value>) -> Finished<Value> {
+    let job = |url: &str| meet_job(bot_id, url, auto_leave);
+    Finished::run(MeetingLink::meet(scenario), bot_id, job, worker, JOB_TIMEOUT).map_record(|record| json!(record))
 }
 
 fn assert_record(record: &Value, state: &str, reason: &str) {
@@ -113,9 +62,7 @@ fn assert_record(record: &Value, state: &str, reason: &str) {
 
 #[test]
 fn lobby_then_admitted_then_max_duration_clicks_leave() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let _worker = worker(&redis);
+    let (_turn, redis, _worker) = platform::start(worker);
     let link = MeetingLink::meet(Scenario::LobbyAdmitted);
     // Upper case and a calendar's `authuser`: the plugin normalizes to the plain code link.
     let given = format!("meet.google.com/{}?authuser=0", link.id.to_uppercase());
@@ -136,9 +83,7 @@ fn lobby_then_admitted_then_max_duration_clicks_leave() {
 
 #[test]
 fn cancel_through_the_api_clicks_leave() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let worker = worker(&redis);
+    let (_turn, redis, worker) = platform::start(worker);
     let link = MeetingLink::meet(Scenario::Instant);
     redis.push(&meet_job("g-cancel", &link.url, None));
     wait_for_state(&redis, "g-cancel", "in_call", Duration::from_secs(20));
@@ -205,9 +150,7 @@ fn meet_gives_up_on_the_lobby() {
 
 #[test]
 fn the_hosts_lobby_limit_ends_a_lobby_nobody_answers() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let _worker = worker(&redis);
+    let (_turn, redis, _worker) = platform::start(worker);
     let link = MeetingLink::meet(Scenario::Manual);
     // The host's limit runs from the job's start (browser launch included) and ends the lobby.
     redis.push(&meet_job("g-host-lobby", &link.url, Some(json!({"waiting_room_timeout_secs": 6}))));

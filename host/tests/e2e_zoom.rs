@@ -17,117 +17,24 @@
 
 mod support;
 
-use std::{
-    collections::HashMap,
-    path::{Path, PathBuf},
-    sync::{LazyLock, Mutex, MutexGuard},
-    time::Duration,
-};
+use std::{collections::HashMap, time::Duration};
 
-use meetbot_fixtures::{Action, ActionKind, FixtureServer, MeetingLink, Scenario};
+use meetbot_fixtures::{ActionKind, MeetingLink, Scenario};
 use serde_json::{Value, json};
-use support::*;
+use support::{
+    platform::{self, Bot, FIXTURES, Finished, JOB_TIMEOUT, ZOOM, assert_no_leave_click, has, kinds, wait_action},
+    *,
+};
 
 /// The display name, with characters a "cleaning" bot would rewrite: it must arrive untouched.
 const NAME: &str = "Zoë's Notes Bot ✓ (Łódź) #2";
 
-/// Generous bound for one job; every scenario ends within a few seconds of its scripted event.
-const JOB_TIMEOUT: Duration = Duration::from_secs(40);
-
-/// One fake-platform server for the whole test binary (meeting ids are unique per test).
-static FIXTURES: LazyLock<FixtureServer> =
-    LazyLock::new(|| FixtureServer::start_on(0).expect("start the fake meeting platforms"));
-
-/// Each test runs one Chromium; two cores are shared, so the tests take turns.
-static ONE_BROWSER_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A folder holding only the Zoom plugin (a link to the one built next to `meetbot`), for
-/// `plugins.dirs`, so the test does not depend on which folder the harness runs the binary from.
-fn zoom_plugin_dir() -> &'static Path {
-    static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
-        let built = bin().parent().expect("binary folder").join("libmeetbot_plugin_zoom.so");
-        assert!(
-            built.is_file(),
-            "{} is missing: build it first with `cargo build --workspace` (crate plugins/zoom)",
-            built.display()
-        );
-        let root = built.parent().expect("binary folder").join("meetbot-it-zoom");
-        // Folders of earlier test processes that are gone.
-        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
-            if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-        let dir = root.join(std::process::id().to_string());
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the plugin folder");
-        let link = dir.join("libmeetbot_plugin_zoom.so");
-        if std::fs::hard_link(&built, &link).is_err() {
-            std::fs::copy(&built, &link).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
-        }
-        dir
-    });
-    &DIR
-}
-
-/// A worker whose browsers reach the fake platforms, with extra `[auto_leave]` lines.
-fn worker(redis: &RedisServer, auto_leave: &str) -> Worker {
-    let plugins = toml::Value::Array(vec![toml::Value::String(zoom_plugin_dir().display().to_string())]);
-    let args = toml::Value::Array(FIXTURES.chromium_args().into_iter().map(toml::Value::String).collect());
-    let config = format!(
-        "[worker]\nmax_concurrent_jobs = 1\n\
-         [plugins]\ndirs = {plugins}\n\
-         [browser]\nexecutable = \"/usr/bin/chromium\"\nargs = {args}\n\
-         [recording]\nenabled = false\n\
-         [auto_leave]\nwaiting_room_timeout_secs = 20\n{auto_leave}\n"
-    );
-    Worker::start(redis, &config)
-}
-
-/// The queue message for a Zoom job.
-fn zoom_job(bot_id: &str, url: &str, auto_leave: Option<Value>) -> String {
-    let mut job = json!({
-        "url": url,
-        "provider": "zoom",
-        "name": NAME,
-        "teamId": "team-1",
-        "userId": "user-1",
-        "bearerToken": "tok-test",
-        "timezone": "Europe/Berlin",
-        "botId": bot_id,
-    });
-    if let Some(auto_leave) = auto_leave {
-        job["autoLeave"] = auto_leave;
-    }
-    job.to_string()
-}
-
-fn kinds(actions: &[Action]) -> Vec<ActionKind> {
-    actions.iter().map(|a| a.kind).collect()
-}
-
-fn has(actions: &[Action], kind: ActionKind) -> bool {
-    actions.iter().any(|a| a.kind == kind)
-}
-
-/// Waits until the meeting logged `kind` (the page reports asynchronously).
-fn wait_action(link: &MeetingLink, kind: ActionKind, timeout: Duration) -> Action {
-    RT.block_on(FIXTURES.wait_for_action(&link.id, kind, timeout)).unwrap_or_else(|e| panic!("{e}"))
-}
+/// The bot, on Zoom: session workers (one job at a time, not recording) and jobs with its name.
+static BOT: Bot = Bot { platform: &ZOOM, name: NAME };
 
 /// The name arrived exactly as given, and the bot asked to join with camera and microphone off.
 fn assert_joined_as_itself(link: &MeetingLink) {
-    let typed = wait_action(link, ActionKind::NameTyped, Duration::from_secs(5));
-    assert_eq!(typed.text.as_deref(), Some(NAME), "the name field's final value");
-    let asked = wait_action(link, ActionKind::JoinAsked, Duration::from_secs(5));
-    assert_eq!(asked.text.as_deref(), Some(NAME), "the name the join request carried");
-    assert_eq!(asked.camera, Some(false), "camera must be off when asking to join: {asked:?}");
-    assert_eq!(asked.mic, Some(false), "microphone must be off when asking to join: {asked:?}");
+    platform::assert_joined_as(link, NAME);
 }
 
 /// The bot clicked "Leave", confirmed with "Leave Meeting", and the meeting showed it the
@@ -137,45 +44,24 @@ fn assert_left_by_clicking(link: &MeetingLink) {
     wait_action(link, ActionKind::Left, Duration::from_secs(5));
 }
 
-fn assert_no_leave_click(link: &MeetingLink) {
-    let actions = FIXTURES.actions(&link.id);
-    assert!(!has(&actions, ActionKind::LeaveClicked), "the bot must not click Leave here: {:?}", kinds(&actions));
-}
-
 fn assert_record(record: &HashMap<String, String>, state: &str, reason: &str) {
     assert_ended(record, state, reason);
     assert!(!record.get("detail").is_some_and(|d| d.contains('\n')), "the detail is one line: {record:?}");
 }
 
-/// One scenario run through the queue to its end. The worker stays alive while the test checks
+/// Runs one scenario through the queue to its end. The worker stays alive while the test checks
 /// the result, so a failed check prints its log.
-struct Finished {
-    link: MeetingLink,
-    record: HashMap<String, String>,
-    _worker: Worker,
-    _redis: RedisServer,
-    _turn: MutexGuard<'static, ()>,
-}
-
-/// Runs one scenario through the queue to its end.
 fn run_to_end(scenario: Scenario, bot_id: &str, auto_leave: Option<Value>) -> Finished {
-    let turn = turn();
-    let redis = RedisServer::start();
-    let worker = worker(&redis, "");
-    let link = MeetingLink::zoom(scenario);
-    redis.push(&zoom_job(bot_id, &link.url, auto_leave));
-    let record = wait_for_end(&redis, bot_id, JOB_TIMEOUT);
-    Finished { link, record, _worker: worker, _redis: redis, _turn: turn }
+    let job = |url: &str| BOT.job(bot_id, url, auto_leave);
+    Finished::run(MeetingLink::zoom(scenario), bot_id, job, |redis| BOT.worker(redis), JOB_TIMEOUT)
 }
 
 #[test]
 fn waiting_room_then_admitted_then_max_duration_clicks_leave() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let _worker = worker(&redis, "");
+    let (_turn, redis, _worker) = platform::start(|redis| BOT.worker(redis));
     // A vanity subdomain, as companies' invitations have them; the bot opens its web client.
     let link = MeetingLink::zoom_on("acme", Scenario::LobbyAdmitted);
-    redis.push(&zoom_job("z-maxdur", &link.url, Some(json!({"max_duration_secs": 3}))));
+    redis.push(&BOT.job("z-maxdur", &link.url, Some(json!({"max_duration_secs": 3}))));
 
     let lobby = wait_for_state(&redis, "z-maxdur", "waiting_room", Duration::from_secs(20));
     let web_client = link.zoom_web_client_url().expect("a zoom link");
@@ -193,11 +79,9 @@ fn waiting_room_then_admitted_then_max_duration_clicks_leave() {
 
 #[test]
 fn cancel_through_the_api_clicks_leave() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let worker = worker(&redis, "");
+    let (_turn, redis, worker) = platform::start(|redis| BOT.worker(redis));
     let link = MeetingLink::zoom(Scenario::Instant);
-    redis.push(&zoom_job("z-cancel", &link.url, None));
+    redis.push(&BOT.job("z-cancel", &link.url, None));
     wait_for_state(&redis, "z-cancel", "in_call", Duration::from_secs(20));
 
     let response = worker.delete("/v1/jobs/z-cancel");
@@ -223,13 +107,11 @@ fn everyone_left_is_seen_from_the_participant_count_and_the_bot_clicks_leave() {
 
 #[test]
 fn alone_from_the_start_is_no_one_joined() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let _worker = worker(&redis, "");
+    let (_turn, redis, _worker) = platform::start(|redis| BOT.worker(redis));
     let link = MeetingLink::zoom(Scenario::Instant);
     // Only the bot in the call: the count the plugin reads on entering is 1.
     FIXTURES.set_participants(&link.id, 1);
-    redis.push(&zoom_job("z-no-one", &link.url, Some(json!({"no_one_joined_timeout_secs": 2}))));
+    redis.push(&BOT.job("z-no-one", &link.url, Some(json!({"no_one_joined_timeout_secs": 2}))));
     let record = wait_for_end(&redis, "z-no-one", JOB_TIMEOUT);
     assert_record(&record, "completed", "no_one_joined");
     assert_eq!(wait_action(&link, ActionKind::Admitted, Duration::from_secs(1)).count, Some(1));
@@ -269,12 +151,10 @@ fn host_denies_the_request() {
 
 #[test]
 fn the_hosts_waiting_room_limit_ends_a_waiting_room_nobody_answers() {
-    let _turn = turn();
-    let redis = RedisServer::start();
-    let _worker = worker(&redis, "");
+    let (_turn, redis, _worker) = platform::start(|redis| BOT.worker(redis));
     let link = MeetingLink::zoom(Scenario::Manual);
     // Zoom itself never gives up on a waiting room; the host's limit (from the job's start) does.
-    redis.push(&zoom_job("z-host-lobby", &link.url, Some(json!({"waiting_room_timeout_secs": 8}))));
+    redis.push(&BOT.job("z-host-lobby", &link.url, Some(json!({"waiting_room_timeout_secs": 8}))));
     wait_for_state(&redis, "z-host-lobby", "waiting_room", Duration::from_secs(8));
     let record = wait_for_end(&redis, "z-host-lobby", JOB_TIMEOUT);
     assert_record(&record, "failed", "waiting_room_timeout");
@@ -306,10 +186,10 @@ fn sign_in_wall() {
 #[test]
 fn links_that_are_no_zoom_meetings_never_run() {
     let redis = RedisServer::start();
-    let _worker = worker(&redis, "");
-    redis.push(&zoom_job("z-short-id", "https://zoom.us/j/12345678?pwd=x", None));
-    redis.push(&zoom_job("z-other-host", "https://zoom.us.example.org/j/81234567890", None));
-    redis.push(&zoom_job("z-personal", "https://acme.zoom.us/my/jane.doe", None));
+    let _worker = BOT.worker(&redis);
+    redis.push(&BOT.job("z-short-id", "https://zoom.us/j/12345678?pwd=x", None));
+    redis.push(&BOT.job("z-other-host", "https://zoom.us.example.org/j/81234567890", None));
+    redis.push(&BOT.job("z-personal", "https://acme.zoom.us/my/jane.doe", None));
     wait_until(Duration::from_secs(10), "three dead letters", || redis.llen(DEAD) >= 3);
     for entry in redis.dead() {
         assert_eq!(entry["reason"], "invalid_url", "{entry}");

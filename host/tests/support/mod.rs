@@ -17,6 +17,7 @@
 
 pub mod media;
 pub mod meet;
+pub mod platform;
 pub mod s3;
 pub mod webhook;
 
