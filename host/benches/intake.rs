@@ -11,13 +11,15 @@
 //! Needs `redis-server` and `redis-benchmark` on PATH, and the worker binary plus the test plugin
 //! built first: `cargo build --workspace --release && cargo bench -p meetbot-host --bench intake`.
 
+mod common;
+
+use common::{ChildGuard, Redis, free_port, health};
+
 use std::{
     collections::HashMap,
     fs,
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -42,23 +44,6 @@ const SLOT_ROUNDS: usize = 50;
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Kills and reaps a child process when dropped.
-struct ChildGuard {
-    child: Child,
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
 /// `target/<profile>/meetbot`, next to this bench executable (`target/<profile>/deps/intake-…`).
 fn worker_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current executable");
@@ -74,47 +59,6 @@ fn worker_binary() -> PathBuf {
         plugin.display()
     );
     binary
-}
-
-/// A private, non-persistent Redis on a free port.
-struct Redis {
-    port: u16,
-    client: redis::Client,
-    _guard: ChildGuard,
-}
-
-impl Redis {
-    async fn start() -> Self {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server (is it installed and on PATH?)");
-        let guard = ChildGuard { child };
-        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).expect("redis url");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
-                let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
-                if pong.is_ok() {
-                    break;
-                }
-            }
-            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Self { port, client, _guard: guard }
-    }
-
-    async fn conn(&self) -> MultiplexedConnection {
-        self.client.get_multiplexed_async_connection().await.expect("connect to redis")
-    }
-
-    async fn flush(&self) {
-        let _: () = redis::cmd("FLUSHALL").query_async(&mut self.conn().await).await.expect("FLUSHALL");
-    }
 }
 
 /// RPUSH and LPOP requests/s as `redis-benchmark` reports them.
@@ -207,21 +151,6 @@ impl Worker {
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
-}
-
-/// Whether `GET /health` answers 200.
-fn health(addr: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
 }
 
 fn job(bot_id: &str, call_ms: u64) -> String {

@@ -22,11 +22,14 @@
 //! Needs `redis-server`, `/usr/bin/chromium`, and the worker binary plus the Google Meet plugin
 //! built first: `cargo build --workspace --release && cargo bench -p meetbot-host --bench meeting`.
 
+mod common;
+
+use common::{Redis, free_port, health};
+
 use std::{
     collections::HashMap,
     fs,
-    io::{BufRead, BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    io::{BufRead, BufReader},
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -65,28 +68,11 @@ fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or_default()
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
 /// Signals a process (negative pid: a process group).
 fn signal(pid: i32, sig: i32) {
     // SAFETY: kill(2) only sends a signal; no memory is touched.
     unsafe {
         libc::kill(pid, sig);
-    }
-}
-
-/// Kills and reaps a child process when dropped.
-struct ChildGuard {
-    child: Child,
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -323,38 +309,6 @@ fn bare_launch() -> Duration {
 // ---------------------------------------------------------------------------------------------
 
 /// A private, non-persistent Redis on a free port.
-struct Redis {
-    port: u16,
-    client: redis::Client,
-    _guard: ChildGuard,
-}
-
-impl Redis {
-    async fn start() -> Self {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server (is it installed and on PATH?)");
-        let guard = ChildGuard { child };
-        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).expect("redis url");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
-                let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
-                if pong.is_ok() {
-                    break;
-                }
-            }
-            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Self { port, client, _guard: guard }
-    }
-}
-
 /// `target/<profile>/meetbot` and the Google Meet plugin next to it, as hard links (or copies) in
 /// a folder of their own, `target/<profile>/meetbot-bench-meeting/<pid>/`: a worker also loads the
 /// plugins in its executable's folder, and from there it finds exactly the Google Meet plugin.
@@ -533,21 +487,6 @@ impl Drop for Worker {
             }
         }
     }
-}
-
-/// Whether `GET /health` answers 200.
-fn health(addr: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
 }
 
 /// The queue message of a Meet job.

@@ -1,0 +1,86 @@
+//! What both benches need: child processes that die with the bench, a private Redis, free ports,
+//! and the worker's health probe.
+#![allow(dead_code)] // each bench uses a part
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use redis::aio::MultiplexedConnection;
+
+/// Kills and reaps a child process when dropped.
+pub struct ChildGuard {
+    pub child: Child,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A private, non-persistent Redis on a free port.
+pub struct Redis {
+    pub port: u16,
+    pub client: redis::Client,
+    _guard: ChildGuard,
+}
+
+impl Redis {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server (is it installed and on PATH?)");
+        let guard = ChildGuard { child };
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).expect("redis url");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
+                if pong.is_ok() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self { port, client, _guard: guard }
+    }
+
+    pub async fn conn(&self) -> MultiplexedConnection {
+        self.client.get_multiplexed_async_connection().await.expect("connect to redis")
+    }
+
+    pub async fn flush(&self) {
+        let _: () = redis::cmd("FLUSHALL").query_async(&mut self.conn().await).await.expect("FLUSHALL");
+    }
+}
+
+/// Whether `GET /health` answers 200.
+pub fn health(addr: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
+}
