@@ -2,7 +2,8 @@
 //! queue joins the fake Google Meet in real Chromium, the host records the tab while the bot is in
 //! the call, finalizes with the real ffmpeg and stores under `<job_id>/` in a local folder:
 //! - WebM: one VP8 video and one Opus audio stream, audible (the meeting's sound is in it), moving
-//!   (video frames through the call), with a container duration that matches the time in the call
+//!   (video frames through the call), every frame of the configured window size (1280x720; the
+//!   "sharing this tab" bar Chromium shows must not shrink it), with a container duration that matches the time in the call
 //!   as the meeting itself saw it, seekable (a Cues index, and a frame decodes after seeking to the
 //!   middle); `meeting.json` beside it holds the final job record and the timeline (states,
 //!   participant counts); the job's spool folder is gone; the record, the file and the terminal
@@ -19,8 +20,9 @@
 mod support;
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
+    process::Command,
     thread,
     time::Duration,
 };
@@ -41,6 +43,8 @@ const IN_CALL: Duration = Duration::from_secs(6);
 const JOB_TIMEOUT: Duration = Duration::from_secs(45);
 /// How far the recording's duration may be from the time the bot spent in the call.
 const TOLERANCE_SECS: f64 = 2.0;
+/// The frame size of every recording: `browser.window_size`, left at its default.
+const FRAME_SIZE: (u64, u64) = (1280, 720);
 
 /// The recording and spool folders of one test.
 struct Dirs {
@@ -97,6 +101,25 @@ fn file_of(record: &HashMap<String, String>, expected: &Path) -> PathBuf {
     path
 }
 
+/// How many video frames of each size (width, height) the file holds, decoded frame by frame.
+fn video_frame_sizes(file: &Path) -> BTreeMap<(u64, u64), usize> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=width,height"])
+        .args(["-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("run ffprobe");
+    assert!(out.status.success(), "ffprobe frames {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let mut sizes = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut fields = line.trim().trim_end_matches(',').split(',').map(|f| f.trim().parse::<u64>());
+        if let (Some(Ok(width)), Some(Ok(height))) = (fields.next(), fields.next()) {
+            *sizes.entry((width, height)).or_insert(0) += 1;
+        }
+    }
+    sizes
+}
+
 /// Checks what every stored recording must be, for a call of `span` seconds; returns the probed
 /// duration.
 fn assert_recording(
@@ -140,6 +163,13 @@ fn assert_recording(
         duration <= job_span + 0.5,
         "the recording ({duration:.2} s) is longer than the bot's time from joined_at to ended_at ({job_span:.2} s)"
     );
+    let sizes = video_frame_sizes(file);
+    assert_eq!(
+        sizes.keys().copied().collect::<Vec<_>>(),
+        vec![FRAME_SIZE],
+        "every video frame is the configured window size; frames per (width, height): {sizes:?}"
+    );
+    assert_eq!(video[0].size, Some(FRAME_SIZE), "the stream's frame size: {probe:?}");
     let fps = frames.len() as f64 / duration;
     assert!(fps <= 61.0, "{} video frames in {duration:.2} s: {fps:.0} frames a second", frames.len());
     // The picture moves through the call (the fake meeting animates its stage every frame); once

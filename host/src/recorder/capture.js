@@ -1,21 +1,87 @@
 // meetbot recorder, page side: captures this tab's video and audio with getDisplayMedia
 // (preferCurrentTab; the browser runs with --auto-accept-this-tab-capture), records it with
 // MediaRecorder, and hands every chunk to the host through a CDP binding as base64 slices, in
-// order. It also meters the audio level once a second, for the silence rule.
-// Evaluated as a function: ({binding, width, height, sliceMs}) => Promise<string>.
-async ({ binding, width, height, sliceMs }) => {
+// order. It also meters the audio level once a second, for the silence rule, and reports the
+// viewport's size whenever it changes (the host keeps it at the recording's size).
+// Evaluated as a function: ({binding, width, height, sliceMs, frameRate, videoBitsPerSecond,
+// roomHeight}) => Promise<string>.
+//
+// Every recorded frame is exactly width x height. The host makes the viewport roomHeight px
+// taller than that before capturing, and Chromium's "sharing this tab" bar takes that room once
+// capture runs; the track is cropped and scaled to the size (Chrome crops to the aspect ratio
+// and scales down, never up); and the frames that still come smaller (the capture starts small,
+// shrinks frames when the machine is busy, and the viewport may be smaller for a moment) are
+// drawn, letterboxed, onto a canvas of the size before MediaRecorder sees them. Frames of the
+// right size pass through untouched.
+async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHeight }) => {
   const send = (message) => window[binding](JSON.stringify(message));
+  addEventListener('resize', () => send({ kind: 'viewport', width: innerWidth, height: innerHeight }));
   const stream = await navigator.mediaDevices.getDisplayMedia({
-    video: { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: 25, max: 30 } },
+    // `max` keeps the capture itself no larger than the viewport the host sets up (exact and min
+    // constraints are not allowed here; applyConstraints below pins the size).
+    video: {
+      width: { ideal: width, max: width },
+      height: { ideal: height, max: height + roomHeight },
+      frameRate: { ideal: frameRate, max: frameRate },
+    },
     audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     preferCurrentTab: true,
     selfBrowserSurface: 'include',
     surfaceSwitching: 'exclude',
     systemAudio: 'include',
   });
-  const recorder = new MediaRecorder(stream, {
+  const video = stream.getVideoTracks()[0];
+  let pinned = 'no video';
+  let recorded = stream;
+  let rescaled = 0;
+  let stopping = false;
+  if (video) {
+    try {
+      await video.applyConstraints({
+        width: { exact: width },
+        height: { exact: height },
+        resizeMode: 'crop-and-scale',
+        frameRate: { max: frameRate },
+      });
+      pinned = `${width}x${height}`;
+    } catch (error) {
+      pinned = `not cropped (${error})`;
+    }
+  }
+  // Frames pass from the capture to the recorder through here; only those of another size are
+  // drawn (letterboxed) onto a canvas of the recording's size.
+  if (video && typeof MediaStreamTrackGenerator === 'function') {
+    const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+    const writer = generator.writable.getWriter();
+    const reader = new MediaStreamTrackProcessor({ track: video }).readable.getReader();
+    let canvas = null;
+    (async () => {
+      for (;;) {
+        const { value: frame, done } = await reader.read();
+        if (done) break;
+        if (frame.displayWidth === width && frame.displayHeight === height) {
+          await writer.write(frame);
+          continue;
+        }
+        rescaled++;
+        canvas ??= new OffscreenCanvas(width, height).getContext('2d', { alpha: false });
+        const scale = Math.min(width / frame.displayWidth, height / frame.displayHeight);
+        const w = Math.round(frame.displayWidth * scale);
+        const h = Math.round(frame.displayHeight * scale);
+        canvas.fillStyle = '#000';
+        canvas.fillRect(0, 0, width, height);
+        canvas.drawImage(frame, Math.round((width - w) / 2), Math.round((height - h) / 2), w, h);
+        const sized = new VideoFrame(canvas.canvas, { timestamp: frame.timestamp });
+        frame.close();
+        await writer.write(sized);
+      }
+      await writer.close();
+    })().catch((error) => stopping || send({ kind: 'error', message: `video pipeline: ${error}` }));
+    recorded = new MediaStream([generator, ...stream.getAudioTracks()]);
+  }
+  const recorder = new MediaRecorder(recorded, {
     mimeType: 'video/webm;codecs=vp8,opus',
-    videoBitsPerSecond: 1_200_000,
+    videoBitsPerSecond,
     audioBitsPerSecond: 128_000,
   });
   let seq = 0;
@@ -37,7 +103,7 @@ async ({ binding, width, height, sliceMs }) => {
       }
     });
   };
-  recorder.onstop = () => { chain = chain.then(() => send({ kind: 'stopped' })); };
+  recorder.onstop = () => { chain = chain.then(() => send({ kind: 'stopped', rescaled })); };
   recorder.onerror = (event) => send({ kind: 'error', message: String(event.error || event) });
 
   let meter = null;
@@ -54,15 +120,18 @@ async ({ binding, width, height, sliceMs }) => {
       send({ kind: 'level', rms: Math.sqrt(sum / samples.length) });
     }, 1000);
   }
-  stream.getVideoTracks()[0]?.addEventListener('ended', () => send({ kind: 'error', message: 'capture ended' }));
+  video?.addEventListener('ended', () => send({ kind: 'error', message: 'capture ended' }));
   recorder.start(sliceMs);
   Object.defineProperty(window, `${binding}Stop`, {
     configurable: true,
     value: () => {
+      stopping = true;
       if (meter) clearInterval(meter);
       if (recorder.state !== 'inactive') recorder.stop();
       stream.getTracks().forEach((track) => track.stop());
+      recorded.getTracks().forEach((track) => track.stop());
     },
   });
-  return `recording ${stream.getVideoTracks().length} video, ${stream.getAudioTracks().length} audio`;
+  const audio = stream.getAudioTracks().length;
+  return `recording ${stream.getVideoTracks().length} video (${pinned}), ${audio} audio`;
 }

@@ -3,6 +3,15 @@
 //! spool as they arrive, meters the audio level for the silence rule, and on stop finalizes the
 //! recording with ffmpeg. A page that navigates during the meeting is captured again into a new
 //! segment.
+//!
+//! Every frame of a recording has the configured size (`browser.window_size`), and the page is
+//! laid out at that size while it is recorded. Chromium shows a "sharing this tab" bar shortly
+//! after capture starts, which takes [`BAR_HEIGHT`] px from the viewport; so the viewport is
+//! made that much taller before capturing, and the bar brings it to the recording's size. The
+//! viewport is only ever grown, never shrunk, during the call: meeting pages do not all lay
+//! themselves out again when they get smaller (a button below the fold cannot be clicked). What
+//! still differs is evened out in the page (capture.js): larger frames are cropped, smaller ones
+//! scaled up.
 
 pub mod finalize;
 mod spool;
@@ -12,7 +21,11 @@ use std::{path::Path, time::Duration};
 use chromiumoxide::{
     Page,
     cdp::{
-        browser_protocol::{page::EventFrameNavigated, target::TargetId},
+        browser_protocol::{
+            browser::{GetWindowForTargetParams, SetContentsSizeParams},
+            page::EventFrameNavigated,
+            target::TargetId,
+        },
         js_protocol::runtime::{AddBindingParams, EvaluateParams, EventBindingCalled},
     },
 };
@@ -32,6 +45,14 @@ const CAPTURE_JS: &str = include_str!("capture.js");
 const SLICE_MS: u32 = 1000;
 /// How long the final chunks may take to arrive after stop.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Captured frames a second: meetings are mostly talking heads, and the frame rate is most of
+/// what recording costs in CPU.
+const FRAME_RATE: u32 = 15;
+/// VP8 bitrate; plenty for a 1280x720 meeting at 15 frames a second.
+const VIDEO_BITS_PER_SECOND: u32 = 800_000;
+/// The height of Chromium's "sharing this tab" bar (Chromium 156, device scale factor 1): how
+/// much taller than the recording the viewport is made before capturing.
+const BAR_HEIGHT: u32 = 57;
 
 /// What the recorder tells the runner while recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,10 +86,24 @@ impl From<chromiumoxide::error::CdpError> for RecorderError {
 #[derive(Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum Message {
-    Chunk { seq: u64, data: String },
-    Level { rms: f32 },
-    Stopped,
-    Error { message: String },
+    Chunk {
+        seq: u64,
+        data: String,
+    },
+    Level {
+        rms: f32,
+    },
+    Viewport {
+        width: u32,
+        height: u32,
+    },
+    /// `rescaled`: frames that came at another size and were scaled to the recording's.
+    Stopped {
+        rescaled: Option<u64>,
+    },
+    Error {
+        message: String,
+    },
 }
 
 /// A running recording.
@@ -91,9 +126,10 @@ impl Recorder {
         let navigations = page.event_listener::<EventFrameNavigated>().await?;
         let mut spool = Spool::create(spool_dir).await?;
         spool.next_segment().await?;
+        let viewport = Viewport { page: page.clone(), size: (width, height) };
         let capture = capture_expression(width, height);
-        begin_capture(&page, &capture).await?;
-        let pump = tokio::spawn(pump(page.clone(), capture, calls, navigations, spool, events));
+        begin_capture(&page, &capture, &viewport).await?;
+        let pump = tokio::spawn(pump(page.clone(), capture, viewport, calls, navigations, spool, events));
         Ok(Self { page, pump })
     }
 
@@ -128,12 +164,63 @@ async fn find_page(browser: &JobBrowser) -> Result<Page, RecorderError> {
 }
 
 fn capture_expression(width: u32, height: u32) -> String {
-    let args = serde_json::json!({"binding": BINDING, "width": width, "height": height, "sliceMs": SLICE_MS});
+    let args = serde_json::json!({
+        "binding": BINDING,
+        "width": width,
+        "height": height,
+        "sliceMs": SLICE_MS,
+        "frameRate": FRAME_RATE,
+        "videoBitsPerSecond": VIDEO_BITS_PER_SECOND,
+        "roomHeight": BAR_HEIGHT,
+    });
     format!("({CAPTURE_JS})({args})")
 }
 
-/// Runs the capture function as a user gesture (getDisplayMedia wants one).
-async fn begin_capture(page: &Page, expression: &str) -> Result<(), RecorderError> {
+/// Keeps the page's viewport at the recording's size (see the module comment).
+struct Viewport {
+    page: Page,
+    /// The recording's frame size.
+    size: (u32, u32),
+}
+
+impl Viewport {
+    /// Before capturing: the recording's size plus the room the sharing bar will take.
+    async fn make_room(&self) {
+        let (width, height) = self.size;
+        self.set(width, height + BAR_HEIGHT).await;
+    }
+
+    /// The page reports a new viewport size: one smaller than the recording (a taller bar than
+    /// expected, or a resize before the room was made) is grown back to it.
+    async fn changed(&self, width: u32, height: u32) {
+        let (want_width, want_height) = self.size;
+        if width < want_width || height < want_height {
+            tracing::debug!(width, height, "viewport smaller than the recording; growing it");
+            self.set(want_width.max(width), want_height.max(height)).await;
+        }
+    }
+
+    /// Resizes the window so that its contents (the viewport) are `width` x `height`.
+    async fn set(&self, width: u32, height: u32) {
+        let resized = async {
+            let window = self.page.execute(GetWindowForTargetParams::default()).await?;
+            let mut contents = SetContentsSizeParams::new(window.result.window_id);
+            contents.width = Some(width.into());
+            contents.height = Some(height.into());
+            self.page.execute(contents).await
+        };
+        // A window that cannot be resized (maximized, fullscreen) is recorded at its own size,
+        // scaled to the recording's.
+        if let Err(error) = resized.await {
+            tracing::debug!(%error, width, height, "could not size the viewport");
+        }
+    }
+}
+
+/// Runs the capture function as a user gesture (getDisplayMedia wants one), with room for the
+/// sharing bar.
+async fn begin_capture(page: &Page, expression: &str, viewport: &Viewport) -> Result<(), RecorderError> {
+    viewport.make_room().await;
     let params = EvaluateParams::builder()
         .expression(expression)
         .await_promise(true)
@@ -150,6 +237,7 @@ async fn begin_capture(page: &Page, expression: &str) -> Result<(), RecorderErro
 async fn pump(
     page: Page,
     capture: String,
+    viewport: Viewport,
     mut calls: chromiumoxide::listeners::EventStream<EventBindingCalled>,
     mut navigations: chromiumoxide::listeners::EventStream<EventFrameNavigated>,
     mut spool: Spool,
@@ -167,7 +255,11 @@ async fn pump(
                     Ok(Message::Level { rms }) => {
                         let _ = events.send(RecorderEvent::Level(rms));
                     }
-                    Ok(Message::Stopped) => break,
+                    Ok(Message::Viewport { width, height }) => viewport.changed(width, height).await,
+                    Ok(Message::Stopped { rescaled }) => {
+                        tracing::debug!(rescaled = rescaled.unwrap_or(0), "capture stopped");
+                        break;
+                    }
                     Ok(Message::Error { message }) => {
                         let _ = events.send(RecorderEvent::Failed(message));
                     }
@@ -181,7 +273,7 @@ async fn pump(
                 }
                 tracing::info!(url = %navigation.frame.url, "meeting page changed; recording a new segment");
                 spool.next_segment().await?;
-                if let Err(error) = begin_capture(&page, &capture).await {
+                if let Err(error) = begin_capture(&page, &capture, &viewport).await {
                     let _ = events.send(RecorderEvent::Failed(error.to_string()));
                 }
             }
