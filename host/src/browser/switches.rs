@@ -10,10 +10,45 @@ fn user_agent(major: &str) -> String {
     format!("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36")
 }
 
+/// Chromium features a meeting bot has no use for, turned off for their memory (PSS measured while
+/// recording a call): the omnibox popup is a web page Chromium keeps loaded in a renderer of its
+/// own (~55 MiB); the spare renderer is a process started ahead for the next navigation (~20 MiB);
+/// the audio service runs in the browser process instead of its own (~20 MiB less). Tab capture,
+/// its audio included, works the same.
+const DISABLED_FEATURES: &[&str] = &[
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+    "WebUIOmniboxFullPopup",
+    "SpareRendererForSitePerProcess",
+    "AudioServiceOutOfProcess",
+];
+
+/// Chromium features turned on: the network service in the browser process instead of its own
+/// (~10 MiB less).
+const ENABLED_FEATURES: &[&str] = &["NetworkServiceInProcess2"];
+
+/// The features of a `--enable-features` / `--disable-features` value.
+fn features(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|f| !f.is_empty())
+}
+
 /// Every switch for one job's browser; the configured extra `browser.args` come last so they can
-/// override.
+/// override. Chromium honours only the last `--disable-features` (and `--enable-features`), so
+/// configured ones are merged into ours.
 pub fn switches(config: &BrowserConfig, user_data_dir: &Path, chrome_major: &str) -> Vec<String> {
     let (width, height) = config.window_size.split_once('x').unwrap_or(("1280", "720"));
+    let mut disabled: Vec<&str> = DISABLED_FEATURES.to_vec();
+    let mut enabled: Vec<&str> = ENABLED_FEATURES.to_vec();
+    let mut configured = Vec::with_capacity(config.args.len());
+    for arg in &config.args {
+        if let Some(list) = arg.strip_prefix("--disable-features=") {
+            disabled.extend(features(list));
+        } else if let Some(list) = arg.strip_prefix("--enable-features=") {
+            enabled.extend(features(list));
+        } else {
+            configured.push(arg.clone());
+        }
+    }
     let mut args = vec![
         "--remote-debugging-port=0".to_owned(),
         format!("--user-data-dir={}", user_data_dir.display()),
@@ -34,6 +69,8 @@ pub fn switches(config: &BrowserConfig, user_data_dir: &Path, chrome_major: &str
         format!("--lang={LANGUAGE}"),
         format!("--user-agent={}", user_agent(chrome_major)),
         format!("--window-size={width},{height}"),
+        format!("--disable-features={}", disabled.join(",")),
+        format!("--enable-features={}", enabled.join(",")),
     ];
     if config.headless {
         args.push("--headless".to_owned());
@@ -42,7 +79,7 @@ pub fn switches(config: &BrowserConfig, user_data_dir: &Path, chrome_major: &str
     if is_root() {
         args.push("--no-sandbox".to_owned());
     }
-    args.extend(config.args.iter().cloned());
+    args.extend(configured);
     args.push("about:blank".to_owned());
     args
 }
@@ -69,6 +106,26 @@ mod tests {
         assert!(args.contains(&"--auto-accept-this-tab-capture".to_owned()));
         assert!(args.contains(&"--window-size=1280,720".to_owned()));
         assert!(args.iter().any(|a| a.starts_with("--user-agent=") && !a.contains("Headless")));
+    }
+
+    #[test]
+    fn one_switch_per_feature_list_with_the_configured_features_merged() {
+        let config = BrowserConfig {
+            args: vec![
+                "--disable-features=Translate, MediaRouter".into(),
+                "--enable-features=Foo".into(),
+                "--foo".into(),
+            ],
+            ..BrowserConfig::default()
+        };
+        let args = switches(&config, Path::new("/tmp/x"), "156");
+        let list = |prefix: &str| args.iter().filter(|a| a.starts_with(prefix)).cloned().collect::<Vec<String>>();
+        assert_eq!(
+            list("--disable-features="),
+            [format!("--disable-features={},Translate,MediaRouter", DISABLED_FEATURES.join(","))]
+        );
+        assert_eq!(list("--enable-features="), [format!("--enable-features={},Foo", ENABLED_FEATURES.join(","))]);
+        assert_eq!(args[args.len() - 2], "--foo");
     }
 
     #[test]
