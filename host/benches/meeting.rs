@@ -135,8 +135,38 @@ fn pss(pid: u32) -> Option<u64> {
     kb_field(&format!("/proc/{pid}/smaps_rollup"), "Pss")
 }
 
+/// What a process of the tree is, for the per-process figures: `host` (the worker), Chromium's
+/// process type (`browser`, `renderer`, `gpu-process`, `zygote`, utilities by service:
+/// `network`, `audio`, `storage`), or the command name (ffmpeg while finalizing).
+fn kind(pid: u32, root: u32) -> String {
+    if pid == root {
+        return "host".to_owned();
+    }
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    // Chromium rewrites its command line into one space-separated string.
+    let args: Vec<String> =
+        String::from_utf8_lossy(&cmdline).split(['\0', ' ']).filter(|a| !a.is_empty()).map(str::to_owned).collect();
+    let value = |name: &str| args.iter().find_map(|a| a.strip_prefix(name).map(str::to_owned));
+    if let Some(service) = value("--utility-sub-type=") {
+        // `network.mojom.NetworkService` -> `network`
+        return service.split('.').next().unwrap_or("utility").to_owned();
+    }
+    if let Some(kind) = value("--type=") {
+        return kind;
+    }
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned();
+    if comm.contains("chrom") { "browser".to_owned() } else { comm }
+}
+
+/// `name value, name value, ...` of a per-kind breakdown, largest first.
+fn breakdown(values: &HashMap<String, f64>, unit: &str, precision: usize) -> String {
+    let mut sorted: Vec<(&String, &f64)> = values.iter().filter(|(_, v)| **v > 0.0).collect();
+    sorted.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+    sorted.iter().map(|(k, v)| format!("{k} {v:.precision$}{unit}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Memory of the worker and its descendants at one moment.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct Memory {
     host_rss: u64,
     host_pss: Option<u64>,
@@ -144,6 +174,8 @@ struct Memory {
     /// `None` when some process's `smaps_rollup` could not be read.
     total_pss: Option<u64>,
     processes: usize,
+    /// PSS per process kind (see [`kind`]), bytes.
+    pss_by_kind: HashMap<String, u64>,
 }
 
 fn memory(root: u32) -> Memory {
@@ -155,7 +187,11 @@ fn memory(root: u32) -> Memory {
         let Some(resident) = rss(pid) else { continue };
         sample.processes += 1;
         sample.total_rss += resident;
-        sample.total_pss = match (sample.total_pss, pss(pid)) {
+        let own = pss(pid);
+        if let Some(own) = own {
+            *sample.pss_by_kind.entry(kind(pid, root)).or_default() += own;
+        }
+        sample.total_pss = match (sample.total_pss, own) {
             (Some(total), Some(own)) => Some(total + own),
             _ => None,
         };
@@ -172,6 +208,8 @@ struct Peaks {
     processes: usize,
     samples: usize,
     pss_missing: usize,
+    /// PSS per process kind in the sample with the highest total PSS.
+    pss_by_kind_at_peak: HashMap<String, u64>,
 }
 
 impl Peaks {
@@ -181,9 +219,20 @@ impl Peaks {
         self.total_rss = self.total_rss.max(sample.total_rss);
         self.processes = self.processes.max(sample.processes);
         match sample.total_pss {
-            Some(pss) => self.total_pss = Some(self.total_pss.unwrap_or(0).max(pss)),
+            Some(pss) => {
+                if self.total_pss.is_none_or(|peak| pss > peak) {
+                    self.pss_by_kind_at_peak = sample.pss_by_kind;
+                }
+                self.total_pss = Some(self.total_pss.unwrap_or(0).max(pss));
+            }
             None => self.pss_missing += 1,
         }
+    }
+
+    /// `renderer 123.4 MiB, gpu-process ...` at the PSS peak.
+    fn pss_breakdown(&self) -> String {
+        let mib_by_kind = self.pss_by_kind_at_peak.iter().map(|(k, v)| (k.clone(), mib(*v))).collect();
+        breakdown(&mib_by_kind, " MiB", 1)
     }
 }
 
@@ -216,14 +265,17 @@ struct CpuTracker {
     root: u32,
     baseline: HashMap<(u32, u64), u64>,
     latest: HashMap<(u32, u64), u64>,
+    /// What each process is (see [`kind`]).
+    kinds: HashMap<(u32, u64), String>,
 }
 
 impl CpuTracker {
     fn start(root: u32) -> Self {
-        let mut tracker = Self { root, baseline: HashMap::new(), latest: HashMap::new() };
+        let mut tracker = Self { root, baseline: HashMap::new(), latest: HashMap::new(), kinds: HashMap::new() };
         for pid in tree(root) {
             if let Some(stat) = stat(pid) {
                 tracker.baseline.insert((pid, stat.start), stat.cpu_ticks);
+                tracker.kinds.insert((pid, stat.start), kind(pid, root));
             }
         }
         tracker.latest = tracker.baseline.clone();
@@ -234,8 +286,20 @@ impl CpuTracker {
         for pid in tree(self.root) {
             if let Some(stat) = stat(pid) {
                 self.latest.insert((pid, stat.start), stat.cpu_ticks);
+                self.kinds.entry((pid, stat.start)).or_insert_with(|| kind(pid, self.root));
             }
         }
+    }
+
+    /// CPU seconds per process kind since the start.
+    fn by_kind(&self, ticks_per_sec: f64) -> HashMap<String, f64> {
+        let mut seconds: HashMap<String, f64> = HashMap::new();
+        for (key, latest) in &self.latest {
+            let delta = latest.saturating_sub(self.baseline.get(key).copied().unwrap_or(0));
+            let kind = self.kinds.get(key).cloned().unwrap_or_else(|| "?".to_owned());
+            *seconds.entry(kind).or_default() += delta as f64 / ticks_per_sec;
+        }
+        seconds
     }
 
     /// (root's CPU seconds, everything below it) since the start.
@@ -251,6 +315,33 @@ impl CpuTracker {
         }
         (root as f64 / ticks_per_sec, rest as f64 / ticks_per_sec)
     }
+}
+
+/// Frames, duration (s) and `WxH ×count` frame sizes of a stored recording, from ffprobe.
+fn recorded_frames(file: &Path) -> Option<(usize, f64, String)> {
+    let duration = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .ok()?;
+    let duration: f64 = String::from_utf8_lossy(&duration.stdout).trim().parse().ok()?;
+    let frames = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=width,height"])
+        .args(["-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .ok()?;
+    let mut sizes: Vec<(String, usize)> = Vec::new();
+    let text = String::from_utf8_lossy(&frames.stdout);
+    for size in text.lines().map(|l| l.trim().trim_end_matches(',').replace(',', "x")).filter(|l| !l.is_empty()) {
+        match sizes.iter_mut().find(|(s, _)| *s == size) {
+            Some((_, n)) => *n += 1,
+            None => sizes.push((size, 1)),
+        }
+    }
+    let count = sizes.iter().map(|(_, n)| n).sum();
+    let sizes = sizes.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ");
+    Some((count, duration, sizes))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,6 +913,7 @@ async fn main() {
         sampling.as_secs_f64() * 1000.0 / peaks.samples.max(1) as f64,
     );
     println!("  peak PSS host + browser: {}  (goal ≤ 500 MiB)", mib_or(peaks.total_pss));
+    println!("    by process at the peak: {}", peaks.pss_breakdown());
     if peaks.pss_missing > 0 {
         println!("  ({} samples had an unreadable smaps_rollup and are left out of the PSS peak)", peaks.pss_missing);
     }
@@ -837,6 +929,7 @@ async fn main() {
     let host_start = rss(worker.pid()).unwrap_or(0);
     let mut cpu = CpuTracker::start(worker.pid());
     let mut window: Option<(f64, f64, Duration)> = None;
+    let mut window_by_kind = HashMap::new();
     let mut peaks = Peaks::default();
     let mut host_at_window = host_start;
     let own = own_cpu(ticks);
@@ -851,6 +944,7 @@ async fn main() {
         if window.is_none() && begun.elapsed() >= CPU_WINDOW {
             let (host, browser) = cpu.used(ticks);
             window = Some((host, browser, begun.elapsed()));
+            window_by_kind = cpu.by_kind(ticks);
             host_at_window = rss(worker.pid()).unwrap_or(0);
         }
     }
@@ -860,6 +954,9 @@ async fn main() {
     let own = (own_cpu(ticks) - own) / whole.as_secs_f64();
     let (ended, terminal) = end_call(&fixtures, &mut events, &worker, &call).await;
     let (window_host, window_browser, window_wall) = window.unwrap_or((host_cpu, browser_cpu, whole));
+    if window.is_none() {
+        window_by_kind = cpu.by_kind(ticks);
+    }
     let secs = window_wall.as_secs_f64();
     println!(
         "recording at 1280x720 (window size default), the first {secs:.0} s from {:.0} ms after \"recording started\" \
@@ -873,6 +970,11 @@ async fn main() {
         (window_host + window_browser) / secs
     );
     println!(
+        "  CPU-seconds by process over those {secs:.0} s: {}  (together {:.1} s)",
+        breakdown(&window_by_kind, " s", 1),
+        window_host + window_browser
+    );
+    println!(
         "  peak RSS host + browser (sum) {:.1} MiB, peak PSS {}, peak host RSS {:.1} MiB  \
          (whole {:.0} s recording, sampled every {} ms)",
         mib(peaks.total_rss),
@@ -881,6 +983,7 @@ async fn main() {
         whole.as_secs_f64(),
         RECORDING_EVERY.as_millis()
     );
+    println!("    PSS by process at the peak: {}", peaks.pss_breakdown());
     if whole > window_wall + RECORDING_EVERY {
         println!(
             "  CPU over the whole {:.0} s: host {:.3} cores, browser tree {:.3} cores",
@@ -907,6 +1010,14 @@ async fn main() {
         terminal.at - ended,
         whole.as_secs_f64()
     );
+    let stored = worker.dir.path().join("recordings").join(&call.id).join("recording.webm");
+    match recorded_frames(&stored) {
+        Some((frames, duration, sizes)) => println!(
+            "  the stored recording: {frames} video frames in {duration:.1} s ({:.1} frames/s), frame sizes {sizes}",
+            frames as f64 / duration.max(0.001)
+        ),
+        None => println!("  (no stored recording at {} to count frames in)", stored.display()),
+    }
 
     drop(events);
     drop(worker);
