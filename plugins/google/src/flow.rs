@@ -9,12 +9,11 @@
 
 use std::time::Duration;
 
-use meetbot_plugin_api::{BrowserTarget, SessionOutcome, SessionRequest, SessionState, reason};
-use meetbot_plugin_kit::{Host, KitError, MeetingPage, Probe};
+use meetbot_plugin_api::{SessionOutcome, SessionRequest, SessionState, reason};
+use meetbot_plugin_kit::{Hit, Host, KitError, MeetingPage, Probe, Switched};
 use tokio::time::Instant;
 
 use crate::{
-    kit_candidates::{self, Hit, describe},
     machine::{Phase, Step, decide},
     signals::{self, Signal},
     texts,
@@ -46,15 +45,8 @@ const JOIN_RETRY_AFTER: Duration = Duration::from_secs(2);
 const MAX_DIALOG_CLICKS: u32 = 3;
 /// How long to wait for the left-meeting screen after clicking "Leave call".
 const LEAVE_WAIT: Duration = Duration::from_secs(5);
-/// How long the navigation to the meeting may take to leave `about:blank`.
-const NAVIGATE_DEADLINE: Duration = Duration::from_secs(20);
 /// How long a "Leave call" click may go without effect before it is repeated (once).
 const LEAVE_RETRY_AFTER: Duration = Duration::from_secs(2);
-/// Re-attachments to the page after the browser dropped the plugin's DevTools session.
-const MAX_REATTACH: u32 = 3;
-/// Operations retried because the page was between two documents (each navigation can cause a
-/// few; far more means something else is wrong).
-const MAX_BETWEEN: u32 = 50;
 /// One in-call watch (the kit caps a page-side wait at 10 s anyway).
 const CALL_SLICE: Duration = Duration::from_secs(10);
 
@@ -71,7 +63,7 @@ pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
         },
         () = host.left() => return SessionOutcome::new(reason::LEFT_NORMALLY, "asked to leave before the page was attached"),
     };
-    let mut session = Session::new(page, target.clone(), host.clone(), request.url.as_str(), request.bot_name.as_str());
+    let mut session = Session::new(page, host.clone(), request.url.as_str(), request.bot_name.as_str());
     let ended = tokio::select! {
         outcome = session.drive() => Some(outcome),
         () = host.left() => None,
@@ -85,12 +77,7 @@ pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
 /// A browser failure as the session's outcome.
 fn failure(host: &Host, error: KitError) -> SessionOutcome {
     host.warn(&format!("browser failure: {error}"));
-    match error {
-        KitError::Cdp(_) | KitError::PageNotFound(_) => {
-            SessionOutcome::new(reason::BROWSER_CRASHED, format!("lost the meeting page: {error}"))
-        }
-        KitError::Script(_) => SessionOutcome::new(reason::INTERNAL_ERROR, format!("page script failed: {error}")),
-    }
+    SessionOutcome::new(error.reason(), format!("driving the meeting page failed: {error}"))
 }
 
 /// How the way into the call ended.
@@ -114,8 +101,6 @@ enum Quiet {
 /// The session's state between awaits.
 struct Session {
     page: MeetingPage,
-    /// The page as the host named it, to attach again if the DevTools session is lost.
-    target: BrowserTarget,
     host: Host,
     url: String,
     name: String,
@@ -124,9 +109,6 @@ struct Session {
     navigated: bool,
     /// `in_call` was reported (it is reported once, even if the call is watched again).
     in_call_reported: bool,
-    reattached: u32,
-    /// Operations that found the page between two documents.
-    between_documents: u32,
     /// When the page last showed something the plugin knows.
     recognized_at: Instant,
     join_clicks: u32,
@@ -139,18 +121,15 @@ struct Session {
 }
 
 impl Session {
-    fn new(page: MeetingPage, target: BrowserTarget, host: Host, url: &str, name: &str) -> Self {
+    fn new(page: MeetingPage, host: Host, url: &str, name: &str) -> Self {
         Self {
             page,
-            target,
             host,
             url: url.to_owned(),
             name: name.to_owned(),
             phase: Phase::PreJoin,
             navigated: false,
             in_call_reported: false,
-            reattached: 0,
-            between_documents: 0,
             recognized_at: Instant::now(),
             join_clicks: 0,
             last_join_click: None,
@@ -162,27 +141,9 @@ impl Session {
 
     /// The session up to its own end (the host's leave request interrupts it from outside).
     async fn drive(&mut self) -> SessionOutcome {
-        loop {
-            match self.try_drive().await {
-                Ok(outcome) => return outcome,
-                // The plugin's DevTools session to the page is sometimes gone right after
-                // attaching (see `kit_candidates::is_lost_session`); the page itself is fine, so
-                // attach again and go on from the phase reached.
-                Err(error) if kit_candidates::is_lost_session(&error) && self.reattached < MAX_REATTACH => {
-                    self.reattached += 1;
-                    self.host.warn(&format!("{error}; attaching to the page again ({})", self.reattached));
-                    match MeetingPage::attach(&self.target).await {
-                        Ok(page) => self.page = page,
-                        Err(error) => return failure(&self.host, error),
-                    }
-                }
-                Err(error) if kit_candidates::is_between_documents(&error) && self.between_documents < MAX_BETWEEN => {
-                    self.between_documents += 1;
-                    self.host.debug(&format!("{error}; trying again"));
-                    tokio::time::sleep(kit_candidates::BETWEEN_DOCUMENTS_RETRY).await;
-                }
-                Err(error) => return failure(&self.host, error),
-            }
+        match self.try_drive().await {
+            Ok(outcome) => outcome,
+            Err(error) => failure(&self.host, error),
         }
     }
 
@@ -190,7 +151,7 @@ impl Session {
     async fn try_drive(&mut self) -> Result<SessionOutcome, KitError> {
         if !self.navigated {
             self.host.info(&format!("opening {}", self.url));
-            kit_candidates::navigate(&self.page, &self.url, NAVIGATE_DEADLINE).await?;
+            self.page.goto(&self.url).await?;
             self.navigated = true;
             self.host.event("navigated", &self.url);
             self.recognized_at = Instant::now();
@@ -227,7 +188,7 @@ impl Session {
                 }
             };
             self.recognized_at = Instant::now();
-            self.host.debug(&format!("{}: saw {}", self.phase.describe(), describe(&hit.probe)));
+            self.host.debug(&format!("{}: saw {}", self.phase.describe(), hit.probe.describe()));
             match decide(self.phase, hit.tag) {
                 Step::End(reason) => return Ok(Joined::Ended(self.verdict(reason, hit).await)),
                 Step::Lobby => self.enter_lobby(),
@@ -318,19 +279,14 @@ impl Session {
         for (on, off, event) in toggles {
             let (on, off) = (on.as_button(), off.as_button());
             for _ in 0..MAX_TOGGLE_CLICKS {
-                // Clicked only while it says it is on, so a repeated click never turns it back on.
-                if !self.page.is_present(&on).await? {
-                    break;
-                }
                 self.dismiss_devices_dialog().await?;
-                if !kit_candidates::click(&self.page, &on).await? {
-                    break;
-                }
-                let landed =
-                    self.page.wait_for(&off, TOGGLE_CONFIRM).await?.is_some() || !self.page.is_present(&on).await?;
-                if landed {
-                    self.host.event(event, "");
-                    break;
+                match self.page.toggle_off(&on, &off, TOGGLE_CONFIRM).await? {
+                    Switched::SwitchedOff => {
+                        self.host.event(event, "");
+                        break;
+                    }
+                    Switched::StillOn => {}
+                    Switched::AlreadyOff | Switched::Absent | Switched::NoState => break,
                 }
             }
         }
@@ -351,15 +307,15 @@ impl Session {
         };
         self.join_clicks += 1;
         self.last_join_click = Some(Instant::now());
-        let clicked = kit_candidates::click(&self.page, &[button]).await?;
+        let clicked = self.page.click(&[button]).await?;
         if clicked {
-            self.host.event("join_clicked", probe_text(&button));
+            self.host.event("join_clicked", button.value());
         }
         Ok(clicked)
     }
 
     async fn dismiss_devices_dialog(&mut self) -> Result<(), KitError> {
-        if kit_candidates::click(&self.page, &texts::CONTINUE_WITHOUT_DEVICES.as_button()).await? {
+        if self.page.click(&texts::CONTINUE_WITHOUT_DEVICES.as_button()).await? {
             self.host.event("media_dialog_dismissed", "");
         }
         Ok(())
@@ -378,11 +334,11 @@ impl Session {
             }
         };
         if clicks > MAX_DIALOG_CLICKS {
-            self.host.warn(&format!("{} stays after {MAX_DIALOG_CLICKS} clicks; ignoring it", describe(&hit.probe)));
+            self.host.warn(&format!("{} stays after {MAX_DIALOG_CLICKS} clicks; ignoring it", hit.probe.describe()));
             self.exhausted.push(hit.tag);
             return Ok(());
         }
-        if !kit_candidates::click(&self.page, &[hit.probe]).await? {
+        if !self.page.click(&[hit.probe]).await? {
             return Ok(());
         }
         let event = match hit.tag {
@@ -392,7 +348,7 @@ impl Session {
             Signal::Notice => "notice_dismissed",
             other => other.tag(),
         };
-        self.host.event(event, probe_text(&hit.probe));
+        self.host.event(event, hit.probe.value());
         // A dialog that came up after asking may have swallowed the join click.
         if hit.tag == Signal::DevicesDialog && self.phase == Phase::Asked && self.join_clicks < MAX_JOIN_CLICKS {
             self.click_join(Duration::ZERO).await?;
@@ -416,45 +372,25 @@ impl Session {
             self.host.state(SessionState::InCall);
             self.host.event("admitted", "");
         }
-        let mut count_probe = texts::AVATAR_COUNT;
+        let count_probes = signals::participant_count();
         let mut last = None;
-        if let Some((probe, count)) = self.find_count().await? {
-            count_probe = probe;
+        if let Some(count) = self.page.read_count(&count_probes).await? {
             self.report_count(&mut last, count);
         }
         loop {
             let set = signals::set(&signals::watched(Phase::InCall, &self.exhausted));
-            let (hit, count) = set.watch(&self.page, Some(count_probe), last, CALL_SLICE).await?;
+            let (hit, count) = set.watch(&self.page, &count_probes, last, CALL_SLICE).await?;
             if let Some(count) = count {
                 self.report_count(&mut last, count);
             }
-            match hit {
-                Some(hit) => match decide(Phase::InCall, hit.tag) {
+            if let Some(hit) = hit {
+                match decide(Phase::InCall, hit.tag) {
                     Step::End(reason) => return Ok(self.verdict(reason, hit).await),
                     Step::Click => self.click_dialog(hit).await?,
                     Step::Lobby | Step::Admitted | Step::Join | Step::Ignore => {}
-                },
-                // The probe in use shows no number (another Meet version): look for one that does.
-                None if count.is_none() => {
-                    if let Some((probe, count)) = self.find_count().await? {
-                        count_probe = probe;
-                        self.report_count(&mut last, count);
-                    }
                 }
-                None => {}
             }
         }
-    }
-
-    /// The first participant-count probe that shows a number, with that number.
-    async fn find_count(&self) -> Result<Option<(Probe, u32)>, KitError> {
-        let candidates = std::iter::once(texts::AVATAR_COUNT).chain(texts::PEOPLE.as_label());
-        for probe in candidates {
-            if let Some(count) = kit_candidates::read_count(&self.page, probe).await? {
-                return Ok(Some((probe, count)));
-            }
-        }
-        Ok(None)
     }
 
     fn report_count(&self, last: &mut Option<u32>, count: u32) {
@@ -507,12 +443,12 @@ impl Session {
             match after.wait(&self.page, left.min(LEAVE_RETRY_AFTER)).await? {
                 Some(hit) if hit.tag == Signal::LeaveConfirm && confirmations < 2 => {
                     confirmations += 1;
-                    if kit_candidates::click(&self.page, &[hit.probe]).await? {
-                        self.host.event("leave_confirmed", probe_text(&hit.probe));
+                    if self.page.click(&[hit.probe]).await? {
+                        self.host.event("leave_confirmed", hit.probe.value());
                     }
                 }
                 Some(hit) => {
-                    self.host.event("left", probe_text(&hit.probe));
+                    self.host.event("left", hit.probe.value());
                     return Ok(SessionOutcome::new(reason::LEFT_NORMALLY, "left the call on the host's request"));
                 }
                 // Something covering the controls may have taken the click: once more.
@@ -533,9 +469,9 @@ impl Session {
 
     /// Clears what may cover the call controls, then clicks "Leave call"; false when none shows.
     async fn click_leave(&mut self, leave_button: &[Probe]) -> Result<bool, KitError> {
-        kit_candidates::dismiss(&self.page, &texts::NOTICE_DISMISS.as_button()).await?;
+        self.page.dismiss(&texts::NOTICE_DISMISS.as_button()).await?;
         self.dismiss_devices_dialog().await?;
-        let clicked = kit_candidates::click(&self.page, leave_button).await?;
+        let clicked = self.page.click(leave_button).await?;
         if clicked {
             self.host.event("leave_clicked", "");
         }
@@ -548,7 +484,7 @@ impl Session {
             Signal::SignIn if matches!(hit.probe, Probe::Url { .. }) => {
                 (reason, "Google Meet sent the bot to Google's sign-in page (accounts.google.com)".to_owned())
             }
-            Signal::SignIn => (reason, format!("Google's sign-in page showed {}", describe(&hit.probe))),
+            Signal::SignIn => (reason, format!("Google's sign-in page showed {}", hit.probe.describe())),
             Signal::NetworkError => {
                 let url = self.page.url().await.unwrap_or_default();
                 if is_sign_in(&url) {
@@ -559,7 +495,7 @@ impl Session {
                     (reason, format!("the meeting page did not load ({})", self.whereabouts().await))
                 }
             }
-            _ => (reason, format!("Google Meet showed {} {}", describe(&hit.probe), self.phase.describe())),
+            _ => (reason, format!("Google Meet showed {} {}", hit.probe.describe(), self.phase.describe())),
         };
         self.end(reason, detail)
     }
@@ -600,14 +536,6 @@ fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
 
-/// The phrase a probe looks for.
-fn probe_text(probe: &Probe) -> &'static str {
-    match probe {
-        Probe::Text { value } | Probe::Label { value } | Probe::Css { value } | Probe::Url { value } => value,
-        Probe::Role { value, .. } => value,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,11 +548,5 @@ mod tests {
             without_query("https://accounts.google.com/ServiceLogin?continue=x#y"),
             "https://accounts.google.com/ServiceLogin"
         );
-    }
-
-    #[test]
-    fn probe_text_is_the_phrase() {
-        assert_eq!(probe_text(&Probe::button("Ask to join")), "Ask to join");
-        assert_eq!(probe_text(&Probe::text("The call has ended")), "The call has ended");
     }
 }

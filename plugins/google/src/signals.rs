@@ -6,9 +6,9 @@
 //! (some Meet versions show "Leave call" in the lobby too), then admission, then the pre-join
 //! controls. What a signal *means* for the session is decided in [`crate::machine`].
 
-use meetbot_plugin_kit::Probe;
+use meetbot_plugin_kit::{Probe, Signals};
 
-use crate::{kit_candidates::Signals, machine::Phase, texts};
+use crate::{machine::Phase, texts};
 
 /// One thing Meet can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,6 +119,12 @@ pub fn leave_button() -> Vec<Probe> {
     let mut probes = texts::LEAVE_CALL.as_button();
     probes.extend(texts::LEAVE_CALL.as_label());
     probes
+}
+
+/// Where Meet shows the number of people in the call: the avatar stack's count, else the number
+/// in the People button's label (the kit reads the first of these that shows one).
+pub fn participant_count() -> Vec<Probe> {
+    std::iter::once(texts::AVATAR_COUNT).chain(texts::PEOPLE.as_label()).collect()
 }
 
 /// The platform's verdicts, most specific first: an explicit denial wins over the generic

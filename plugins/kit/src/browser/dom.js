@@ -1,16 +1,19 @@
 // meetbot plugin-kit: finding things in a meeting page the way a person would, by visible text,
-// role and accessible name, aria-label or placeholder, or a CSS selector (for attributes such as
-// data-tid). Evaluated as a function expression: (request) => Promise<result>.
+// role and accessible name, aria-label or placeholder, a button inside a dialog, or a CSS selector
+// (for attributes such as data-tid). Evaluated as a function expression: (request) => Promise<result>.
 //
-// request = { op, probes, timeoutMs, lastCount, countProbe, text }
-//   op "wait":   resolves with the index of the first probe present (watching DOM mutations),
-//                or -1 at the timeout.
-//   op "watch":  like wait, but also resolves when the number read by countProbe differs from
-//                lastCount: {matched, count}.
-//   op "locate": the centre of the first present probe's element, scrolled into view: {x, y} or null.
-//   op "focus":  focuses (and selects the content of) the first present probe's element: bool.
-//   op "count":  the number the first present probe's element shows, or null.
-//   op "gone":   resolves with true once none of the probes is present, false at the timeout.
+// request = { op, probes, timeoutMs, countProbes, lastCount, toggle }
+//   op "wait":        resolves with the index of the first probe present (watching DOM mutations),
+//                     or -1 at the timeout.
+//   op "watch":       like wait, but also resolves when the number read from countProbes differs
+//                     from lastCount: {matched, count}.
+//   op "locate":      the centre of the first present probe's element (with toggle: of the switch
+//                     inside it), scrolled into view: {x, y} or null.
+//   op "focus":       focuses (and selects the content of) the first present probe's element: bool.
+//   op "count":       the number the first of countProbes that shows one reads, or null.
+//   op "gone":        resolves with true once none of the probes is present, false at the timeout.
+//   op "switch":      the state of the first present probe's switch: {on: true|false|null} or null.
+//   op "switchedOff": resolves with true once that switch no longer shows on, false at the timeout.
 (request) => {
   const norm = (s) => (s || '')
     .replace(/[\u2018\u2019\u02bc]/g, "'")
@@ -82,6 +85,22 @@
     }
   };
 
+  // Elements that can carry a role without saying so, per role.
+  const IMPLICIT = {
+    button: 'button,input',
+    link: 'a[href]',
+    textbox: 'input,textarea',
+    checkbox: 'input',
+    radio: 'input',
+    dialog: 'dialog',
+  };
+  const withRole = (wanted, scope = document) => Array.from(scope.querySelectorAll(
+    [`[role="${wanted}"]`, IMPLICIT[wanted]].filter(Boolean).join(','),
+  )).filter((el) => role(el) === wanted);
+  const named = (wanted) => (el) => visible(el) && norm(accessibleName(el)).includes(wanted);
+
+  const DIALOGS = '[role="dialog"],[role="alertdialog"],dialog[open]';
+
   const find = (probe) => {
     const wanted = norm(probe.value);
     switch (probe.kind) {
@@ -90,11 +109,13 @@
       case 'text':
         return byText(wanted);
       case 'role':
-        return all(probe.role === 'button'
-          ? 'button,[role="button"],input[type="button"],input[type="submit"],a[role="button"]'
-          : `[role="${probe.role}"],${probe.role === 'textbox' ? 'input,textarea' : probe.role === 'link' ? 'a[href]' : probe.role}`)
-          .filter((el) => role(el) === probe.role)
-          .find((el) => visible(el) && norm(accessibleName(el)).includes(wanted)) || null;
+        return withRole(probe.role).find(named(wanted)) || null;
+      case 'dialog':
+        for (const dialog of all(DIALOGS).filter(visible)) {
+          const button = withRole('button', dialog).find(named(wanted));
+          if (button) return button;
+        }
+        return null;
       case 'label':
         return all('[aria-label],[placeholder],[title]').find((el) => visible(el) && [
           el.getAttribute('aria-label'), el.getAttribute('placeholder'), el.getAttribute('title'),
@@ -114,23 +135,49 @@
     return null;
   };
 
-  // A count may sit in an attribute, the label, or a badge inside the element (a label such as
-  // "People" has no number): the first place that holds one wins.
-  const readCount = (probe) => {
-    const hit = probe && find(probe);
-    if (!hit) return null;
-    const places = [
-      hit.getAttribute('data-avatar-count'),
-      hit.getAttribute('aria-label'),
-      hit.getAttribute('title'),
-      hit.innerText,
-      hit.textContent,
-    ];
-    for (const place of places) {
-      const match = (place || '').match(/\d+/);
-      if (match) return Number(match[0]);
+  const numberIn = (s) => {
+    const match = (s || '').match(/\d+/);
+    return match ? Number(match[0]) : null;
+  };
+  // An element whose whole text is a number, e.g. "3" or "(3)".
+  const badgeIn = (elements) => {
+    for (const el of elements) {
+      const text = (el.textContent || '').trim();
+      if (/^\(?\d+\)?$/.test(text)) return numberIn(text);
     }
     return null;
+  };
+  // A count may sit in an attribute, the label, a badge inside the element (a label such as
+  // "People" has no number), its text, or a badge drawn beside it: the first place wins.
+  const countOf = (el) => numberIn(el.getAttribute('data-avatar-count'))
+    ?? numberIn(el.getAttribute('aria-label'))
+    ?? numberIn(el.getAttribute('title'))
+    ?? badgeIn(el.querySelectorAll('*'))
+    ?? numberIn(el.innerText || el.textContent)
+    ?? (el.parentElement ? badgeIn(Array.from(el.parentElement.children).filter((c) => c !== el)) : null);
+  const readCount = (probes) => {
+    for (const probe of probes || []) {
+      const el = find(probe);
+      const count = el && countOf(el);
+      if (count !== null && count !== undefined) return count;
+    }
+    return null;
+  };
+
+  // A switch: the element itself, or the checkbox / switch / toggle button inside it.
+  const TOGGLE = 'input[type="checkbox"],[role="switch"],[role="checkbox"],[aria-checked],[aria-pressed]';
+  const toggleOf = (el) => (el.matches(TOGGLE) ? el : el.querySelector(TOGGLE) || el);
+  const stateOf = (el) => {
+    if (el.tagName === 'INPUT' && el.type === 'checkbox') return el.checked;
+    for (const attr of ['aria-checked', 'aria-pressed']) {
+      const value = el.getAttribute(attr);
+      if (value !== null) return value === 'true';
+    }
+    return null;
+  };
+  const switchState = (probes) => {
+    const hit = firstPresent(probes);
+    return hit ? { on: stateOf(toggleOf(hit.el)) } : null;
   };
 
   const observe = (check, timeoutMs, onTimeout) => new Promise((resolve) => {
@@ -167,16 +214,19 @@
     case 'watch':
       return observe(() => {
         const hit = firstPresent(request.probes);
-        const count = readCount(request.countProbe);
+        const count = readCount(request.countProbes);
         if (hit) return { matched: hit.index, count };
         if (count !== null && count !== request.lastCount) return { matched: -1, count };
         return undefined;
-      }, request.timeoutMs, () => ({ matched: -1, count: readCount(request.countProbe) }));
+      }, request.timeoutMs, () => ({ matched: -1, count: readCount(request.countProbes) }));
     case 'locate': {
       const hit = firstPresent(request.probes);
       if (!hit) return null;
-      hit.el.scrollIntoView({ block: 'center', inline: 'center' });
-      const rect = hit.el.getBoundingClientRect();
+      const toggle = request.toggle ? toggleOf(hit.el) : hit.el;
+      // A switch's input may have no box of its own (drawn by its label); then the element's.
+      const el = toggle.getBoundingClientRect().width > 0 ? toggle : hit.el;
+      el.scrollIntoView({ block: 'center', inline: 'center' });
+      const rect = el.getBoundingClientRect();
       return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
     }
     case 'focus': {
@@ -187,9 +237,13 @@
       return document.activeElement === hit.el;
     }
     case 'count':
-      return readCount(request.countProbe);
+      return readCount(request.countProbes);
     case 'gone':
       return observe(() => (firstPresent(request.probes) ? undefined : true), request.timeoutMs, () => false);
+    case 'switch':
+      return switchState(request.probes);
+    case 'switchedOff':
+      return observe(() => (switchState(request.probes)?.on === true ? undefined : true), request.timeoutMs, () => false);
     default:
       return null;
   }

@@ -35,6 +35,12 @@ pub enum Probe {
         /// Part of the URL.
         value: &'static str,
     },
+    /// A button inside an open dialog (`role="dialog"`, `role="alertdialog"`, `<dialog open>`)
+    /// whose accessible name contains this: "Leave" in a confirmation, never the toolbar's.
+    Dialog {
+        /// Part of the button's accessible name.
+        value: &'static str,
+    },
 }
 
 impl Probe {
@@ -66,5 +72,47 @@ impl Probe {
     /// Part of the page URL.
     pub const fn url(value: &'static str) -> Self {
         Probe::Url { value }
+    }
+
+    /// A button inside an open dialog, by its accessible name.
+    pub const fn dialog_button(value: &'static str) -> Self {
+        Probe::Dialog { value }
+    }
+
+    /// The phrase, selector or address part this probe looks for.
+    pub const fn value(&self) -> &'static str {
+        match self {
+            Probe::Text { value }
+            | Probe::Role { value, .. }
+            | Probe::Label { value }
+            | Probe::Css { value }
+            | Probe::Url { value }
+            | Probe::Dialog { value } => value,
+        }
+    }
+
+    /// The probe as a person would describe what they saw, for outcome details and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Probe::Text { value } => format!("the text \"{value}\""),
+            Probe::Role { role, value } => format!("a {role} \"{value}\""),
+            Probe::Label { value } => format!("an element labelled \"{value}\""),
+            Probe::Css { value } => format!("an element matching `{value}`"),
+            Probe::Url { value } => format!("an address containing \"{value}\""),
+            Probe::Dialog { value } => format!("a dialog's button \"{value}\""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_probes_in_words() {
+        assert_eq!(Probe::text("The call has ended").describe(), "the text \"The call has ended\"");
+        assert_eq!(Probe::button("Leave call").describe(), "a button \"Leave call\"");
+        assert_eq!(Probe::dialog_button("Leave").describe(), "a dialog's button \"Leave\"");
+        assert_eq!(Probe::role("switch", "Camera").value(), "Camera");
     }
 }
