@@ -12,7 +12,9 @@
 //!   (faststart); leaving at the job's `max_duration_secs` keeps the recording, called partial;
 //! - `DELETE /v1/jobs/{id}` in the call: `completed/cancelled`, the recording so far is stored and
 //!   the detail says "partial recording kept";
-//! - the client's results list entry names the stored recording (`blobUrl`, `metadata.duration`).
+//! - the client's results list entry names the stored recording (`blobUrl`, `metadata.duration`);
+//! - the silence rule: the bot stays while the meeting is heard, and leaves (`completed/silence`,
+//!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`.
 //!
 //! Needs the Google Meet plugin next to the binary (`cargo build --workspace`), /usr/bin/chromium
 //! and ffmpeg/ffprobe.
@@ -323,4 +325,31 @@ fn the_results_list_names_the_stored_recording() {
     assert_eq!(entry["metadata"]["storage"]["url"], url.as_str(), "{entry}");
     let duration = entry["metadata"]["duration"].as_f64().unwrap_or_else(|| panic!("no duration: {entry}"));
     assert!((duration - secs(&record, "duration_secs")).abs() < 0.01, "{entry} vs {record:?}");
+}
+
+#[test]
+fn the_silence_rule_leaves_once_the_meeting_goes_quiet() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let _worker = meet_worker(&redis, &dirs.config("webm"));
+    let link = MeetingLink::meet(Scenario::Instant);
+    let rules = json!({"silence_timeout_secs": 3, "silence_activate_after_secs": 1});
+    redis.push(&meet_job("rec-silence", &link.url, Some(rules)));
+
+    wait_for_state(&redis, "rec-silence", "in_call", Duration::from_secs(30));
+    // The meeting talks: several silence timeouts pass without the rule firing.
+    thread::sleep(Duration::from_secs(7));
+    let state = redis.job("rec-silence").get("state").cloned().unwrap_or_default();
+    assert_eq!(state, "in_call", "the bot must stay while the meeting is heard");
+
+    FIXTURES.set_silence(&link.id, true);
+    let quiet_from = std::time::Instant::now();
+    let record = wait_for_end(&redis, "rec-silence", JOB_TIMEOUT);
+    let waited = quiet_from.elapsed();
+    assert_ended(&record, "completed", "silence");
+    assert!(waited >= Duration::from_secs(3), "left {waited:?} after the meeting went quiet, before the 3 s timeout");
+    wait_action(&link, ActionKind::LeaveClicked, Duration::from_secs(5));
+    let file = file_of(&record, &dirs.stored("rec-silence", "recording.webm"));
+    assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::LeaveClicked));
 }
