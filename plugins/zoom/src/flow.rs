@@ -8,12 +8,11 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use meetbot_plugin_api::{BrowserTarget, SessionOutcome, SessionRequest, SessionState, reason};
-use meetbot_plugin_kit::{Host, KitError, MeetingPage, Probe};
+use meetbot_plugin_api::{SessionOutcome, SessionRequest, SessionState, reason};
+use meetbot_plugin_kit::{Hit, Host, KitError, MeetingPage, Probe, Switched};
 use tokio::time::Instant;
 
 use crate::{
-    kit_candidates::{Switch, first_count, is_session_lost, navigate, probe_value, switch_off},
     screens::{self, Decision, Phase, Signal},
     texts as t,
     url::{self, MeetingLink},
@@ -22,16 +21,6 @@ use crate::{
 /// How long the pre-join may take before the plugin gives up with what it saw: generous, since
 /// the web client loads a large bundle and may chain a landing page and dialogs.
 const PRE_JOIN_DEADLINE: Duration = Duration::from_secs(60);
-/// How long the plugin waits for the navigation to start before it looks at the page anyway (see
-/// `kit_candidates::navigate`); the kit's `goto` normally returns as soon as the page left
-/// about:blank, this only bounds a `goto` that never returns.
-const NAVIGATION_ACK: Duration = Duration::from_secs(5);
-/// One wait for the first screen; short, so a page that never left about:blank is noticed soon.
-const FIRST_SCREEN_SLICE: Duration = Duration::from_secs(3);
-/// How often a navigation that never started is started again.
-const RENAVIGATE_LIMIT: u32 = 3;
-/// How often the plugin attaches to the page again after losing its DevTools session.
-const REATTACH_LIMIT: u32 = 2;
 /// How long nothing recognizable may be on screen once waiting or in the call.
 const UNRECOGNIZED_DEADLINE: Duration = Duration::from_secs(60);
 /// How long after clicking Join the preview may stay before Join is clicked again (a click that
@@ -64,9 +53,9 @@ pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
     };
     let page = match MeetingPage::attach(target).await {
         Ok(page) => page,
-        Err(e) => return kit_failure(&e),
+        Err(e) => return failed(e),
     };
-    let mut session = Session::new(page, target.clone(), &host, request.bot_name.as_str(), link);
+    let mut session = Session::new(page, &host, request.bot_name.as_str(), link);
     let joined = tokio::select! {
         () = host.left() => None,
         joined = session.join() => Some(joined),
@@ -84,12 +73,6 @@ pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
 /// A session's progress and the handles it acts through.
 struct Session<'a> {
     page: MeetingPage,
-    /// The page the host opened, to attach to again when the DevTools session is lost.
-    target: BrowserTarget,
-    reattached: u32,
-    renavigated: u32,
-    /// Whether any known screen was seen yet (before that, the page may still be blank).
-    seen_any: bool,
     host: &'a Host,
     name: &'a str,
     link: MeetingLink,
@@ -100,63 +83,29 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn new(page: MeetingPage, target: BrowserTarget, host: &'a Host, name: &'a str, link: MeetingLink) -> Self {
-        Self {
-            page,
-            target,
-            reattached: 0,
-            renavigated: 0,
-            seen_any: false,
-            host,
-            name,
-            link,
-            acted: HashMap::new(),
-            join_clicks: 0,
-            waiting_reported: false,
-        }
+    fn new(page: MeetingPage, host: &'a Host, name: &'a str, link: MeetingLink) -> Self {
+        Self { page, host, name, link, acted: HashMap::new(), join_clicks: 0, waiting_reported: false }
     }
 
     /// From navigation to admission; `Err` is how the session ends instead.
     async fn join(&mut self) -> Result<(), SessionOutcome> {
         let target = url::web_client_url(&self.link);
         self.host.info(&format!("opening the Zoom web client at {target}"));
-        if !navigate(&self.page, &target, NAVIGATION_ACK).await.map_err(|e| kit_failure(&e))? {
-            self.host.debug("the navigation is not acknowledged yet; looking at the page meanwhile");
-        }
+        self.page.goto(&target).await.map_err(failed)?;
         let started = Instant::now();
         let mut last_recognized = Instant::now();
         let mut asked_at: Option<Instant> = None;
         loop {
             let phase = if self.join_clicks == 0 { Phase::PreJoin } else { Phase::Waiting };
             let table = screens::table(phase, |s| self.spent(s) || (s == Signal::WaitingRoom && self.waiting_reported));
-            let slice = match phase {
-                Phase::PreJoin if !self.seen_any => FIRST_SCREEN_SLICE,
-                Phase::Waiting if !self.waiting_reported => JOIN_RETRY_AFTER,
-                _ => WAIT_SLICE,
-            };
-            let seen = match table.wait(&self.page, slice).await {
-                Ok(seen) => seen,
-                Err(e) if is_session_lost(&e) && self.reattached < REATTACH_LIMIT => {
-                    self.host.warn(&format!("lost the DevTools session to the page ({e}); attaching again"));
-                    self.reattached += 1;
-                    self.page = MeetingPage::attach(&self.target).await.map_err(|e| kit_failure(&e))?;
-                    // A navigation sent over the lost session may never have reached the page.
-                    let address = self.page.url().await.unwrap_or_default();
-                    if !address.starts_with("http") && self.renavigated < RENAVIGATE_LIMIT {
-                        self.renavigated += 1;
-                        self.host.info(&format!("the page is still at {address:?}; navigating again"));
-                        navigate(&self.page, &target, NAVIGATION_ACK).await.map_err(|e| kit_failure(&e))?;
-                    }
-                    continue;
-                }
-                Err(e) => return Err(kit_failure(&e)),
-            };
-            self.host.debug(&format!("{phase:?}: seen {:?}", seen.map(|(s, p)| (s, probe_value(&p)))));
-            let Some((signal, probe)) = seen else {
+            let slice = if phase == Phase::Waiting && !self.waiting_reported { JOIN_RETRY_AFTER } else { WAIT_SLICE };
+            let seen = table.wait(&self.page, slice).await.map_err(failed)?;
+            self.host.debug(&format!("{phase:?}: seen {:?}", seen.map(|hit| (hit.tag, hit.probe.value()))));
+            let Some(Hit { tag: signal, probe }) = seen else {
                 // Nothing new: is the waiting room still there, did the Join click not take,
                 // did the page fail to load, has the deadline passed?
                 if self.waiting_reported
-                    && self.page.is_present(&screens::probes(Signal::WaitingRoom)).await.map_err(|e| kit_failure(&e))?
+                    && self.page.is_present(&screens::probes(Signal::WaitingRoom)).await.map_err(failed)?
                 {
                     last_recognized = Instant::now();
                     continue;
@@ -167,14 +116,6 @@ impl<'a> Session<'a> {
                         reason::INTERNAL_ERROR,
                         format!("the Zoom page did not load ({address}) for {target}"),
                     ));
-                }
-                if !self.seen_any && !address.starts_with("http") && self.renavigated < RENAVIGATE_LIMIT {
-                    // The navigation never started (the driver can drop it while it does not know
-                    // the page's frames yet): start it again.
-                    self.renavigated += 1;
-                    self.host.info(&format!("the page is still at {address:?}; navigating again"));
-                    navigate(&self.page, &target, NAVIGATION_ACK).await.map_err(|e| kit_failure(&e))?;
-                    continue;
                 }
                 if phase == Phase::Waiting && !self.waiting_reported {
                     self.retry_join(asked_at).await?;
@@ -190,14 +131,13 @@ impl<'a> Session<'a> {
                 continue;
             };
             last_recognized = Instant::now();
-            self.seen_any = true;
             match screens::decide(signal, phase) {
                 Decision::End(why, detail) => return Err(self.end(signal, why, detail, probe)),
                 Decision::Admitted => return Ok(()),
                 Decision::Waiting => {
                     self.waiting_reported = true;
                     self.host.state(SessionState::WaitingRoom);
-                    self.host.event("waiting_room", probe_value(&probe));
+                    self.host.event("waiting_room", probe.value());
                     self.host.info("in the Zoom waiting room");
                 }
                 Decision::Act(Signal::NameField) => {
@@ -215,7 +155,7 @@ impl<'a> Session<'a> {
         self.count(Signal::NameField);
         let page = &self.page;
         let name_field = screens::probes(Signal::NameField);
-        if !page.fill(&name_field, self.name).await.map_err(|e| kit_failure(&e))? {
+        if !page.fill(&name_field, self.name).await.map_err(failed)? {
             return Err(SessionOutcome::new(
                 reason::INTERNAL_ERROR,
                 "Zoom's name field vanished before it could be filled",
@@ -229,7 +169,7 @@ impl<'a> Session<'a> {
     async fn click_join(&mut self) -> Result<(), SessionOutcome> {
         let mut join = vec![t::JOIN_BUTTON_CLASS];
         join.extend(t::JOIN.as_button());
-        if self.page.click(&join).await.map_err(|e| kit_failure(&e))? {
+        if self.page.click(&join).await.map_err(failed)? {
             self.join_clicks += 1;
             self.host.event("join_clicked", self.name);
             self.host.info("asked to join");
@@ -247,7 +187,7 @@ impl<'a> Session<'a> {
         if !stale || self.join_clicks >= JOIN_CLICKS {
             return Ok(());
         }
-        if self.page.is_present(&screens::probes(Signal::NameField)).await.map_err(|e| kit_failure(&e))? {
+        if self.page.is_present(&screens::probes(Signal::NameField)).await.map_err(failed)? {
             self.host.debug("the preview is still shown after Join; clicking Join again");
             self.click_join().await?;
         }
@@ -261,15 +201,14 @@ impl<'a> Session<'a> {
         let toggles = [("camera", t::CAMERA_OFF, t::CAMERA_ON), ("mic", t::MIC_OFF, t::MIC_ON)];
         for (device, off, on) in toggles {
             let either: Vec<Probe> = off.as_button().into_iter().chain(on.as_button()).collect();
-            self.page.wait_for(&either, appear).await.map_err(|e| kit_failure(&e))?;
-            let result = switch_off(&self.page, &off.as_button(), &on.as_button(), TOGGLE_SETTLE)
-                .await
-                .map_err(|e| kit_failure(&e))?;
-            match result {
-                Switch::SwitchedOff => self.host.event(&format!("{device}_off"), ""),
-                Switch::AlreadyOff => self.host.debug(&format!("{device} already off")),
-                Switch::StillOn => self.host.warn(&format!("clicked to turn the {device} off, but it still shows on")),
-                Switch::Absent => self.host.debug(&format!("no {device} control on the page")),
+            self.page.wait_for(&either, appear).await.map_err(failed)?;
+            match self.page.toggle_off(&on.as_button(), &off.as_button(), TOGGLE_SETTLE).await.map_err(failed)? {
+                Switched::SwitchedOff => self.host.event(&format!("{device}_off"), ""),
+                Switched::AlreadyOff => self.host.debug(&format!("{device} already off")),
+                Switched::StillOn => {
+                    self.host.warn(&format!("clicked to turn the {device} off, but it still shows on"))
+                }
+                Switched::Absent | Switched::NoState => self.host.debug(&format!("no {device} control on the page")),
             }
         }
         Ok(())
@@ -287,31 +226,29 @@ impl<'a> Session<'a> {
                         "Zoom asks for the meeting passcode and the link carries none (pwd=...)",
                     ));
                 };
-                page.fill(&screens::probes(Signal::Passcode), &passcode).await.map_err(|e| kit_failure(&e))?;
+                page.fill(&screens::probes(Signal::Passcode), &passcode).await.map_err(failed)?;
                 self.host.event("passcode_typed", "");
             }
             Signal::PwaShell => {
                 let address = page.url().await.unwrap_or_default();
                 if let Some(framed) = url::framed_client_url(&address) {
                     self.host.info(&format!("opening the framed web client at {framed}"));
-                    page.goto(&framed).await.map_err(|e| kit_failure(&e))?;
+                    page.goto(&framed).await.map_err(failed)?;
                 }
             }
             Signal::JoinAudio => {
-                if page.click(&screens::probes(chore)).await.map_err(|e| kit_failure(&e))? {
-                    self.host.event("audio_joined", probe_value(probe));
+                if page.click(&screens::probes(chore)).await.map_err(failed)? {
+                    self.host.event("audio_joined", probe.value());
                     // Joining computer audio must not unmute the bot.
-                    let mic = switch_off(page, &t::MIC_OFF.as_button(), &t::MIC_ON.as_button(), TOGGLE_SETTLE)
-                        .await
-                        .map_err(|e| kit_failure(&e))?;
-                    if mic == Switch::SwitchedOff {
+                    let (on, off) = (t::MIC_ON.as_button(), t::MIC_OFF.as_button());
+                    if page.toggle_off(&on, &off, TOGGLE_SETTLE).await.map_err(failed)? == Switched::SwitchedOff {
                         self.host.event("mic_off", "");
                     }
                 }
             }
             _ => {
-                if page.click(&screens::probes(chore)).await.map_err(|e| kit_failure(&e))? {
-                    self.host.event("dialog_dismissed", probe_value(probe));
+                if page.click(&screens::probes(chore)).await.map_err(failed)? {
+                    self.host.event("dialog_dismissed", probe.value());
                 }
             }
         }
@@ -340,9 +277,8 @@ impl<'a> Session<'a> {
     }
 
     async fn call_loop_inner(&mut self) -> Result<SessionOutcome, SessionOutcome> {
-        let candidates = screens::count_candidates();
-        let mut counter = first_count(&self.page, &candidates).await.map_err(|e| kit_failure(&e))?;
-        let mut last = counter.map(|(_, n)| n);
+        let counters = screens::count_candidates();
+        let mut last = self.page.read_count(&counters).await.map_err(failed)?;
         if let Some(n) = last {
             self.host.participants(n);
         }
@@ -350,18 +286,14 @@ impl<'a> Session<'a> {
         let mut lost_since: Option<Instant> = None;
         loop {
             let table = screens::table(Phase::InCall, |s| self.spent(s));
-            let seen = self
-                .page
-                .watch(table.probes(), counter.map(|(p, _)| p), last, WATCH_SLICE)
-                .await
-                .map_err(|e| kit_failure(&e))?;
-            if let Some(n) = seen.count
+            let (seen, count) = table.watch(&self.page, &counters, last, WATCH_SLICE).await.map_err(failed)?;
+            if let Some(n) = count
                 && Some(n) != last
             {
                 self.host.participants(n);
                 last = Some(n);
             }
-            if let Some((signal, probe)) = seen.matched.and_then(|i| table.at(i)) {
+            if let Some(Hit { tag: signal, probe }) = seen {
                 match screens::decide(signal, Phase::InCall) {
                     Decision::End(why, detail) => return Ok(self.end(signal, why, detail, probe)),
                     Decision::Act(chore) => self.act(chore, &probe).await?,
@@ -369,14 +301,9 @@ impl<'a> Session<'a> {
                 }
                 continue;
             }
-            if seen.count.is_some() {
+            // Nothing new: still in the call while a count reads or the call view is there.
+            if count.is_some() || self.page.is_present(&screens::probes(Signal::InCall)).await.map_err(failed)? {
                 lost_since = None;
-                continue;
-            }
-            // No count: the counter may have moved, or the call view is gone without a known text.
-            if self.page.is_present(&screens::probes(Signal::InCall)).await.map_err(|e| kit_failure(&e))? {
-                lost_since = None;
-                counter = first_count(&self.page, &candidates).await.map_err(|e| kit_failure(&e))?.or(counter);
                 continue;
             }
             let since = *lost_since.get_or_insert_with(Instant::now);
@@ -419,7 +346,7 @@ impl<'a> Session<'a> {
 
     /// The outcome for a terminal screen, with a timeline event and a log line.
     fn end(&self, signal: Signal, why: &str, detail: &str, probe: Probe) -> SessionOutcome {
-        let seen = probe_value(&probe);
+        let seen = probe.value();
         self.host.event(why, seen);
         self.host.info(&format!("{detail} ({signal:?}: {seen:?})"));
         SessionOutcome::new(why, format!("{detail}: \"{seen}\""))
@@ -449,11 +376,7 @@ impl<'a> Session<'a> {
     }
 }
 
-/// A kit failure as an outcome: a lost connection to the browser is the browser's failure, a page
-/// script failure the plugin's.
-fn kit_failure(error: &KitError) -> SessionOutcome {
-    match error {
-        KitError::Cdp(_) | KitError::PageNotFound(_) => SessionOutcome::new(reason::BROWSER_CRASHED, error.to_string()),
-        KitError::Script(_) => SessionOutcome::new(reason::INTERNAL_ERROR, error.to_string()),
-    }
+/// A kit failure as the session's outcome, with the reason the kit gives it.
+fn failed(error: KitError) -> SessionOutcome {
+    SessionOutcome::new(error.reason(), error.to_string())
 }

@@ -10,7 +10,6 @@ use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest};
 use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
 
 pub mod flow;
-pub mod kit_candidates;
 pub mod screens;
 pub mod texts;
 pub mod url;

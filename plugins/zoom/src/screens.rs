@@ -3,15 +3,15 @@
 //! The session does not follow a fixed script: the web client renders screens asynchronously
 //! and in varying order (cookie banner, permission dialogs, preview, "Joining...", waiting room,
 //! call), so at every step the plugin waits for *any* known screen and decides from what appeared.
-//! This module is the pure part of that: the probe table per [`Phase`] in priority order, and
-//! [`decide`], which maps a [`Signal`] seen in a phase to what to do. Terminal screens come first in
-//! every table, because Zoom shows its end-of-meeting dialog over a still-rendered call (the footer
-//! is there, yet the call is over).
+//! This module is the pure part of that: the probes of each [`Phase`] as kit [`Signals`] in
+//! priority order, and [`decide`], which maps a [`Signal`] seen in a phase to what to do. Terminal
+//! screens come first in every table, because Zoom shows its end-of-meeting dialog over a
+//! still-rendered call (the footer is there, yet the call is over).
 
 use meetbot_plugin_api::reason;
-use meetbot_plugin_kit::Probe;
+use meetbot_plugin_kit::{Probe, Signals};
 
-use crate::{kit_candidates::ProbeTable, texts as t};
+use crate::texts as t;
 
 /// One recognizable thing on the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -203,10 +203,10 @@ pub fn order(phase: Phase) -> &'static [Signal] {
 
 /// The table for `phase`, leaving out the signals `skip` rules out (chores whose budget is spent,
 /// a waiting room already reported).
-pub fn table(phase: Phase, skip: impl Fn(Signal) -> bool) -> ProbeTable<Signal> {
-    let mut table = ProbeTable::new();
+pub fn table(phase: Phase, skip: impl Fn(Signal) -> bool) -> Signals<Signal> {
+    let mut table = Signals::new();
     for signal in order(phase).iter().copied().filter(|s| !skip(*s)) {
-        table.add(signal, probes(signal));
+        table.push(signal, probes(signal));
     }
     table
 }
