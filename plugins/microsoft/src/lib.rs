@@ -2,15 +2,15 @@
 //!
 //! The plugin carries only what is specific to Teams: which links are Teams meetings ([`url`]),
 //! the texts and attributes of the Teams web client ([`texts`], [`screens`]), and the join flow as a
-//! state machine ([`flow`]). Browser plumbing comes from `meetbot-plugin-kit`; the few page helpers
-//! the kit lacks live in [`kit_candidates`] until they move there.
+//! state machine ([`flow`], with its pre-join decisions in [`progress`]). All browser plumbing
+//! comes from `meetbot-plugin-kit`.
 
 use abi_stable::export_root_module;
 use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest};
 use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
 
 pub mod flow;
-pub mod kit_candidates;
+pub mod progress;
 pub mod screens;
 pub mod texts;
 pub mod url;

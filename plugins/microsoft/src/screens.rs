@@ -1,15 +1,14 @@
 //! The screens of the Teams join flow, what identifies each, and which of them end the session
 //! with which reason.
 //!
-//! A [`Watch`] is an ordered list of screens flattened into the kit's probes: the kit reports the
-//! first probe present in list order, so the order is the priority when two screens' signals are
-//! on the page at once (a failure text beats the controls still drawn behind it, the lobby message
-//! beats the hang-up button Teams also shows in the lobby).
+//! A set of screens becomes the kit's [`Signals`] in list order, so the order is the priority when
+//! two screens' signals are on the page at once (a failure text beats the controls still drawn
+//! behind it, the lobby message beats the hang-up button Teams also shows in the lobby).
 
 use meetbot_plugin_api::reason;
-use meetbot_plugin_kit::{Phrase, Probe};
+use meetbot_plugin_kit::{Phrase, Probe, Signals};
 
-use crate::{kit_candidates::Target, texts};
+use crate::texts;
 
 /// One recognizable state of the Teams page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +41,8 @@ pub enum Screen {
     InCall,
     /// The hang-up control: in the call, but Teams shows it in the lobby as well.
     Hangup,
-    /// A dialog (after clicking Leave: a confirmation).
-    ConfirmDialog,
+    /// The confirmation Teams may ask for after clicking Leave, by its confirming button.
+    ConfirmLeave,
     /// The meeting was ended for everyone.
     Ended,
     /// The bot was removed.
@@ -72,13 +71,9 @@ impl Screen {
             Screen::Lobby => texts::LOBBY.as_text(),
             Screen::Denied => texts::DENIED.as_text(),
             Screen::LobbyTimeout => texts::LOBBY_TIMEOUT.as_text(),
-            Screen::InCall => {
-                let mut probes: Vec<Probe> = texts::PEOPLE_ATTRS.iter().map(|s| Probe::css(s)).collect();
-                probes.extend(texts::PEOPLE.as_button());
-                probes
-            }
+            Screen::InCall => with(texts::PEOPLE_ATTRS, texts::PEOPLE.as_button()),
             Screen::Hangup => with(texts::LEAVE_ATTRS, texts::LEAVE.as_button()),
-            Screen::ConfirmDialog => vec![Probe::role("alertdialog", ""), Probe::role("dialog", "")],
+            Screen::ConfirmLeave => texts::CONFIRM_LEAVE.all().map(Probe::dialog_button).collect(),
             Screen::Ended => texts::ENDED.as_text(),
             Screen::Removed => texts::REMOVED.as_text(),
             Screen::Left => texts::LEFT.as_text(),
@@ -128,74 +123,46 @@ pub const FAILURES: [Screen; 8] = [
     Screen::Ended,
 ];
 
+/// The screens, in priority order, as the kit's signals.
+pub fn signals(screens: &[Screen]) -> Signals<Screen> {
+    let mut signals = Signals::new();
+    for screen in screens {
+        signals.push(*screen, screen.probes());
+    }
+    signals
+}
+
+/// Where the participant count shows: the People button (its label or badge), which Teams may
+/// also draw as a tab.
+pub fn people() -> Vec<Probe> {
+    let mut probes = Screen::InCall.probes();
+    probes.extend(texts::PEOPLE.all().map(|t| Probe::role("tab", t)));
+    probes
+}
+
+/// The camera switch.
+pub fn camera() -> Vec<Probe> {
+    switch(texts::CAMERA_ATTRS, texts::CAMERA)
+}
+
+/// The microphone switch.
+pub fn microphone() -> Vec<Probe> {
+    switch(texts::MICROPHONE_ATTRS, texts::MICROPHONE)
+}
+
+/// A device switch: by its attributes, else a switch, checkbox or toggle button by its name.
+fn switch(attrs: &[Probe], names: Phrase) -> Vec<Probe> {
+    let mut probes = attrs.to_vec();
+    for role in ["switch", "checkbox", "button"] {
+        probes.extend(names.all().map(|name| Probe::role(role, name)));
+    }
+    probes
+}
+
 fn with(attrs: &[Probe], mut texts: Vec<Probe>) -> Vec<Probe> {
     let mut probes = attrs.to_vec();
     probes.append(&mut texts);
     probes
-}
-
-/// An ordered set of screens as one probe list.
-#[derive(Debug, Clone)]
-pub struct Watch {
-    probes: Vec<Probe>,
-    screens: Vec<Screen>,
-}
-
-impl Watch {
-    /// The screens, in priority order.
-    pub fn new(screens: &[Screen]) -> Self {
-        let mut probes = Vec::new();
-        let mut owners = Vec::new();
-        for screen in screens {
-            for probe in screen.probes() {
-                probes.push(probe);
-                owners.push(*screen);
-            }
-        }
-        Self { probes, screens: owners }
-    }
-
-    /// The probes to wait for.
-    pub fn probes(&self) -> &[Probe] {
-        &self.probes
-    }
-
-    /// The screen (and the probe) a kit wait matched.
-    pub fn hit(&self, index: usize) -> Option<(Screen, Probe)> {
-        Some((*self.screens.get(index)?, *self.probes.get(index)?))
-    }
-}
-
-/// What a probe looked for, for details and logs.
-pub fn describe(probe: &Probe) -> String {
-    match probe {
-        Probe::Text { value } | Probe::Label { value } => format!("\"{value}\""),
-        Probe::Role { role, value } => format!("{role} \"{value}\""),
-        Probe::Css { value } => value.to_string(),
-        Probe::Url { value } => format!("address containing {value}"),
-    }
-}
-
-/// The People button, whose label or badge carries the participant count.
-pub fn people() -> Target {
-    target(texts::PEOPLE_ATTRS, texts::PEOPLE, "button,[role=\"button\"],[role=\"tab\"]")
-}
-
-/// The camera switch.
-pub fn camera() -> Target {
-    target(texts::CAMERA_ATTRS, texts::CAMERA, SWITCH_ROLES)
-}
-
-/// The microphone switch.
-pub fn microphone() -> Target {
-    target(texts::MICROPHONE_ATTRS, texts::MICROPHONE, SWITCH_ROLES)
-}
-
-/// Controls that can be a device switch.
-const SWITCH_ROLES: &str = "input[type=\"checkbox\"],[role=\"switch\"],[role=\"checkbox\"],[aria-pressed]";
-
-fn target(selectors: &[&'static str], labels: Phrase, roles: &'static str) -> Target {
-    Target { selectors: selectors.to_vec(), labels: labels.all().collect(), roles }
 }
 
 #[cfg(test)]
@@ -219,7 +186,7 @@ mod tests {
             Screen::LobbyTimeout,
             Screen::InCall,
             Screen::Hangup,
-            Screen::ConfirmDialog,
+            Screen::ConfirmLeave,
             Screen::Ended,
             Screen::Removed,
             Screen::Left,
@@ -244,18 +211,31 @@ mod tests {
     }
 
     #[test]
-    fn a_watch_maps_probes_back_to_screens_in_order() {
-        let watch = Watch::new(&[Screen::Lobby, Screen::Hangup]);
+    fn signals_map_probes_back_to_screens_in_order() {
+        let signals = signals(&[Screen::Lobby, Screen::Hangup]);
         let lobby = Screen::Lobby.probes().len();
-        assert_eq!(watch.probes().len(), lobby + Screen::Hangup.probes().len());
-        assert_eq!(watch.hit(0).map(|h| h.0), Some(Screen::Lobby));
-        assert_eq!(watch.hit(lobby).map(|h| h.0), Some(Screen::Hangup));
-        assert_eq!(watch.hit(watch.probes().len()), None);
+        assert_eq!(signals.probes().len(), lobby + Screen::Hangup.probes().len());
+        assert_eq!(signals.hit(0).map(|h| h.tag), Some(Screen::Lobby));
+        assert_eq!(signals.hit(lobby).map(|h| h.tag), Some(Screen::Hangup));
     }
 
     #[test]
     fn the_join_button_is_found_by_attribute_only_when_enabled() {
         let Probe::Css { value } = Screen::JoinButton.probes()[0] else { panic!("css first") };
         assert!(value.contains("prejoin-join-button") && value.contains(":not(:disabled)"));
+    }
+
+    #[test]
+    fn leave_is_confirmed_only_inside_a_dialog() {
+        assert!(Screen::ConfirmLeave.probes().iter().all(|p| matches!(p, Probe::Dialog { .. })));
+    }
+
+    #[test]
+    fn device_switches_are_found_by_attribute_first_then_by_name() {
+        let camera = camera();
+        assert_eq!(camera[0], Probe::css("[data-tid=\"toggle-video\"]"));
+        assert!(camera.contains(&Probe::role("switch", "Kamera")) && camera.contains(&Probe::button("Camera")));
+        assert!(microphone().contains(&Probe::role("checkbox", "Mikrofon")));
+        assert!(people().contains(&Probe::role("tab", "People")));
     }
 }

@@ -44,13 +44,13 @@ pub const JOIN_NOW_ATTRS: &[Probe] =
 pub const CAMERA: Phrase = Phrase { en: &["Camera"], de: &["Kamera"] };
 
 /// The camera switch by its attributes (pre-join switch and in-call toolbar button share them).
-pub const CAMERA_ATTRS: &[&str] = &["[data-tid=\"toggle-video\"]", "#video-button"];
+pub const CAMERA_ATTRS: &[Probe] = &[Probe::css("[data-tid=\"toggle-video\"]"), Probe::css("#video-button")];
 
 /// The microphone switch's accessible name.
 pub const MICROPHONE: Phrase = Phrase { en: &["Microphone"], de: &["Mikrofon"] };
 
 /// The microphone switch by its attributes.
-pub const MICROPHONE_ATTRS: &[&str] = &["[data-tid=\"toggle-mute\"]", "#microphone-button"];
+pub const MICROPHONE_ATTRS: &[Probe] = &[Probe::css("[data-tid=\"toggle-mute\"]"), Probe::css("#microphone-button")];
 
 /// Dialogs on the way to the pre-join screen that only need to be acknowledged (device and
 /// permission notices). Never "Close": on the end screens that would leave the meeting page.
@@ -174,7 +174,7 @@ pub const SIGN_IN_HOSTS: &[Probe] = &[
 pub const PEOPLE: Phrase = Phrase { en: &["People", "Participants"], de: &["Personen", "Teilnehmer"] };
 
 /// The People button by its attributes.
-pub const PEOPLE_ATTRS: &[&str] = &["[data-tid=\"roster-button\"]", "#roster-button"];
+pub const PEOPLE_ATTRS: &[Probe] = &[Probe::css("[data-tid=\"roster-button\"]"), Probe::css("#roster-button")];
 
 /// The hang-up control's accessible name.
 pub const LEAVE: Phrase = Phrase { en: &["Leave", "Hang up"], de: &["Verlassen", "Auflegen"] };
@@ -186,7 +186,7 @@ pub const LEAVE_ATTRS: &[Probe] = &[
     Probe::css("[data-tid=\"call-hangup\"]"),
 ];
 
-/// A confirmation dialog's button after clicking Leave.
+/// A confirmation dialog's button after clicking Leave (only ever looked for inside a dialog).
 pub const CONFIRM_LEAVE: Phrase =
     Phrase { en: &["Leave meeting", "Leave", "Yes"], de: &["Besprechung verlassen", "Verlassen", "Ja"] };
 
