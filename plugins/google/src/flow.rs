@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use meetbot_plugin_api::{SessionOutcome, SessionRequest, SessionState, reason};
-use meetbot_plugin_kit::{Hit, Host, KitError, MeetingPage, Probe, Switched};
+use meetbot_plugin_kit::{Hit, Host, KitError, MAX_WAIT, MeetingPage, Probe, Switched};
 use tokio::time::Instant;
 
 use crate::{
@@ -47,8 +47,6 @@ const MAX_DIALOG_CLICKS: u32 = 3;
 const LEAVE_WAIT: Duration = Duration::from_secs(5);
 /// How long a "Leave call" click may go without effect before it is repeated (once).
 const LEAVE_RETRY_AFTER: Duration = Duration::from_secs(2);
-/// One in-call watch (the kit caps a page-side wait at 10 s anyway).
-const CALL_SLICE: Duration = Duration::from_secs(10);
 
 /// Runs one session to its end.
 pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
@@ -77,7 +75,7 @@ pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
 /// A browser failure as the session's outcome.
 fn failure(host: &Host, error: KitError) -> SessionOutcome {
     host.warn(&format!("browser failure: {error}"));
-    SessionOutcome::new(error.reason(), format!("driving the meeting page failed: {error}"))
+    error.into()
 }
 
 /// How the way into the call ended.
@@ -379,7 +377,7 @@ impl Session {
         }
         loop {
             let set = signals::set(&signals::watched(Phase::InCall, &self.exhausted));
-            let (hit, count) = set.watch(&self.page, &count_probes, last, CALL_SLICE).await?;
+            let (hit, count) = set.watch(&self.page, &count_probes, last, MAX_WAIT).await?;
             if let Some(count) = count {
                 self.report_count(&mut last, count);
             }

@@ -108,7 +108,7 @@ impl Signal {
 /// The name field: a textbox named "Your name" (aria-label, label or placeholder), or anything
 /// carrying that label (custom inputs).
 pub fn name_field() -> Vec<Probe> {
-    let mut probes: Vec<Probe> = texts::NAME_FIELD.all().map(|name| Probe::role("textbox", name)).collect();
+    let mut probes = texts::NAME_FIELD.as_role("textbox");
     probes.extend(texts::NAME_FIELD.as_label());
     probes
 }

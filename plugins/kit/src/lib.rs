@@ -38,7 +38,7 @@ mod manifest;
 mod texts;
 
 #[cfg(feature = "browser")]
-pub use browser::{Hit, KitError, MeetingPage, Probe, Signals, Switched, Watch};
+pub use browser::{Hit, KitError, MAX_WAIT, MeetingPage, Probe, Signals, Switched, Watch};
 pub use export::Plugin;
 pub use host::Host;
 pub use manifest::Manifest;

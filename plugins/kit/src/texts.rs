@@ -33,6 +33,16 @@ impl Phrase {
     pub fn as_label(&self) -> Vec<Probe> {
         self.all().map(Probe::label).collect()
     }
+
+    /// Probes for this phrase as the accessible name of an element of `role`.
+    pub fn as_role(&self, role: &'static str) -> Vec<Probe> {
+        self.all().map(|name| Probe::role(role, name)).collect()
+    }
+
+    /// Probes for this phrase as a button inside an open dialog.
+    pub fn as_dialog_button(&self) -> Vec<Probe> {
+        self.all().map(Probe::dialog_button).collect()
+    }
 }
 
 #[cfg(test)]
@@ -44,5 +54,7 @@ mod tests {
         let leave = Phrase { en: &["Leave call"], de: &["Anruf verlassen"] };
         assert_eq!(leave.all().collect::<Vec<_>>(), vec!["Leave call", "Anruf verlassen"]);
         assert_eq!(leave.as_button().len(), 2);
+        assert_eq!(leave.as_role("link")[1], Probe::role("link", "Anruf verlassen"));
+        assert_eq!(leave.as_dialog_button()[0], Probe::dialog_button("Leave call"));
     }
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use meetbot_plugin_api::{SessionOutcome, SessionRequest, SessionState, reason};
-use meetbot_plugin_kit::{Hit, Host, KitError, MeetingPage, Probe, Switched};
+use meetbot_plugin_kit::{Hit, Host, KitError, MAX_WAIT, MeetingPage, Probe, Switched};
 use tokio::time::Instant;
 
 use crate::{
@@ -21,8 +21,6 @@ use crate::{
 /// loads slowly on a cold browser, but a minute without any recognizable screen means the page is
 /// not what the plugin knows.
 const PREJOIN_DEADLINE: Duration = Duration::from_secs(60);
-/// The longest single page-side wait; loops re-arm it.
-const SLICE: Duration = Duration::from_secs(10);
 /// How long the device switches may take to appear once the pre-join screen is there.
 const SWITCHES_APPEAR: Duration = Duration::from_millis(1500);
 /// How long a switch may take to show "off" after the click.
@@ -241,8 +239,8 @@ impl Session {
         let lobby = Screen::Lobby.probes();
         loop {
             let hit = tokio::select! {
-                hit = exits.wait(&self.page, SLICE) => self.check(hit)?,
-                gone = self.page.wait_gone(&lobby, SLICE) => {
+                hit = exits.wait(&self.page, MAX_WAIT) => self.check(hit)?,
+                gone = self.page.wait_gone(&lobby, MAX_WAIT) => {
                     if !self.check(gone)? {
                         continue;
                     }
@@ -270,7 +268,7 @@ impl Session {
             let seen = tokio::select! {
                 biased;
                 () = self.host.left() => return self.leave().await,
-                seen = ends.watch(&self.page, &people, last, SLICE) => seen,
+                seen = ends.watch(&self.page, &people, last, MAX_WAIT) => seen,
             };
             match seen {
                 Ok((Some(hit), _)) if hit.tag == Screen::Left => {

@@ -59,7 +59,7 @@ impl Screen {
             Screen::SignInWall => texts::SIGN_IN_WALL.as_text(),
             Screen::SignInButton => {
                 let mut probes = texts::SIGN_IN_BUTTON.as_button();
-                probes.extend(texts::SIGN_IN_BUTTON.all().map(|t| Probe::role("link", t)));
+                probes.extend(texts::SIGN_IN_BUTTON.as_role("link"));
                 probes
             }
             Screen::NotFound => texts::NOT_FOUND.as_text(),
@@ -73,7 +73,7 @@ impl Screen {
             Screen::LobbyTimeout => texts::LOBBY_TIMEOUT.as_text(),
             Screen::InCall => with(texts::PEOPLE_ATTRS, texts::PEOPLE.as_button()),
             Screen::Hangup => with(texts::LEAVE_ATTRS, texts::LEAVE.as_button()),
-            Screen::ConfirmLeave => texts::CONFIRM_LEAVE.all().map(Probe::dialog_button).collect(),
+            Screen::ConfirmLeave => texts::CONFIRM_LEAVE.as_dialog_button(),
             Screen::Ended => texts::ENDED.as_text(),
             Screen::Removed => texts::REMOVED.as_text(),
             Screen::Left => texts::LEFT.as_text(),
@@ -136,7 +136,7 @@ pub fn signals(screens: &[Screen]) -> Signals<Screen> {
 /// also draw as a tab.
 pub fn people() -> Vec<Probe> {
     let mut probes = Screen::InCall.probes();
-    probes.extend(texts::PEOPLE.all().map(|t| Probe::role("tab", t)));
+    probes.extend(texts::PEOPLE.as_role("tab"));
     probes
 }
 
@@ -154,7 +154,7 @@ pub fn microphone() -> Vec<Probe> {
 fn switch(attrs: &[Probe], names: Phrase) -> Vec<Probe> {
     let mut probes = attrs.to_vec();
     for role in ["switch", "checkbox", "button"] {
-        probes.extend(names.all().map(|name| Probe::role(role, name)));
+        probes.extend(names.as_role(role));
     }
     probes
 }

@@ -9,7 +9,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use meetbot_plugin_api::{SessionOutcome, SessionRequest, SessionState, reason};
-use meetbot_plugin_kit::{Hit, Host, KitError, MeetingPage, Probe, Switched};
+use meetbot_plugin_kit::{Hit, Host, MAX_WAIT, MeetingPage, Probe, Switched};
 use tokio::time::Instant;
 
 use crate::{
@@ -30,8 +30,6 @@ const JOIN_RETRY_AFTER: Duration = Duration::from_millis(1500);
 const JOIN_CLICKS: u32 = 4;
 /// One page-side wait while waiting; re-armed in a loop, so this only paces the health checks.
 const WAIT_SLICE: Duration = Duration::from_secs(5);
-/// One page-side watch in the call.
-const WATCH_SLICE: Duration = Duration::from_secs(10);
 /// How long a toggle may take to show its new state.
 const TOGGLE_SETTLE: Duration = Duration::from_secs(2);
 /// How long the preview's camera and microphone controls may take to appear after the name field.
@@ -53,7 +51,7 @@ pub async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
     };
     let page = match MeetingPage::attach(target).await {
         Ok(page) => page,
-        Err(e) => return failed(e),
+        Err(e) => return e.into(),
     };
     let mut session = Session::new(page, &host, request.bot_name.as_str(), link);
     let joined = tokio::select! {
@@ -91,7 +89,7 @@ impl<'a> Session<'a> {
     async fn join(&mut self) -> Result<(), SessionOutcome> {
         let target = url::web_client_url(&self.link);
         self.host.info(&format!("opening the Zoom web client at {target}"));
-        self.page.goto(&target).await.map_err(failed)?;
+        self.page.goto(&target).await?;
         let started = Instant::now();
         let mut last_recognized = Instant::now();
         let mut asked_at: Option<Instant> = None;
@@ -99,14 +97,12 @@ impl<'a> Session<'a> {
             let phase = if self.join_clicks == 0 { Phase::PreJoin } else { Phase::Waiting };
             let table = screens::table(phase, |s| self.spent(s) || (s == Signal::WaitingRoom && self.waiting_reported));
             let slice = if phase == Phase::Waiting && !self.waiting_reported { JOIN_RETRY_AFTER } else { WAIT_SLICE };
-            let seen = table.wait(&self.page, slice).await.map_err(failed)?;
+            let seen = table.wait(&self.page, slice).await?;
             self.host.debug(&format!("{phase:?}: seen {:?}", seen.map(|hit| (hit.tag, hit.probe.value()))));
             let Some(Hit { tag: signal, probe }) = seen else {
                 // Nothing new: is the waiting room still there, did the Join click not take,
                 // did the page fail to load, has the deadline passed?
-                if self.waiting_reported
-                    && self.page.is_present(&screens::probes(Signal::WaitingRoom)).await.map_err(failed)?
-                {
+                if self.waiting_reported && self.page.is_present(&screens::probes(Signal::WaitingRoom)).await? {
                     last_recognized = Instant::now();
                     continue;
                 }
@@ -155,7 +151,7 @@ impl<'a> Session<'a> {
         self.count(Signal::NameField);
         let page = &self.page;
         let name_field = screens::probes(Signal::NameField);
-        if !page.fill(&name_field, self.name).await.map_err(failed)? {
+        if !page.fill(&name_field, self.name).await? {
             return Err(SessionOutcome::new(
                 reason::INTERNAL_ERROR,
                 "Zoom's name field vanished before it could be filled",
@@ -169,7 +165,7 @@ impl<'a> Session<'a> {
     async fn click_join(&mut self) -> Result<(), SessionOutcome> {
         let mut join = vec![t::JOIN_BUTTON_CLASS];
         join.extend(t::JOIN.as_button());
-        if self.page.click(&join).await.map_err(failed)? {
+        if self.page.click(&join).await? {
             self.join_clicks += 1;
             self.host.event("join_clicked", self.name);
             self.host.info("asked to join");
@@ -187,7 +183,7 @@ impl<'a> Session<'a> {
         if !stale || self.join_clicks >= JOIN_CLICKS {
             return Ok(());
         }
-        if self.page.is_present(&screens::probes(Signal::NameField)).await.map_err(failed)? {
+        if self.page.is_present(&screens::probes(Signal::NameField)).await? {
             self.host.debug("the preview is still shown after Join; clicking Join again");
             self.click_join().await?;
         }
@@ -201,8 +197,8 @@ impl<'a> Session<'a> {
         let toggles = [("camera", t::CAMERA_OFF, t::CAMERA_ON), ("mic", t::MIC_OFF, t::MIC_ON)];
         for (device, off, on) in toggles {
             let either: Vec<Probe> = off.as_button().into_iter().chain(on.as_button()).collect();
-            self.page.wait_for(&either, appear).await.map_err(failed)?;
-            match self.page.toggle_off(&on.as_button(), &off.as_button(), TOGGLE_SETTLE).await.map_err(failed)? {
+            self.page.wait_for(&either, appear).await?;
+            match self.page.toggle_off(&on.as_button(), &off.as_button(), TOGGLE_SETTLE).await? {
                 Switched::SwitchedOff => self.host.event(&format!("{device}_off"), ""),
                 Switched::AlreadyOff => self.host.debug(&format!("{device} already off")),
                 Switched::StillOn => {
@@ -226,28 +222,28 @@ impl<'a> Session<'a> {
                         "Zoom asks for the meeting passcode and the link carries none (pwd=...)",
                     ));
                 };
-                page.fill(&screens::probes(Signal::Passcode), &passcode).await.map_err(failed)?;
+                page.fill(&screens::probes(Signal::Passcode), &passcode).await?;
                 self.host.event("passcode_typed", "");
             }
             Signal::PwaShell => {
                 let address = page.url().await.unwrap_or_default();
                 if let Some(framed) = url::framed_client_url(&address) {
                     self.host.info(&format!("opening the framed web client at {framed}"));
-                    page.goto(&framed).await.map_err(failed)?;
+                    page.goto(&framed).await?;
                 }
             }
             Signal::JoinAudio => {
-                if page.click(&screens::probes(chore)).await.map_err(failed)? {
+                if page.click(&screens::probes(chore)).await? {
                     self.host.event("audio_joined", probe.value());
                     // Joining computer audio must not unmute the bot.
                     let (on, off) = (t::MIC_ON.as_button(), t::MIC_OFF.as_button());
-                    if page.toggle_off(&on, &off, TOGGLE_SETTLE).await.map_err(failed)? == Switched::SwitchedOff {
+                    if page.toggle_off(&on, &off, TOGGLE_SETTLE).await? == Switched::SwitchedOff {
                         self.host.event("mic_off", "");
                     }
                 }
             }
             _ => {
-                if page.click(&screens::probes(chore)).await.map_err(failed)? {
+                if page.click(&screens::probes(chore)).await? {
                     self.host.event("dialog_dismissed", probe.value());
                 }
             }
@@ -278,7 +274,7 @@ impl<'a> Session<'a> {
 
     async fn call_loop_inner(&mut self) -> Result<SessionOutcome, SessionOutcome> {
         let counters = screens::count_candidates();
-        let mut last = self.page.read_count(&counters).await.map_err(failed)?;
+        let mut last = self.page.read_count(&counters).await?;
         if let Some(n) = last {
             self.host.participants(n);
         }
@@ -286,7 +282,7 @@ impl<'a> Session<'a> {
         let mut lost_since: Option<Instant> = None;
         loop {
             let table = screens::table(Phase::InCall, |s| self.spent(s));
-            let (seen, count) = table.watch(&self.page, &counters, last, WATCH_SLICE).await.map_err(failed)?;
+            let (seen, count) = table.watch(&self.page, &counters, last, MAX_WAIT).await?;
             if let Some(n) = count
                 && Some(n) != last
             {
@@ -302,7 +298,7 @@ impl<'a> Session<'a> {
                 continue;
             }
             // Nothing new: still in the call while a count reads or the call view is there.
-            if count.is_some() || self.page.is_present(&screens::probes(Signal::InCall)).await.map_err(failed)? {
+            if count.is_some() || self.page.is_present(&screens::probes(Signal::InCall)).await? {
                 lost_since = None;
                 continue;
             }
@@ -374,9 +370,4 @@ impl<'a> Session<'a> {
     fn spent(&self, signal: Signal) -> bool {
         self.acted.get(&signal).is_some_and(|n| *n >= screens::budget(signal))
     }
-}
-
-/// A kit failure as the session's outcome, with the reason the kit gives it.
-fn failed(error: KitError) -> SessionOutcome {
-    SessionOutcome::new(error.reason(), error.to_string())
 }

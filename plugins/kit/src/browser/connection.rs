@@ -10,8 +10,9 @@ use tokio::task::JoinHandle;
 use super::KitError;
 
 /// The longest one page-side wait runs before the Rust side re-arms it; keeps every CDP request
-/// well under chromiumoxide's request timeout.
-pub(super) const SLICE: Duration = Duration::from_secs(10);
+/// well under chromiumoxide's request timeout. [`super::MeetingPage::watch`] and
+/// [`super::MeetingPage::wait_gone`] wait at most this long.
+pub const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// How long the page may take to show up among the browser's targets after connecting.
 const FIND_PAGE: Duration = Duration::from_secs(5);
@@ -53,7 +54,7 @@ impl Connection {
     }
 
     async fn connect(target: &BrowserTarget) -> Result<Self, KitError> {
-        let config = HandlerConfig { request_timeout: SLICE * 3, ..HandlerConfig::default() };
+        let config = HandlerConfig { request_timeout: MAX_WAIT * 3, ..HandlerConfig::default() };
         let (browser, mut events) = Browser::connect_with_config(target.websocket_url.as_str(), config).await?;
         let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
         let target_id = TargetId::from(target.target_id.to_string());

@@ -1,6 +1,6 @@
 //! [`KitError`]: what can go wrong driving a page, and what it means for the session.
 
-use meetbot_plugin_api::reason;
+use meetbot_plugin_api::{SessionOutcome, reason};
 
 /// Browser plumbing failures. The kit rides out what a live page does on its own (documents
 /// replaced by navigations, a DevTools session Chromium dropped); what reaches the plugin is final.
@@ -29,6 +29,14 @@ impl KitError {
             KitError::Cdp(_) | KitError::PageNotFound(_) => reason::BROWSER_CRASHED,
             KitError::Script(_) | KitError::NavigationStalled(_) => reason::INTERNAL_ERROR,
         }
+    }
+}
+
+/// A final plumbing failure ends the session with [`KitError::reason`] and the error as the detail,
+/// so a session written as `Result<_, SessionOutcome>` can use `?` on kit calls.
+impl From<KitError> for SessionOutcome {
+    fn from(error: KitError) -> Self {
+        SessionOutcome::new(error.reason(), error.to_string())
     }
 }
 
@@ -75,7 +83,9 @@ mod tests {
 
     #[test]
     fn recognizes_the_errors_it_rides_out() {
-        assert!(is_between_documents("-32602 Either objectId or executionContextId or uniqueContextId must be specified"));
+        assert!(is_between_documents(
+            "-32602 Either objectId or executionContextId or uniqueContextId must be specified"
+        ));
         assert!(is_lost_session("Error -32001: Session with given id not found."));
         assert!(!is_lost_session("Execution context was destroyed"));
     }

@@ -21,6 +21,7 @@ mod probe;
 mod signals;
 mod switch;
 
+pub use connection::MAX_WAIT;
 pub use error::KitError;
 pub use page::{MeetingPage, Watch};
 pub use probe::Probe;

@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use super::{
     KitError, Probe,
-    connection::{Connection, SLICE},
+    connection::{Connection, MAX_WAIT},
     error::{is_between_documents, is_lost_session},
 };
 
@@ -173,8 +173,9 @@ impl MeetingPage {
         let until = Instant::now() + deadline;
         loop {
             let left = until.saturating_duration_since(Instant::now());
-            let slice = left.min(SLICE);
-            let found: i64 = self.run(&Request { op: "wait", probes, timeout_ms: millis(slice), ..Request::default() }).await?;
+            let slice = left.min(MAX_WAIT);
+            let found: i64 =
+                self.run(&Request { op: "wait", probes, timeout_ms: millis(slice), ..Request::default() }).await?;
             if let Ok(index) = usize::try_from(found) {
                 return Ok(Some(index));
             }
@@ -198,7 +199,7 @@ impl MeetingPage {
         last_count: Option<u32>,
         deadline: Duration,
     ) -> Result<Watch, KitError> {
-        let timeout_ms = millis(deadline.min(SLICE));
+        let timeout_ms = millis(deadline.min(MAX_WAIT));
         self.run(&Request { op: "watch", probes, timeout_ms, count_probes: count, last_count, ..Request::default() })
             .await
     }
@@ -270,7 +271,8 @@ impl MeetingPage {
     /// Waits up to `deadline` (at most 10 s) until none of `probes` is present (a lobby message
     /// going away); false when one is still there at the deadline.
     pub async fn wait_gone(&self, probes: &[Probe], deadline: Duration) -> Result<bool, KitError> {
-        self.run(&Request { op: "gone", probes, timeout_ms: millis(deadline.min(SLICE)), ..Request::default() }).await
+        self.run(&Request { op: "gone", probes, timeout_ms: millis(deadline.min(MAX_WAIT)), ..Request::default() })
+            .await
     }
 
     /// Evaluates a JavaScript expression in the page (awaiting a promise) and returns its value;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{KitError, MeetingPage, Probe, connection::SLICE, page::Request};
+use super::{KitError, MeetingPage, Probe, connection::MAX_WAIT, page::Request};
 
 /// What a control showed, and what turning it off did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,9 @@ impl MeetingPage {
         if !self.click_located(&Request { op: "locate", probes: control, toggle: true, ..Request::default() }).await? {
             return Ok(Switched::Absent);
         }
-        let timeout_ms = u64::try_from(settle.min(SLICE).as_millis()).unwrap_or(u64::MAX);
-        let off: bool = self.run(&Request { op: "switchedOff", probes: control, timeout_ms, ..Request::default() }).await?;
+        let timeout_ms = u64::try_from(settle.min(MAX_WAIT).as_millis()).unwrap_or(u64::MAX);
+        let off: bool =
+            self.run(&Request { op: "switchedOff", probes: control, timeout_ms, ..Request::default() }).await?;
         Ok(if off { Switched::SwitchedOff } else { Switched::StillOn })
     }
 
