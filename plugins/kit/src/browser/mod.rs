@@ -4,14 +4,58 @@
 //! into inputs, read counts, watch for changes while in the call, turn switches off, and dismiss
 //! known dialogs. [`Signals`] maps what was seen back to what it means for the session.
 //!
-//! ```ignore
-//! let page = MeetingPage::attach(&target).await?;
-//! page.goto("https://meet.google.com/abc-defg-hij").await?;
-//! let name_field = [Probe::label("Your name")];
-//! if page.wait_for(&name_field, Duration::from_secs(10)).await?.is_some() {
-//!     page.fill(&name_field, "Notes Bot").await?;
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use meetbot_plugin_kit::api::{SessionOutcome, SessionRequest, SessionState, reason};
+//! use meetbot_plugin_kit::{Host, KitError, MAX_WAIT, MeetingPage, Phrase, Probe, Signals};
+//!
+//! const DENIED: Phrase = Phrase { en: &["You were denied access"], de: &["Zugriff verweigert"] };
+//! const LEAVE: Phrase = Phrase { en: &["Leave"], de: &["Verlassen"] };
+//!
+//! #[derive(Clone, Copy)]
+//! enum Screen { Denied, InCall }
+//!
+//! async fn session(request: SessionRequest, host: Host) -> Result<SessionOutcome, KitError> {
+//!     let Some(target) = request.browser.as_ref().into_option() else {
+//!         return Ok(SessionOutcome::new(reason::INTERNAL_ERROR, "no browser page"));
+//!     };
+//!     let page = MeetingPage::attach(target).await?;
+//!     page.goto(request.url.as_str()).await?;
+//!     let name = [Probe::label("Your name")];
+//!     if page.wait_for(&name, Duration::from_secs(10)).await?.is_some() {
+//!         page.fill(&name, request.bot_name.as_str()).await?;
+//!     }
+//!     page.toggle_off(&[Probe::button("Mute")], &[Probe::button("Unmute")], Duration::from_secs(1)).await?;
+//!     page.click(&[Probe::button("Join now")]).await?;
+//!     host.state(SessionState::WaitingRoom);
+//!
+//!     let mut screens = Signals::new();
+//!     screens.push(Screen::Denied, DENIED.as_text()).push(Screen::InCall, LEAVE.as_button());
+//!     loop {
+//!         match screens.wait(&page, MAX_WAIT).await? {
+//!             Some(hit) if matches!(hit.tag, Screen::Denied) => {
+//!                 return Ok(SessionOutcome::new(reason::DENIED_ADMISSION, hit.probe.describe()));
+//!             }
+//!             Some(_) => break,
+//!             None if host.leave_requested() => return Ok(SessionOutcome::new(reason::LEFT_NORMALLY, "")),
+//!             None => {}
+//!         }
+//!     }
+//!     host.state(SessionState::InCall);
+//!     let people = [Probe::label("People")];
+//!     let mut last = None;
+//!     while !host.leave_requested() {
+//!         let seen = page.watch(&[], &people, last, MAX_WAIT).await?;
+//!         if let Some(count) = seen.count.filter(|c| Some(*c) != last) {
+//!             host.participants(count);
+//!             last = Some(count);
+//!         }
+//!     }
+//!     page.click(&LEAVE.as_button()).await?;
+//!     page.click_when_present(&LEAVE.as_dialog_button(), Duration::from_secs(2)).await?;
+//!     Ok(SessionOutcome::new(reason::LEFT_NORMALLY, "left on the host's request"))
 //! }
-//! page.click(&[Probe::button("Ask to join"), Probe::button("Join now")]).await?;
 //! ```
 
 mod connection;
