@@ -36,10 +36,10 @@ fn assert_joined_as_itself(link: &MeetingLink) {
     platform::assert_joined_as(link, NAME);
 }
 
-/// The bot clicked "Leave". (The page's later "left" report races with the host closing the
-/// browser once the bot saw the left-meeting screen, so it is not required.)
+/// The bot clicked "Leave" and the meeting showed it the left-meeting screen.
 fn assert_left_by_clicking(link: &MeetingLink) {
     wait_action(link, ActionKind::LeaveClicked, Duration::from_secs(5));
+    wait_action(link, ActionKind::Left, Duration::from_secs(5));
 }
 
 /// Runs one scenario through the queue to its end; the link and the terminal record.
@@ -157,6 +157,19 @@ fn meeting_not_found() {
     let actions = FIXTURES.actions(&link.id);
     assert!(has(&actions, ActionKind::ContinuedInBrowser), "{:?}", kinds(&actions));
     assert!(!has(&actions, ActionKind::JoinAsked), "{:?}", kinds(&actions));
+}
+
+#[test]
+fn blocked_before_the_pre_join_screen() {
+    let (link, record) = run_to_end(MeetingLink::teams(Scenario::Blocked), "ms-blocked", None);
+    assert_record(&record, "failed", "blocked_by_platform");
+    assert!(record["detail"].as_str().is_some_and(|d| d.contains("join this meeting")), "record: {record}");
+    // As for "not found", the page's own "blocked shown" report races with the bot closing the
+    // browser: the bot passed the launcher, never asked in, never clicked Leave.
+    let actions = FIXTURES.actions(&link.id);
+    assert!(has(&actions, ActionKind::ContinuedInBrowser), "{:?}", kinds(&actions));
+    assert!(!has(&actions, ActionKind::JoinAsked), "{:?}", kinds(&actions));
+    assert_no_leave_click(&link);
 }
 
 #[test]

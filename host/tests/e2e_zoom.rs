@@ -9,9 +9,10 @@
 //! already ended it, never from the waiting room. What the bot did is read from the fake
 //! meeting's own action log, i.e. as the meeting saw it.
 //!
-//! Not driven here: Zoom has no verified "blocked" or "lobby timed out" screen, so the fixture does
-//! not model them on Zoom (they behave like a lobby nobody answers); the plugin's unit tests cover
-//! what those texts mean.
+//! Not driven here: Zoom has no verified "lobby timed out" screen, so the fixture does not model it
+//! on Zoom (it behaves like a lobby nobody answers); the plugin's unit tests cover what that text
+//! means. A locked meeting ("This meeting has been locked by the host") is driven as the platform's
+//! block.
 //!
 //! Needs the plugins next to the binary: run `cargo build --workspace` first.
 
@@ -171,6 +172,18 @@ fn meeting_id_does_not_exist() {
     let actions = FIXTURES.actions(&link.id);
     assert!(has(&actions, ActionKind::NotFoundShown), "{:?}", kinds(&actions));
     assert!(!has(&actions, ActionKind::JoinAsked), "{:?}", kinds(&actions));
+}
+
+#[test]
+fn locked_meeting_is_blocked_by_the_platform() {
+    let finished = run_to_end(Scenario::Blocked, "z-blocked", None);
+    let (link, record) = (&finished.link, &finished.record);
+    assert_record(record, "failed", "blocked_by_platform");
+    assert!(record["detail"].contains("locked by the host"), "{record:?}");
+    let actions = FIXTURES.actions(&link.id);
+    assert!(has(&actions, ActionKind::BlockedShown), "{:?}", kinds(&actions));
+    assert!(!has(&actions, ActionKind::JoinAsked), "{:?}", kinds(&actions));
+    assert_no_leave_click(link);
 }
 
 #[test]

@@ -153,6 +153,7 @@ pub const BLOCKED: Phrase = Phrase {
         "You are not allowed to join this meeting",
         "The host has restricted",
         "This meeting has been locked by the host",
+        "Host has locked the meeting",
         "This meeting is locked",
         "The meeting has been locked",
         "has reached its participant capacity",
