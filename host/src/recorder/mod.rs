@@ -31,7 +31,11 @@ use chromiumoxide::{
 };
 use futures::StreamExt;
 use serde::Deserialize;
-use tokio::{sync::mpsc, task::JoinHandle};
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+    time::Instant,
+};
 
 pub use spool::{Spool, SpoolError, Spooled};
 
@@ -43,8 +47,17 @@ const BINDING: &str = "__meetbotRecorder";
 const CAPTURE_JS: &str = include_str!("capture.js");
 /// MediaRecorder timeslice: how often a chunk reaches the spool.
 const SLICE_MS: u32 = 1000;
-/// How long the final chunks may take to arrive after stop.
+/// How long the final chunks may take to arrive after stop; the recording then ends with what
+/// arrived.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long one call into the page may take inside the recorder task: a page that hangs (a busy
+/// script) must not keep the task from handing the spool over.
+const PAGE_CALL: Duration = Duration::from_secs(3);
+/// How long capturing a new document after a navigation may take, from the navigation.
+const RECAPTURE: Duration = Duration::from_secs(7);
+/// How long past [`STOP_GRACE`] the recorder task may take to hand over the spool (it may be busy
+/// with a re-capture when the stop comes) before it is given up.
+const HAND_OVER: Duration = Duration::from_secs(10);
 /// Captured frames a second: meetings are mostly talking heads, and the frame rate is most of
 /// what recording costs in CPU.
 const FRAME_RATE: u32 = 15;
@@ -53,6 +66,9 @@ const VIDEO_BITS_PER_SECOND: u32 = 800_000;
 /// The height of Chromium's "sharing this tab" bar (Chromium 156, device scale factor 1): how
 /// much taller than the recording the viewport is made before capturing.
 const BAR_HEIGHT: u32 = 57;
+/// How long, after a navigation, the previous capture's sharing bar may take to go away (about
+/// 0.25 s after the new document committed, measured with Chromium 156).
+const OLD_BAR_WAIT: Duration = Duration::from_secs(1);
 
 /// What the recorder tells the runner while recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +124,7 @@ enum Message {
 
 /// A running recording.
 pub struct Recorder {
-    page: Page,
+    stop: oneshot::Sender<()>,
     pump: JoinHandle<Result<Spooled, SpoolError>>,
 }
 
@@ -129,26 +145,36 @@ impl Recorder {
         let viewport = Viewport { page: page.clone(), size: (width, height) };
         let capture = capture_expression(width, height);
         begin_capture(&page, &capture, &viewport).await?;
-        let pump = tokio::spawn(pump(page.clone(), capture, viewport, calls, navigations, spool, events));
-        Ok(Self { page, pump })
+        let (stop, stop_requested) = oneshot::channel();
+        let pump = tokio::spawn(pump(page, capture, viewport, calls, navigations, spool, events, stop_requested));
+        Ok(Self { stop, pump })
     }
 
-    /// Stops capturing, waits (briefly) for the last chunks, and closes the spool.
+    /// Stops capturing, waits (at most [`STOP_GRACE`]) for the last chunks, and closes the spool:
+    /// what was spooled is kept even when the page no longer answers (gone, or between two
+    /// captures after a navigation).
     pub async fn stop(self) -> Result<Spooled, RecorderError> {
-        let stop = format!("window.{BINDING}Stop && window.{BINDING}Stop()");
-        if let Err(error) = self.page.evaluate_expression(stop).await {
-            tracing::debug!(%error, "recorder stop call failed (page gone?)");
-        }
+        let _ = self.stop.send(());
         let pump = self.pump;
         let abort = pump.abort_handle();
-        match tokio::time::timeout(STOP_GRACE, pump).await {
+        match tokio::time::timeout(STOP_GRACE + HAND_OVER, pump).await {
             Ok(Ok(spooled)) => Ok(spooled?),
             Ok(Err(join)) => Err(RecorderError::Cdp(format!("recorder task failed: {join}"))),
             Err(_) => {
                 abort.abort();
-                Err(RecorderError::Capture("the last chunks did not arrive in time".to_owned()))
+                Err(RecorderError::Capture("the recorder did not hand over the spool in time".to_owned()))
             }
         }
+    }
+}
+
+/// Asks the page's capture to stop (it sends its last chunk, then `stopped`).
+async fn request_stop(page: &Page) {
+    let stop = format!("window.{BINDING}Stop && window.{BINDING}Stop()");
+    match tokio::time::timeout(PAGE_CALL, page.evaluate_expression(stop)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "recorder stop call failed (page gone?)"),
+        Err(_) => tracing::debug!("the page did not answer the recorder's stop call"),
     }
 }
 
@@ -188,6 +214,24 @@ impl Viewport {
     async fn make_room(&self) {
         let (width, height) = self.size;
         self.set(width, height + BAR_HEIGHT).await;
+    }
+
+    /// After a navigation: waits (at most [`OLD_BAR_WAIT`]) until the previous capture's sharing
+    /// bar is gone, i.e. the viewport has its room again. Chromium removes that bar a moment after
+    /// the new document committed, and a capture started while it is still up gets no bar of its
+    /// own: the page would stay laid out taller than the recording, every frame letterboxed.
+    async fn wait_for_old_bar(&self) {
+        let (_, height) = self.size;
+        let start = tokio::time::Instant::now();
+        while start.elapsed() < OLD_BAR_WAIT {
+            let viewport =
+                self.page.evaluate_expression("innerHeight").await.ok().and_then(|r| r.into_value::<u32>().ok());
+            if viewport.is_some_and(|viewport| viewport >= height + BAR_HEIGHT) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::debug!("the previous capture's sharing bar is still there; capturing anyway");
     }
 
     /// The page reports a new viewport size: one smaller than the recording (a taller bar than
@@ -234,6 +278,9 @@ async fn begin_capture(page: &Page, expression: &str, viewport: &Viewport) -> Re
     Ok(())
 }
 
+/// Moves the page's messages into the spool and the runner until the capture stopped, or until
+/// [`STOP_GRACE`] after a stop request when the page does not confirm.
+#[allow(clippy::too_many_arguments)]
 async fn pump(
     page: Page,
     capture: String,
@@ -242,9 +289,21 @@ async fn pump(
     mut navigations: chromiumoxide::listeners::EventStream<EventFrameNavigated>,
     mut spool: Spool,
     events: mpsc::UnboundedSender<RecorderEvent>,
+    mut stop_requested: oneshot::Receiver<()>,
 ) -> Result<Spooled, SpoolError> {
+    // Set once stop was asked for: no new capture starts after that, and the spool is closed at
+    // this moment whether or not the page confirmed.
+    let mut give_up_at: Option<Instant> = None;
     loop {
         tokio::select! {
+            _ = &mut stop_requested, if give_up_at.is_none() => {
+                give_up_at = Some(Instant::now() + STOP_GRACE);
+                request_stop(&page).await;
+            }
+            () = tokio::time::sleep_until(give_up_at.unwrap_or_else(Instant::now)), if give_up_at.is_some() => {
+                tracing::warn!("the page did not confirm the end of the capture; keeping what arrived");
+                break;
+            }
             call = calls.next() => {
                 let Some(call) = call else { break };
                 if call.name != BINDING {
@@ -268,13 +327,22 @@ async fn pump(
             }
             navigation = navigations.next() => {
                 let Some(navigation) = navigation else { break };
-                if navigation.frame.parent_id.is_some() {
+                if navigation.frame.parent_id.is_some() || give_up_at.is_some() {
                     continue;
                 }
                 tracing::info!(url = %navigation.frame.url, "meeting page changed; recording a new segment");
                 spool.next_segment().await?;
-                if let Err(error) = begin_capture(&page, &capture, &viewport).await {
-                    let _ = events.send(RecorderEvent::Failed(error.to_string()));
+                let recaptured = async {
+                    viewport.wait_for_old_bar().await;
+                    begin_capture(&page, &capture, &viewport).await
+                };
+                let failure = match tokio::time::timeout(RECAPTURE, recaptured).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(error)) => Some(error.to_string()),
+                    Err(_) => Some("the new page did not start capturing in time".to_owned()),
+                };
+                if let Some(failure) = failure {
+                    let _ = events.send(RecorderEvent::Failed(failure));
                 }
             }
         }
