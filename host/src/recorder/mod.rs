@@ -138,15 +138,17 @@ impl Recorder {
     ) -> Result<Self, RecorderError> {
         let page = find_page(browser).await?;
         page.execute(AddBindingParams::new(BINDING)).await?;
-        let calls = page.event_listener::<EventBindingCalled>().await?;
-        let navigations = page.event_listener::<EventFrameNavigated>().await?;
+        let page_events = PageEvents {
+            calls: page.event_listener::<EventBindingCalled>().await?,
+            navigations: page.event_listener::<EventFrameNavigated>().await?,
+        };
         let mut spool = Spool::create(spool_dir).await?;
         spool.next_segment().await?;
         let viewport = Viewport { page: page.clone(), size: (width, height) };
         let capture = capture_expression(width, height);
         begin_capture(&page, &capture, &viewport).await?;
         let (stop, stop_requested) = oneshot::channel();
-        let pump = tokio::spawn(pump(page, capture, viewport, calls, navigations, spool, events, stop_requested));
+        let pump = tokio::spawn(pump(page, capture, viewport, page_events, spool, events, stop_requested));
         Ok(Self { stop, pump })
     }
 
@@ -222,7 +224,7 @@ impl Viewport {
     /// own: the page would stay laid out taller than the recording, every frame letterboxed.
     async fn wait_for_old_bar(&self) {
         let (_, height) = self.size;
-        let start = tokio::time::Instant::now();
+        let start = Instant::now();
         while start.elapsed() < OLD_BAR_WAIT {
             let viewport =
                 self.page.evaluate_expression("innerHeight").await.ok().and_then(|r| r.into_value::<u32>().ok());
@@ -278,15 +280,19 @@ async fn begin_capture(page: &Page, expression: &str, viewport: &Viewport) -> Re
     Ok(())
 }
 
+/// What the recorder task listens to on the page: the capture's messages and document changes.
+struct PageEvents {
+    calls: chromiumoxide::listeners::EventStream<EventBindingCalled>,
+    navigations: chromiumoxide::listeners::EventStream<EventFrameNavigated>,
+}
+
 /// Moves the page's messages into the spool and the runner until the capture stopped, or until
 /// [`STOP_GRACE`] after a stop request when the page does not confirm.
-#[allow(clippy::too_many_arguments)]
 async fn pump(
     page: Page,
     capture: String,
     viewport: Viewport,
-    mut calls: chromiumoxide::listeners::EventStream<EventBindingCalled>,
-    mut navigations: chromiumoxide::listeners::EventStream<EventFrameNavigated>,
+    PageEvents { mut calls, mut navigations }: PageEvents,
     mut spool: Spool,
     events: mpsc::UnboundedSender<RecorderEvent>,
     mut stop_requested: oneshot::Receiver<()>,
