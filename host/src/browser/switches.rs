@@ -60,11 +60,6 @@ pub fn switches(config: &BrowserConfig, user_data_dir: &Path, chrome_major: &str
         "--disable-sync".to_owned(),
         "--disable-default-apps".to_owned(),
         "--disable-dev-shm-usage".to_owned(),
-        // Software compositing on a thread of the browser process: no GPU exists here, and the
-        // separate GPU process (SwiftShader, plus the GPU rasterization Debian's wrapper turns on)
-        // cost ~0.2 core and ~40 MiB PSS more while recording; tab capture works the same.
-        "--disable-gpu".to_owned(),
-        "--in-process-gpu".to_owned(),
         // Tab capture of the page's own video and audio, without a picker.
         "--auto-accept-this-tab-capture".to_owned(),
         // Meeting audio plays (and is recorded) however the plugin clicked.
