@@ -1,8 +1,11 @@
 //! Meeting benchmark (GOALS: "job taken → name typed / asked to join", "admitted → `in_call`
 //! reported", "admitted → recording running", "host ends the call → job ends", "CPU while
 //! recording 1280x720", "memory during a call, host + browser", "idle worker", "memory across a
-//! 1 h recording"). Prints figures next to their floor, a bare Chromium launch measured in the
-//! same run; it never fails on a threshold, since these machines are noisy.
+//! 1 h recording", "denied → job ends", "You can't join this video call / Check your meeting
+//! code / sign-in wall → job ends, each with its own reason", "everyone left → bot leaves after
+//! `everyone_left_timeout_secs`, clicking Leave"). Prints figures next to their floor, a bare
+//! Chromium launch measured in the same run; it never fails on a threshold, since these machines
+//! are noisy.
 //!
 //! 1. The floor: a bare headless Chromium launch until it prints "DevTools listening on".
 //! 2. Join speed of the real `meetbot` binary with the Google Meet plugin against the fake Google
@@ -14,6 +17,10 @@
 //! 4. Recording cost: CPU of the worker and of the browser tree over 60 s of recording at the
 //!    default 1280x720, and the worker's RSS at the start and end of a long recording
 //!    (`MEETBOT_BENCH_LONG_SECS`, default 600).
+//! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
+//!    the terminal event), refusals before asking (blocked, not found, sign-in wall: job taken →
+//!    the terminal event), and everyone leaving (the count dropping to 1 plus the job's
+//!    `everyone_left_timeout_secs` → the page's `leave_clicked`).
 //!
 //! Times on both sides are wall-clock (ms since the UNIX epoch): events are stamped on arrival,
 //! the fake pages stamp their actions with `Date.now()` (the same machine's clock), and the
@@ -38,7 +45,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use meetbot_fixtures::{ActionKind, FixtureServer, MeetingLink, Scenario};
+use meetbot_fixtures::{Action, ActionKind, FixtureServer, MeetingLink, Scenario};
 use redis::AsyncCommands;
 use tokio::sync::mpsc;
 
@@ -62,6 +69,13 @@ const CPU_WINDOW: Duration = Duration::from_secs(60);
 const RECORDING_EVERY: Duration = Duration::from_secs(1);
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(60);
+/// Jobs per scenario for the ending figures.
+const ENDING_ROUNDS: usize = 3;
+/// The `everyone_left_timeout_secs` the everyone-leaves jobs carry in their `autoLeave`.
+const EVERYONE_LEFT: Duration = Duration::from_secs(1);
+/// How long after a job's terminal event a page report may still arrive (the page stamps it
+/// before the bot closes the browser, the report may land after).
+const REPORT_GRACE: Duration = Duration::from_secs(2);
 
 /// Wall-clock milliseconds since the UNIX epoch (the clock the fake pages stamp actions with).
 fn now_ms() -> f64 {
@@ -580,9 +594,9 @@ impl Drop for Worker {
     }
 }
 
-/// The queue message of a Meet job.
-fn meet_job(bot_id: &str, url: &str) -> String {
-    serde_json::json!({
+/// The queue message of a Meet job, with `autoLeave` overrides if any.
+fn meet_job(bot_id: &str, url: &str, auto_leave: Option<serde_json::Value>) -> String {
+    let mut job = serde_json::json!({
         "url": url,
         "provider": "google",
         "name": "Bench Bot",
@@ -591,8 +605,11 @@ fn meet_job(bot_id: &str, url: &str) -> String {
         "bearerToken": "tok-bench",
         "timezone": "UTC",
         "botId": bot_id,
-    })
-    .to_string()
+    });
+    if let Some(auto_leave) = auto_leave {
+        job["autoLeave"] = auto_leave;
+    }
+    job.to_string()
 }
 
 /// One state-change event, stamped (wall clock, ms) on arrival.
@@ -701,7 +718,7 @@ async fn start_call(
 ) -> InCall {
     let link = MeetingLink::meet(Scenario::Instant);
     let pushed = now_ms();
-    let _: usize = conn.rpush(QUEUE, meet_job(id, &link.url)).await.expect("RPUSH");
+    let _: usize = conn.rpush(QUEUE, meet_job(id, &link.url, None)).await.expect("RPUSH");
     events.state(id, "in_call", worker).await;
     let (recording_started, _) = worker.wait_logged(id, "recording started", pushed).await;
     InCall { id: id.to_owned(), link, recording_started }
@@ -764,7 +781,7 @@ async fn join_round(
     worker.wait_no_children().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pushed = now_ms();
-    let _: usize = conn.rpush(QUEUE, meet_job(&id, &link.url)).await.expect("RPUSH");
+    let _: usize = conn.rpush(QUEUE, meet_job(&id, &link.url, None)).await.expect("RPUSH");
     let joining = events.state(&id, "joining", worker).await.at;
     let in_call = events.state(&id, "in_call", worker).await.at;
     let page = action_ms(fixtures, &link, ActionKind::PageLoaded).await;
@@ -794,15 +811,85 @@ async fn join_round(
     }
 }
 
-fn outcomes(rounds: &[Round]) -> String {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for round in rounds {
-        match counts.iter_mut().find(|(o, _)| *o == round.outcome) {
+/// `outcome ×count, ...` in order of first appearance.
+fn outcomes<'a>(all: impl IntoIterator<Item = &'a str>) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for outcome in all {
+        match counts.iter_mut().find(|(o, _)| *o == outcome) {
             Some((_, n)) => *n += 1,
-            None => counts.push((round.outcome.clone(), 1)),
+            None => counts.push((outcome, 1)),
         }
     }
     counts.iter().map(|(o, n)| format!("{o} ×{n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// One job of a meeting that ends it by itself: the measure (`None` when the page never reported
+/// where it starts or ends) and the job's outcome.
+struct Ending {
+    ms: Option<f64>,
+    outcome: String,
+}
+
+/// When the page reported its first action that `matches` (ms since the epoch), if it did within
+/// [`REPORT_GRACE`].
+async fn reported(fixtures: &FixtureServer, link: &MeetingLink, matches: impl Fn(&Action) -> bool) -> Option<f64> {
+    fixtures.wait_until(&link.id, REPORT_GRACE, matches).await.ok().map(|a| a.at_ms as f64)
+}
+
+/// Pushes a job for a meeting of `scenario` once the last job's browser is gone, follows it to its
+/// end and measures what the scenario's GOALS row times (see the module header, part 5).
+async fn ending_round(
+    scenario: Scenario,
+    n: usize,
+    conn: &mut redis::aio::MultiplexedConnection,
+    events: &mut Events,
+    worker: &Worker,
+    fixtures: &FixtureServer,
+) -> Ending {
+    let id = format!("bench-{}-{n}", scenario.letter_tag());
+    let link = MeetingLink::meet(scenario);
+    let auto_leave = (scenario == Scenario::EveryoneLeaves)
+        .then(|| serde_json::json!({ "everyone_left_timeout_secs": EVERYONE_LEFT.as_secs() }));
+    worker.wait_no_children().await;
+    let _: usize = conn.rpush(QUEUE, meet_job(&id, &link.url, auto_leave)).await.expect("RPUSH");
+    let joining = events.state(&id, "joining", worker).await.at;
+    let terminal = events.terminal(&id, worker).await;
+    let kind_is = |kind: ActionKind| move |a: &Action| a.kind == kind;
+    let (from, to) = match scenario {
+        Scenario::LobbyDenied => (reported(fixtures, &link, kind_is(ActionKind::Denied)).await, Some(terminal.at)),
+        Scenario::EveryoneLeaves => {
+            let alone = |a: &Action| a.kind == ActionKind::ParticipantsChanged && a.count == Some(1);
+            let timeout = EVERYONE_LEFT.as_secs_f64() * 1000.0;
+            let alone = reported(fixtures, &link, alone).await.map(|at| at + timeout);
+            (alone, reported(fixtures, &link, kind_is(ActionKind::LeaveClicked)).await)
+        }
+        _ => (Some(joining), Some(terminal.at)),
+    };
+    Ending { ms: from.zip(to).map(|(from, to)| to - from), outcome: format!("{}/{}", terminal.state, terminal.reason) }
+}
+
+/// Runs [`ENDING_ROUNDS`] jobs of `scenario` and prints their figure next to its goal.
+async fn print_endings(
+    scenario: Scenario,
+    label: &str,
+    goal: &str,
+    conn: &mut redis::aio::MultiplexedConnection,
+    events: &mut Events,
+    worker: &Worker,
+    fixtures: &FixtureServer,
+) {
+    let mut endings = Vec::with_capacity(ENDING_ROUNDS);
+    for n in 0..ENDING_ROUNDS {
+        endings.push(ending_round(scenario, n, conn, events, worker, fixtures).await);
+    }
+    let measured: Vec<f64> = endings.iter().filter_map(|e| e.ms).collect();
+    let figure = if measured.is_empty() { "no measure".to_owned() } else { summary(&measured) };
+    let missing = endings.len() - measured.len();
+    let missing = if missing > 0 { format!(" ({missing} runs without the page's report)") } else { String::new() };
+    println!(
+        "  {label:<54} {figure}  (goal {goal}){missing}; outcomes: {}",
+        outcomes(endings.iter().map(|e| e.outcome.as_str()))
+    );
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -872,7 +959,7 @@ async fn main() {
     println!(
         "  end_meeting → terminal event:                 {}  (goal ≤ 1000 ms, ended_by_host); outcomes: {}",
         summary(&column(|r| r.end_to_terminal)),
-        outcomes(&rounds)
+        outcomes(rounds.iter().map(|r| r.outcome.as_str()))
     );
     let leaving: Vec<f64> = rounds.iter().filter_map(|r| r.end_to_leaving).collect();
     if !leaving.is_empty() {
@@ -1017,6 +1104,20 @@ async fn main() {
             frames as f64 / duration.max(0.001)
         ),
         None => println!("  (no stored recording at {} to count frames in)", stored.display()),
+    }
+
+    // 5. Jobs the meeting ends.
+    println!("jobs the meeting ends, fake Google Meet, {ENDING_ROUNDS} recorded jobs per scenario one at a time:");
+    let left_after = EVERYONE_LEFT.as_secs();
+    let endings = [
+        (Scenario::LobbyDenied, "lobby denied: `denied` shown → terminal event:".to_owned(), "≤ 1000 ms"),
+        (Scenario::Blocked, "\"You can't join this video call\": taken → terminal:".to_owned(), "≤ 5000 ms"),
+        (Scenario::NotFound, "\"Check your meeting code\": job taken → terminal:".to_owned(), "≤ 5000 ms"),
+        (Scenario::SignInRequired, "sign-in wall: job taken → terminal event:".to_owned(), "≤ 5000 ms"),
+        (Scenario::EveryoneLeaves, format!("everyone left: alone + {left_after} s → `leave_clicked`:"), "≤ 500 ms"),
+    ];
+    for (scenario, label, goal) in endings {
+        print_endings(scenario, &label, goal, &mut conn, &mut events, &worker, &fixtures).await;
     }
 
     drop(events);
