@@ -159,6 +159,32 @@ fn drain(events: &mut mpsc::UnboundedReceiver<RecorderEvent>, levels: &mut Vec<f
     }
 }
 
+/// A job's browser on `/a`, recorded.
+struct Call {
+    job_browser: JobBrowser,
+    page: Page,
+    recorder: Recorder,
+    events: mpsc::UnboundedReceiver<RecorderEvent>,
+    /// The spool folder, removed when the test ends.
+    spool: tempfile::TempDir,
+}
+
+/// Launches the job's browser as the runner does (the default `[browser]` section), opens `/a` of
+/// a fresh server, and starts the recorder as the runner does once the bot is in the call.
+async fn record_a(job_id: &str) -> Call {
+    let base = serve().await;
+    let spool = tempfile::tempdir().expect("spool dir");
+    let config = BrowserConfig::default();
+    let executable = browser::find_executable(&config.executable).expect("Chromium installed");
+    let job_browser = browser::launch(&config, &executable, job_id).await.expect("launch Chromium");
+    let page = job_page(&job_browser).await;
+    page.goto(format!("{base}/a")).await.expect("open /a");
+    wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let recorder = Recorder::start(&job_browser, spool.path(), SIZE, events_tx).await.expect("start recording");
+    Call { job_browser, page, recorder, events, spool }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_change_in_the_call_is_recorded_into_one_file() {
     let _ = tracing_subscriber::fmt()
@@ -166,20 +192,7 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "meetbot_host=info".to_owned()))
         .try_init();
     let _one = ONE_BROWSER.lock().await;
-    let base = serve().await;
-    let spool = tempfile::tempdir().expect("spool dir");
-
-    // The job's browser, as the runner opens it: the default `[browser]` section.
-    let config = BrowserConfig::default();
-    let executable = browser::find_executable(&config.executable).expect("Chromium installed");
-    let job_browser = browser::launch(&config, &executable, "recorder-navigation").await.expect("launch Chromium");
-    let page = job_page(&job_browser).await;
-    page.goto(format!("{base}/a")).await.expect("open /a");
-    wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
-
-    // In the call: the runner starts the recorder here.
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), SIZE, events_tx).await.expect("start recording");
+    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-navigation").await;
     let started = Instant::now();
     tokio::time::sleep(PART).await;
     let layout_before = layout(&page).await;
@@ -277,17 +290,7 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_after_a_change_to_a_hanging_page_keeps_what_was_recorded() {
     let _one = ONE_BROWSER.lock().await;
-    let base = serve().await;
-    let spool = tempfile::tempdir().expect("spool dir");
-    let config = BrowserConfig::default();
-    let executable = browser::find_executable(&config.executable).expect("Chromium installed");
-    let job_browser = browser::launch(&config, &executable, "recorder-hang").await.expect("launch Chromium");
-    let page = job_page(&job_browser).await;
-    page.goto(format!("{base}/a")).await.expect("open /a");
-    wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
-
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), SIZE, events_tx).await.expect("start recording");
+    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-hang").await;
     tokio::time::sleep(PART).await;
     page.evaluate_expression("setTimeout(() => location.assign('/hang'), 0)").await.expect("navigate to /hang");
     tokio::time::sleep(Duration::from_secs(1)).await;
