@@ -3,7 +3,8 @@
 //! restarts, and still ends exactly once; a worker survives its Redis being killed and restarted
 //! and takes new work afterwards, and a job that ends while Redis is down is recorded once it is
 //! back; a message delivered `redis.max_attempts` times without finishing is dead-lettered; and a
-//! worker started while its Redis is unreachable serves its API and waits for Redis.
+//! worker started while its Redis is unreachable serves its API and waits for Redis. A REST job
+//! (no message to run again) whose worker is killed ends failed/internal_error on a live peer.
 
 mod support;
 
@@ -54,6 +55,32 @@ fn a_killed_workers_job_runs_again_on_a_live_peer_and_ends_once() {
     for (list, len) in redis.processing_lists() {
         assert_eq!(len, 0, "{list} is not empty");
     }
+}
+
+#[test]
+fn a_killed_workers_rest_job_ends_failed_once_its_heartbeat_expires() {
+    let redis = RedisServer::start();
+    let mut doomed = Worker::start(&redis, &format!("[worker]\nid = \"doomed-rest\"\n{HEARTBEAT}"));
+    // A REST job that ends normally leaves nothing behind in the worker's REST job set.
+    let response = doomed.post("/v1/jobs", &script_job_value("rest-done", "call_ms=10"));
+    assert_eq!(response.status, 202, "POST /v1/jobs: {response:?}");
+    assert_ended(&wait_for_end(&redis, "rest-done", Duration::from_secs(10)), "completed", "left_normally");
+    assert!(!redis.exists("meetbot:rest:doomed-rest"), "a finished REST job is no longer tracked");
+
+    // A REST job has no message to run again: once its worker is gone for good, it ends failed.
+    let response = doomed.post("/v1/jobs", &script_job_value("rest-orphan", ""));
+    assert_eq!(response.status, 202, "POST /v1/jobs: {response:?}");
+    wait_for_state(&redis, "rest-orphan", "in_call", Duration::from_secs(10));
+    assert!(redis.exists("meetbot:rest:doomed-rest"), "the running REST job is tracked");
+    let _peer = Worker::start(&redis, &format!("[worker]\nid = \"peer-rest\"\n{HEARTBEAT}"));
+    doomed.kill9();
+
+    let record = wait_for_end(&redis, "rest-orphan", Duration::from_secs(15));
+    assert_ended(&record, "failed", "internal_error");
+    assert_eq!(record["worker"], "doomed-rest", "{record:?}");
+    assert!(record.get("detail").is_some_and(|d| d.contains("stopped without finishing")), "{record:?}");
+    assert!(record.contains_key("ended_at"), "{record:?}");
+    assert!(!redis.exists("meetbot:rest:doomed-rest"), "the dead worker's REST jobs are forgotten");
 }
 
 #[test]

@@ -17,8 +17,14 @@ pub struct Keys {
     pub heartbeat: String,
     /// `P:worker:`: prefix of every heartbeat.
     pub heartbeat_prefix: String,
-    /// `P:workers`: every worker that has a processing list.
+    /// `P:workers`: every worker that has a processing list or runs REST jobs.
     pub workers: String,
+    /// `P:rest:<worker.id>`: the REST jobs this worker runs (they have no message in a list).
+    pub rest_jobs: String,
+    /// `P:rest:`: prefix of every worker's REST job set.
+    pub rest_jobs_prefix: String,
+    /// `P:job:`: prefix of every job record.
+    pub job_prefix: String,
     /// `P:events`: state-change channel.
     pub events: String,
     /// `P:scheduled`: jobs waiting for their `joinAt`.
@@ -31,7 +37,6 @@ pub struct Keys {
     pub failures: String,
     /// This worker's id.
     pub worker_id: String,
-    prefix: String,
 }
 
 impl Keys {
@@ -48,18 +53,20 @@ impl Keys {
             heartbeat: format!("{p}:worker:{worker}"),
             heartbeat_prefix: format!("{p}:worker:"),
             workers: format!("{p}:workers"),
+            rest_jobs: format!("{p}:rest:{worker}"),
+            rest_jobs_prefix: format!("{p}:rest:"),
+            job_prefix: format!("{p}:job:"),
             events: format!("{p}:events"),
             scheduled: format!("{p}:scheduled"),
             attempts: format!("{p}:attempts"),
             results: config.notify.redis_results_list.clone(),
             failures: config.notify.redis_failures_list.clone(),
             worker_id: worker.clone(),
-            prefix: p.clone(),
         }
     }
 
     /// `P:job:<job_id>`: a job record.
     pub fn job(&self, job_id: &str) -> String {
-        format!("{}:job:{job_id}", self.prefix)
+        format!("{}{job_id}", self.job_prefix)
     }
 }

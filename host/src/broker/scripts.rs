@@ -110,6 +110,8 @@ pub async fn start_rest(
     START_REST
         .key(keys.job(job_id))
         .key(&keys.events)
+        .key(&keys.rest_jobs)
+        .key(&keys.workers)
         .arg(&keys.worker_id)
         .arg(&keys.heartbeat_prefix)
         .arg(now)
@@ -163,6 +165,7 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .key(&keys.processing)
         .key(&keys.attempts)
         .key(notify_list)
+        .key(&keys.rest_jobs)
         .arg(args.now)
         .arg(RECORD_TTL_SECS)
         .arg(args.message.unwrap_or(""))
@@ -294,14 +297,19 @@ pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u6
         .await
 }
 
-/// `recover_peers.lua`: gives back the messages of workers whose heartbeat expired.
-pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<u32> {
+/// `recover_peers.lua`: gives back the messages of workers whose heartbeat expired and ends their
+/// REST jobs as failed.
+pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &str) -> RedisResult<u32> {
     RECOVER_PEERS
         .key(&keys.workers)
         .key(&keys.queue)
+        .key(&keys.events)
         .arg(&keys.processing_prefix)
         .arg(&keys.heartbeat_prefix)
         .arg(&keys.worker_id)
+        .arg(&keys.rest_jobs_prefix)
+        .arg(&keys.job_prefix)
+        .arg(now)
         .invoke_async(conn)
         .await
 }

@@ -30,7 +30,7 @@ impl Heartbeat {
         let mut conn = self.redis.conn.clone();
         let info = serde_json::json!({"pid": std::process::id(), "started_at": self.started_at}).to_string();
         scripts::heartbeat(&mut conn, &self.redis.keys, self.ttl_secs, &info).await?;
-        let recovered = scripts::recover_peers(&mut conn, &self.redis.keys).await?;
+        let recovered = scripts::recover_peers(&mut conn, &self.redis.keys, &timestamp(Utc::now())).await?;
         if recovered > 0 {
             tracing::warn!(messages = recovered, "recovered messages of workers whose heartbeat expired");
         }

@@ -1,14 +1,28 @@
 -- recover_peers: the messages of every known worker whose heartbeat expired go back to the head
--- of the queue, in their original order, and the worker is forgotten.
--- KEYS[1] set of known workers, KEYS[2] queue
+-- of the queue, in their original order; its REST jobs, which no message can bring back, end
+-- failed/internal_error; and the worker is forgotten.
+-- KEYS[1] set of known workers, KEYS[2] queue, KEYS[3] events channel
 -- ARGV[1] processing list prefix (`Q:processing:`), ARGV[2] heartbeat key prefix, ARGV[3] this
--- worker's id (never recovered here: see reclaim_own)
+-- worker's id (never recovered here: see reclaim_own), ARGV[4] REST job set prefix (`P:rest:`),
+-- ARGV[5] job hash prefix (`P:job:`), ARGV[6] now (RFC 3339)
 -- Returns the number of messages recovered.
 local moved = 0
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if worker ~= ARGV[3] and redis.call('EXISTS', ARGV[2] .. worker) == 0 then
     local processing = ARGV[1] .. worker
     while redis.call('LMOVE', processing, KEYS[2], 'RIGHT', 'LEFT') do moved = moved + 1 end
+    local rest = ARGV[4] .. worker
+    for _, job_id in ipairs(redis.call('SMEMBERS', rest)) do
+      local job = ARGV[5] .. job_id
+      local fields = redis.call('HMGET', job, 'state', 'worker')
+      local state, owner = fields[1], fields[2]
+      if state and state ~= 'completed' and state ~= 'failed' and owner == worker then
+        redis.call('HSET', job, 'state', 'failed', 'reason', 'internal_error', 'ended_at', ARGV[6],
+          'detail', 'the worker running this REST job stopped without finishing it (no heartbeat)')
+        publish_state(job, KEYS[3], ARGV[6])
+      end
+    end
+    redis.call('DEL', rest)
     redis.call('SREM', KEYS[1], worker)
   end
 end

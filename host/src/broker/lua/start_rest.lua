@@ -1,6 +1,8 @@
 -- start_rest: a job accepted over REST is about to run. Refuses a duplicate of a job active
--- elsewhere and writes the job record.
--- KEYS[1] job hash, KEYS[2] events channel
+-- elsewhere, writes the job record, and notes the job among this worker's REST jobs (no message
+-- stands for it, so this is how peers find it if the worker dies).
+-- KEYS[1] job hash, KEYS[2] events channel, KEYS[3] this worker's REST jobs (set), KEYS[4] set of
+-- known workers
 -- ARGV[1] worker id, ARGV[2] heartbeat key prefix, ARGV[3] now (RFC 3339), ARGV[4] record TTL (s),
 -- ARGV[5] digest of the body, ARGV[6..] record fields as field/value pairs
 -- Returns 1 when started, 0 for a duplicate.
@@ -9,5 +11,7 @@ clear_if_finished(KEYS[1])
 hset_from(KEYS[1], 6)
 redis.call('HSET', KEYS[1], 'worker', ARGV[1], 'digest', ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SADD', KEYS[3], redis.call('HGET', KEYS[1], 'job_id'))
+redis.call('SADD', KEYS[4], ARGV[1])
 publish_state(KEYS[1], KEYS[2], ARGV[3])
 return 1
