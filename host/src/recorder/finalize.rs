@@ -49,13 +49,19 @@ pub async fn finalize(
         return Err(FinalizeError::Empty);
     }
     let output = dir.join(file_name(format));
-    let mut command = Command::new("ffmpeg");
-    command.args(["-y", "-hide_banner", "-loglevel", "error", "-fflags", "+genpts"]);
+    let mut command = ffmpeg();
+    command.args(["-fflags", "+genpts"]);
     if segments.len() == 1 {
         command.arg("-i").arg(&segments[0]);
     } else {
+        let mut ordered = Vec::with_capacity(segments.len());
+        for (i, segment) in segments.iter().enumerate() {
+            let file = dir.join(format!("ordered-{i:03}.webm"));
+            video_first(segment, &file).await?;
+            ordered.push(file);
+        }
         let list = dir.join("segments.txt");
-        let text: String = segments.iter().map(|s| format!("file '{}'\n", s.display())).collect();
+        let text: String = ordered.iter().map(|s| format!("file '{}'\n", s.display())).collect();
         tokio::fs::write(&list, text).await.map_err(|source| FinalizeError::Spawn { tool: "ffmpeg", source })?;
         command.args(["-f", "concat", "-safe", "0", "-i"]).arg(&list);
     }
@@ -82,12 +88,31 @@ pub async fn finalize(
             "+faststart",
         ]),
     };
-    let out = command.arg(&output).output().await.map_err(|source| FinalizeError::Spawn { tool: "ffmpeg", source })?;
+    run(command.arg(&output)).await?;
+    let duration = probe_duration(&output).await?;
+    Ok((output, duration))
+}
+
+fn ffmpeg() -> Command {
+    let mut command = Command::new("ffmpeg");
+    command.args(["-y", "-hide_banner", "-loglevel", "error"]);
+    command
+}
+
+async fn run(command: &mut Command) -> Result<(), FinalizeError> {
+    let out = command.output().await.map_err(|source| FinalizeError::Spawn { tool: "ffmpeg", source })?;
     if !out.status.success() {
         return Err(FinalizeError::Ffmpeg(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
-    let duration = probe_duration(&output).await?;
-    Ok((output, duration))
+    Ok(())
+}
+
+/// Copies a segment with its video stream first and its audio second. MediaRecorder's WebM muxer
+/// adds each track when its first frame arrives, so a segment whose audio came first has the
+/// streams the other way round; the concat demuxer pairs streams by position, and would put one
+/// segment's audio into another's video.
+async fn video_first(segment: &Path, output: &Path) -> Result<(), FinalizeError> {
+    run(ffmpeg().arg("-i").arg(segment).args(["-map", "0:v?", "-map", "0:a?", "-c", "copy"]).arg(output)).await
 }
 
 /// The container duration ffprobe reports, in seconds.
@@ -100,4 +125,59 @@ pub async fn probe_duration(file: &Path) -> Result<f64, FinalizeError> {
         .map_err(|source| FinalizeError::Spawn { tool: "ffprobe", source })?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     text.parse().map_err(|_| FinalizeError::Probe(format!("no duration in `{text}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 2 s WebM segment of a test picture and a tone, made by the real ffmpeg; `audio_first`
+    /// writes the streams the other way round, as MediaRecorder does when audio arrives first.
+    async fn segment(path: &Path, audio_first: bool) {
+        let maps: [&str; 4] = if audio_first { ["-map", "1:a", "-map", "0:v"] } else { ["-map", "0:v", "-map", "1:a"] };
+        let mut command = ffmpeg();
+        command
+            .args(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15:duration=2"])
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
+            .args(maps)
+            .args(["-c:v", "libvpx", "-c:a", "libopus"])
+            .arg(path);
+        run(&mut command).await.expect("make a test segment");
+    }
+
+    /// Packets in a file's video stream, counted by ffprobe.
+    async fn video_frames(file: &Path) -> usize {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-count_packets",
+                "-show_entries",
+                "stream=nb_read_packets",
+            ])
+            .args(["-of", "csv=p=0"])
+            .arg(file)
+            .output()
+            .await
+            .expect("run ffprobe");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn segments_with_streams_in_either_order_join_into_one_picture_and_sound() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (first, second) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
+        segment(&first, false).await;
+        segment(&second, true).await;
+        let (file, duration) =
+            finalize(&[first, second], RecordingFormat::Webm, dir.path()).await.expect("finalize two segments");
+        assert!((duration - 4.0).abs() < 0.3, "both segments are in it: {duration} s");
+        let frames = video_frames(&file).await;
+        assert!((55..=65).contains(&frames), "the video of both segments and nothing else: {frames} packets of 60");
+        let decoded = ffmpeg().arg("-i").arg(&file).args(["-f", "null", "-"]).output().await.expect("decode");
+        let errors = String::from_utf8_lossy(&decoded.stderr);
+        assert!(decoded.status.success() && errors.trim().is_empty(), "it decodes cleanly: {errors}");
+    }
 }
