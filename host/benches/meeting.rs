@@ -17,6 +17,8 @@
 //! 4. Recording cost: CPU of the worker and of the browser tree over 60 s of recording at the
 //!    default 1280x720, and the worker's RSS at the start and end of a long recording
 //!    (`MEETBOT_BENCH_LONG_SECS`, default 600).
+//!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to the worker's `browser.args`,
+//!    to weigh a switch against the defaults.
 //! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
 //!    the terminal event), refusals before asking (blocked, not found, sign-in wall: job taken →
 //!    the terminal event), and everyone leaving (the count dropping to 1 plus the job's
@@ -459,7 +461,9 @@ impl Worker {
         let dir = tempfile::tempdir().expect("temp dir");
         let api = format!("127.0.0.1:{}", free_port());
         let path = |name: &str| toml::Value::String(dir.path().join(name).display().to_string());
-        let args = toml::Value::Array(fixtures.chromium_args().into_iter().map(toml::Value::String).collect());
+        let extra = std::env::var("MEETBOT_BENCH_BROWSER_ARGS").unwrap_or_default();
+        let args = fixtures.chromium_args().into_iter().chain(extra.split_whitespace().map(str::to_owned));
+        let args = toml::Value::Array(args.map(toml::Value::String).collect());
         let config = format!(
             "[worker]\nid = \"bench-meeting\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
              drain_timeout_secs = 2\n\n\
@@ -907,6 +911,9 @@ async fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     println!("meetbot meeting benchmark: {} ({cores} cores; {chromium})", binary.display());
+    if let Ok(extra) = std::env::var("MEETBOT_BENCH_BROWSER_ARGS") {
+        println!("extra browser.args: {extra}");
+    }
 
     // 1. The floor.
     let launches: Vec<f64> = (0..LAUNCH_ROUNDS).map(|_| bare_launch().as_secs_f64() * 1000.0).collect();
