@@ -135,6 +135,18 @@ fn denied_in_the_lobby() {
 }
 
 #[test]
+fn teams_gives_up_on_the_lobby() {
+    // Teams' own "no one responded" (after 5 s), well before the config's waiting-room bound.
+    let (link, record) = run_to_end(MeetingLink::teams(Scenario::LobbyTimeout), "ms-lobby-timeout", None);
+    assert_record(&record, "failed", "waiting_room_timeout");
+    assert!(record.get("joined_at").is_none(), "never admitted: {record}");
+    assert_joined_as_itself(&link);
+    let actions = FIXTURES.actions(&link.id);
+    assert!(has(&actions, ActionKind::LobbyTimedOut), "{:?}", kinds(&actions));
+    assert_no_leave_click(&link);
+}
+
+#[test]
 fn nobody_admits_the_bot_before_the_waiting_room_timeout() {
     let (_turn, redis, _worker) = platform::start(|redis| BOT.worker(redis));
     // Manual: the lobby lasts until someone admits; nobody does. The host's bound counts from the
