@@ -4,7 +4,8 @@
 //! and takes new work afterwards, and a job that ends while Redis is down is recorded once it is
 //! back; a message delivered `redis.max_attempts` times without finishing is dead-lettered; and a
 //! worker started while its Redis is unreachable serves its API and waits for Redis. A REST job
-//! (no message to run again) whose worker is killed ends failed/internal_error on a live peer.
+//! (no message to run again) whose worker is killed ends failed/internal_error on a live peer, or
+//! on its own worker id when that restarts first.
 
 mod support;
 
@@ -114,6 +115,34 @@ fn a_worker_restarted_with_its_id_reclaims_its_own_messages() {
     assert_eq!(redis.results().len(), 1, "ended exactly once");
     assert_eq!(redis.llen(QUEUE), 0);
     assert_eq!(redis.llen(&processing("phoenix")), 0);
+}
+
+#[test]
+fn a_worker_restarted_with_its_id_ends_its_earlier_rest_jobs() {
+    let redis = RedisServer::start();
+    let config = "[worker]\nid = \"phoenix-rest\"";
+    let mut first_run = Worker::start(&redis, config);
+    let response = first_run.post("/v1/jobs", &script_job_value("rest-before", ""));
+    assert_eq!(response.status, 202, "POST /v1/jobs: {response:?}");
+    wait_for_state(&redis, "rest-before", "in_call", Duration::from_secs(10));
+    first_run.kill9();
+
+    // Back before its heartbeat (15 s) expired, so no peer would recover the REST job; a REST job
+    // posted at once to the new run is its own and keeps running.
+    let second_run = Worker::start(&redis, config);
+    let response = second_run.post("/v1/jobs", &script_job_value("rest-after", ""));
+    assert_eq!(response.status, 202, "POST /v1/jobs: {response:?}");
+    let record = wait_for_end(&redis, "rest-before", Duration::from_secs(10));
+    assert_ended(&record, "failed", "internal_error");
+    assert!(record.get("detail").is_some_and(|d| d.contains("restarted without finishing")), "{record:?}");
+    wait_for_state(&redis, "rest-after", "in_call", Duration::from_secs(10));
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(redis.job("rest-after")["state"], "in_call", "the new run's job is left alone");
+
+    let response = second_run.delete("/v1/jobs/rest-after");
+    assert!((200..300).contains(&response.status), "DELETE: {response:?}");
+    assert_ended(&wait_for_end(&redis, "rest-after", Duration::from_secs(10)), "completed", "cancelled");
+    assert!(!redis.exists("meetbot:rest:phoenix-rest"), "no REST job is tracked once all ended");
 }
 
 #[test]

@@ -27,6 +27,7 @@ script!(CANCEL_SCHEDULED, "lua/cancel_scheduled.lua");
 script!(HEARTBEAT, "lua/heartbeat.lua");
 script!(RECOVER_PEERS, "lua/recover_peers.lua");
 script!(RECLAIM_OWN, "lua/reclaim_own.lua");
+script!(END_OWN_REST, "lua/end_own_rest.lua");
 script!(RETIRE, "lua/retire.lua");
 
 /// Record fields as `field, value` pairs, the form every script takes them in.
@@ -317,6 +318,25 @@ pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &st
 /// `reclaim_own.lua`: gives back this worker's messages that no running job holds.
 pub async fn reclaim_own(conn: &mut impl ConnectionLike, keys: &Keys, running: &[String]) -> RedisResult<u32> {
     RECLAIM_OWN.key(&keys.processing).key(&keys.queue).arg(running).invoke_async(conn).await
+}
+
+/// `end_own_rest.lua`: ends failed the REST jobs an earlier process with this worker id left
+/// unfinished (every noted one but `running`); returns how many.
+pub async fn end_own_rest(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    now: &str,
+    running: &[String],
+) -> RedisResult<u32> {
+    END_OWN_REST
+        .key(&keys.rest_jobs)
+        .key(&keys.events)
+        .arg(&keys.job_prefix)
+        .arg(&keys.worker_id)
+        .arg(now)
+        .arg(running)
+        .invoke_async(conn)
+        .await
 }
 
 /// `retire.lua`: gives back what is left and removes this worker's heartbeat.

@@ -99,8 +99,8 @@ impl Consumer {
         tracing::info!("queue consumer stopped");
     }
 
-    /// Gives back processing entries no running job holds (a BLMOVE whose reply was lost);
-    /// true once done.
+    /// Gives back processing entries no running job holds (a BLMOVE whose reply was lost) and,
+    /// once per process, ends the REST jobs an earlier run of this worker id left; true once done.
     async fn reclaim_strays(&self, redis: &crate::store::RedisLink) -> bool {
         let running = self.app.store.running_messages();
         match tokio::time::timeout(
@@ -113,7 +113,8 @@ impl Consumer {
                 if n > 0 {
                     tracing::warn!(messages = n, "gave back messages this worker held but no job runs");
                 }
-                true
+                let leftovers = tokio::time::timeout(Duration::from_secs(5), self.app.store.end_rest_leftovers()).await;
+                matches!(leftovers, Ok(Ok(())))
             }
             Ok(Err(error)) => {
                 tracing::debug!(%error, "cannot reclaim strays yet");

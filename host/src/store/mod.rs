@@ -5,6 +5,7 @@
 //! the state machine never wait for Redis, and a Redis outage only delays persistence.
 
 mod active;
+mod rest_leftovers;
 mod slots;
 
 use std::{
@@ -61,6 +62,8 @@ struct Inner {
     state: Mutex<StoreState>,
     idle: Notify,
     changes: broadcast::Sender<JobRecord>,
+    /// Whether [`JobStore::end_rest_leftovers`] ran; held while it runs.
+    rest_leftovers_ended: tokio::sync::Mutex<bool>,
 }
 
 #[derive(Default)]
@@ -97,6 +100,7 @@ impl JobStore {
                 state: Mutex::new(StoreState { accepting: true, ..StoreState::default() }),
                 idle: Notify::new(),
                 changes: broadcast::channel(1024).0,
+                rest_leftovers_ended: tokio::sync::Mutex::new(false),
             }),
         }
     }
@@ -199,6 +203,7 @@ impl JobStore {
         let Some(redis) = self.redis() else {
             return Ok(());
         };
+        self.end_rest_leftovers().await?;
         let digest = format!("rest:{}:{}", record.job_id, record.correlation_id);
         let started = scripts::start_rest(
             &mut redis.conn.clone(),

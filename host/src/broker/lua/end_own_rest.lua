@@ -1,0 +1,26 @@
+-- end_own_rest: REST jobs this worker id noted as running but no job of this process runs: an
+-- earlier process with the same worker id stopped without finishing them (restarted before its
+-- heartbeat expired, so no peer recovered them). No message can bring a REST job back: each ends
+-- failed/internal_error, and the set keeps only the running ones.
+-- KEYS[1] this worker's REST job set, KEYS[2] events channel
+-- ARGV[1] job hash prefix (`P:job:`), ARGV[2] this worker's id, ARGV[3] now (RFC 3339),
+-- ARGV[4..] ids of the REST jobs running in this process (kept)
+-- Returns the number of jobs ended.
+local running = {}
+for i = 4, #ARGV do running[ARGV[i]] = true end
+local ended = 0
+for _, job_id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if not running[job_id] then
+    local job = ARGV[1] .. job_id
+    local fields = redis.call('HMGET', job, 'state', 'worker')
+    local state, owner = fields[1], fields[2]
+    if state and state ~= 'completed' and state ~= 'failed' and owner == ARGV[2] then
+      redis.call('HSET', job, 'state', 'failed', 'reason', 'internal_error', 'ended_at', ARGV[3],
+        'detail', 'the worker running this REST job restarted without finishing it')
+      publish_state(job, KEYS[2], ARGV[3])
+      ended = ended + 1
+    end
+    redis.call('SREM', KEYS[1], job_id)
+  end
+end
+return ended
