@@ -16,7 +16,8 @@
 //!    (RSS, and PSS from `smaps_rollup`), and the idle worker's RSS before any job.
 //! 4. Recording cost: CPU of the worker and of the browser tree over 60 s of recording at the
 //!    default 1280x720, and the worker's RSS at the start and end of a long recording
-//!    (`MEETBOT_BENCH_LONG_SECS`, default 600).
+//!    (`MEETBOT_BENCH_LONG_SECS`, default 600). Its floor: the same call on a worker with
+//!    recording off, so the figure splits into the page's own cost and the recording's.
 //!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to the worker's `browser.args`,
 //!    to weigh a switch against the defaults.
 //! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
@@ -69,6 +70,8 @@ const MEMORY_EVERY: Duration = Duration::from_millis(200);
 const CPU_WINDOW: Duration = Duration::from_secs(60);
 /// Sampling period during the recording-cost meeting (CPU deltas per process, RSS, PSS).
 const RECORDING_EVERY: Duration = Duration::from_secs(1);
+/// How long the unrecorded call (the floor of the recording cost) is measured.
+const FLOOR_WINDOW: Duration = Duration::from_secs(20);
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(60);
 /// Jobs per scenario for the ending figures.
@@ -457,7 +460,14 @@ struct Worker {
 }
 
 impl Worker {
-    async fn start(binary: &Path, redis_port: u16, fixtures: &FixtureServer, max_call_secs: u64) -> Self {
+    /// A worker; `recording` false gives the floor of the recording cost (the call alone).
+    async fn start(
+        binary: &Path,
+        redis_port: u16,
+        fixtures: &FixtureServer,
+        max_call_secs: u64,
+        recording: bool,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let api = format!("127.0.0.1:{}", free_port());
         let path = |name: &str| toml::Value::String(dir.path().join(name).display().to_string());
@@ -465,14 +475,14 @@ impl Worker {
         let args = fixtures.chromium_args().into_iter().chain(extra.split_whitespace().map(str::to_owned));
         let args = toml::Value::Array(args.map(toml::Value::String).collect());
         let config = format!(
-            "[worker]\nid = \"bench-meeting\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
+            "[worker]\nid = \"bench-meeting-{recording}\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
              drain_timeout_secs = 2\n\n\
              [api]\nlisten = \"{api}\"\n\n\
              [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
              [log]\nlevel = \"info\"\nformat = \"json\"\n\n\
              [plugins]\ndirs = [{plugins}]\n\n\
              [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\n\n\
-             [recording]\nenabled = true\nspool_dir = {spool}\n\n\
+             [recording]\nenabled = {recording}\nspool_dir = {spool}\n\n\
              [storage.local]\ndir = {storage}\n\n\
              [auto_leave]\nwaiting_room_timeout_secs = 20\nno_one_joined_timeout_secs = 30\n\
              everyone_left_timeout_secs = 5\nsilence_timeout_secs = {max_call_secs}\n\
@@ -728,6 +738,65 @@ async fn start_call(
     InCall { id: id.to_owned(), link, recording_started }
 }
 
+/// POSTs a job to a worker's `/v1/jobs`; panics unless it is accepted.
+fn post_job(api: &str, job: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(api).unwrap_or_else(|e| panic!("connect {api}: {e}"));
+    let request = format!(
+        "POST /v1/jobs HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{job}",
+        job.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send the job");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 2"), "POST /v1/jobs refused: {response}");
+}
+
+/// The floor of the recording cost: CPU of a worker with recording off and its browser over
+/// [`FLOOR_WINDOW`] of the same call (the page's own rendering, audio and compositing); in cores.
+async fn unrecorded_call(
+    binary: &Path,
+    redis: &Redis,
+    fixtures: &FixtureServer,
+    events: &mut Events,
+    max_call_secs: u64,
+    ticks: f64,
+) -> f64 {
+    let worker = Worker::start(binary, redis.port, fixtures, max_call_secs, false).await;
+    let id = "bench-unrecorded";
+    let link = MeetingLink::meet(Scenario::Instant);
+    // Through this worker's REST API: the recording worker takes everything from the queue.
+    post_job(&worker.api, &meet_job(id, &link.url, None));
+    events.state(id, "in_call", &worker).await;
+    // As long after in_call as the recorded call's window starts after its recording.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut cpu = CpuTracker::start(worker.pid());
+    let begun = Instant::now();
+    while begun.elapsed() < FLOOR_WINDOW {
+        tokio::time::sleep(RECORDING_EVERY).await;
+        cpu.sample();
+    }
+    let secs = begun.elapsed().as_secs_f64();
+    let (host, browser) = cpu.used(ticks);
+    let by_kind = cpu.by_kind(ticks);
+    fixtures.end_meeting(&link.id);
+    let terminal = events.terminal(id, &worker).await;
+    println!(
+        "the same call unrecorded (recording.enabled = false; the floor of the recording cost), {secs:.0} s:\n  \
+         CPU: host {:.3} cores, browser tree {:.3} cores, together {:.3} cores; CPU-seconds by process: {}; \
+         job ended {}/{}",
+        host / secs,
+        browser / secs,
+        (host + browser) / secs,
+        breakdown(&by_kind, " s", 1),
+        terminal.state,
+        terminal.reason
+    );
+    worker.wait_no_children().await;
+    (host + browser) / secs
+}
+
 /// Ends the meeting from the host's side and waits for the job's terminal event.
 async fn end_call(fixtures: &FixtureServer, events: &mut Events, worker: &Worker, call: &InCall) -> (f64, Event) {
     let ended = now_ms();
@@ -923,7 +992,7 @@ async fn main() {
     let redis = Redis::start().await;
     let fixtures = FixtureServer::start_on(0).expect("start the fake meeting platforms");
     let max_call_secs = long.max(CPU_WINDOW).as_secs() + 600;
-    let worker = Worker::start(&binary, redis.port, &fixtures, max_call_secs).await;
+    let worker = Worker::start(&binary, redis.port, &fixtures, max_call_secs, true).await;
     let mut conn = redis.client.get_multiplexed_async_connection().await.expect("connect to redis");
     let mut events = Events::subscribe(&redis).await;
 
@@ -1015,8 +1084,9 @@ async fn main() {
     println!("  peak RSS host alone: {:.1} MiB  (goal ≤ 30 MiB)", mib(peaks.host_rss));
     println!("  job ended {}/{}", terminal.state, terminal.reason);
 
-    // 4. Recording cost, and memory across a long recording.
+    // 4. Recording cost, and memory across a long recording; first its floor, the same call unrecorded.
     worker.wait_no_children().await;
+    let floor = unrecorded_call(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks).await;
     let length = long.max(CPU_WINDOW);
     let call = start_call(&mut conn, &mut events, &worker, "bench-recording").await;
     let started_ms = now_ms();
@@ -1067,6 +1137,11 @@ async fn main() {
         "  CPU-seconds by process over those {secs:.0} s: {}  (together {:.1} s)",
         breakdown(&window_by_kind, " s", 1),
         window_host + window_browser
+    );
+    println!(
+        "  recording's own share: {:+.3} cores over the unrecorded call ({:.3} cores)",
+        (window_host + window_browser) / secs - floor,
+        floor
     );
     println!(
         "  peak RSS host + browser (sum) {:.1} MiB, peak PSS {}, peak host RSS {:.1} MiB  \
