@@ -113,7 +113,7 @@ impl Meeting {
     pub fn on_recorder_event(&mut self, event: RecorderEvent) {
         match event {
             RecorderEvent::Level(level) if level > SOUND_LEVEL => self.rules.on_sound(Instant::now()),
-            RecorderEvent::Level(_) => {}
+            RecorderEvent::Level(_) => self.rules.on_quiet(Instant::now()),
             RecorderEvent::Failed(message) => {
                 tracing::warn!(%message, "recorder reported a problem");
                 self.timeline.recording(message);

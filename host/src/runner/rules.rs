@@ -46,6 +46,9 @@ pub struct Rules {
     others_seen: bool,
     alone_since: Option<Instant>,
     last_sound: Option<Instant>,
+    /// The latest quiet level report since `last_sound`: silence is proven by reports, so a meter
+    /// whose reports stall (a busy machine, a page change) never passes for a quiet meeting.
+    last_quiet: Option<Instant>,
 }
 
 impl Rules {
@@ -59,6 +62,7 @@ impl Rules {
             others_seen: false,
             alone_since: None,
             last_sound: None,
+            last_quiet: None,
         }
     }
 
@@ -80,9 +84,17 @@ impl Rules {
         }
     }
 
-    /// The meeting's audio was heard (the recorder reports it).
+    /// The meeting's audio was heard (the recorder reports it), or metering began.
     pub fn on_sound(&mut self, now: Instant) {
         self.last_sound = Some(now);
+        self.last_quiet = None;
+    }
+
+    /// The recorder reported a level too low to count as sound.
+    pub fn on_quiet(&mut self, now: Instant) {
+        if self.last_sound.is_some() {
+            self.last_quiet = Some(now);
+        }
     }
 
     /// The earliest moment a rule makes the bot leave, with its reason.
@@ -101,9 +113,11 @@ impl Rules {
         if let (true, Some(alone)) = (self.others_seen, self.alone_since) {
             candidates.push((alone + self.limits.everyone_left, Reason::EveryoneLeft));
         }
-        if let Some(sound) = self.last_sound {
-            let active_from = in_call + self.limits.silence_activate_after;
-            candidates.push(((sound + self.limits.silence).max(active_from), Reason::Silence));
+        if let (Some(sound), Some(quiet)) = (self.last_sound, self.last_quiet) {
+            let due = (sound + self.limits.silence).max(in_call + self.limits.silence_activate_after);
+            if quiet >= due {
+                candidates.push((quiet, Reason::Silence));
+            }
         }
         candidates.into_iter().min_by_key(|(at, _)| *at)
     }
@@ -156,8 +170,25 @@ mod tests {
         r.on_state(State::InCall, t0);
         r.on_participants(2, t0);
         r.on_sound(t0 + S);
+        r.on_quiet(t0 + 19 * S);
+        assert_ne!(r.next().map(|n| n.1), Some(Reason::Silence), "quiet for 18 s, but not active before 20 s");
+        r.on_quiet(t0 + 20 * S);
         assert_eq!(r.next(), Some((t0 + 20 * S, Reason::Silence)));
         r.on_sound(t0 + 30 * S);
+        r.on_quiet(t0 + 35 * S);
         assert_eq!(r.next(), Some((t0 + 35 * S, Reason::Silence)));
+    }
+
+    #[test]
+    fn silence_is_proven_by_quiet_reports_not_by_missing_ones() {
+        let (mut r, t0) = rules(&[("silence_timeout_secs", 5), ("silence_activate_after_secs", 0)]);
+        r.on_state(State::InCall, t0);
+        r.on_participants(2, t0);
+        r.on_sound(t0);
+        r.on_quiet(t0 + S);
+        // The meter goes quiet once, then its reports stall: no silence is concluded.
+        assert_ne!(r.next().map(|n| n.1), Some(Reason::Silence));
+        r.on_quiet(t0 + 6 * S);
+        assert_eq!(r.next(), Some((t0 + 6 * S, Reason::Silence)));
     }
 }
