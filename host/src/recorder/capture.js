@@ -110,7 +110,10 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
   if (stream.getAudioTracks().length > 0) {
     const context = new AudioContext();
     const analyser = context.createAnalyser();
-    analyser.fftSize = 2048;
+    // The largest window (32768 samples, ~0.7 s at 48 kHz): a short one read once a second is a
+    // snapshot that can land in the pauses between syllables every time (speech and this meter
+    // both keep a steady rhythm), and a talking meeting would pass for a quiet one.
+    analyser.fftSize = 32768;
     context.createMediaStreamSource(stream).connect(analyser);
     const samples = new Float32Array(analyser.fftSize);
     meter = setInterval(() => {
