@@ -11,13 +11,8 @@ for i = 4, #ARGV do running[ARGV[i]] = true end
 local ended = 0
 for _, job_id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if not running[job_id] then
-    local job = ARGV[1] .. job_id
-    local fields = redis.call('HMGET', job, 'state', 'worker')
-    local state, owner = fields[1], fields[2]
-    if state and state ~= 'completed' and state ~= 'failed' and owner == ARGV[2] then
-      redis.call('HSET', job, 'state', 'failed', 'reason', 'internal_error', 'ended_at', ARGV[3],
-        'detail', 'the worker running this REST job restarted without finishing it')
-      publish_state(job, KEYS[2], ARGV[3])
+    if end_orphaned_rest_job(ARGV[1] .. job_id, ARGV[2], KEYS[2], ARGV[3],
+        'the worker running this REST job restarted without finishing it') then
       ended = ended + 1
     end
     redis.call('SREM', KEYS[1], job_id)

@@ -45,3 +45,14 @@ end
 local function dead_letter_entry(reason, err, message, worker, at, attempts)
   return cjson.encode({ reason = reason, error = err, message = message, worker = worker, at = at, attempts = attempts })
 end
+
+-- Ends the REST job at job_key failed/internal_error with `detail`, unless it is finished already or
+-- now belongs to another worker; true when it ended it. Used when the worker running it is gone.
+local function end_orphaned_rest_job(job_key, owner, channel, at, detail)
+  local fields = redis.call('HMGET', job_key, 'state', 'worker')
+  local state, current_owner = fields[1], fields[2]
+  if not state or state == 'completed' or state == 'failed' or current_owner ~= owner then return false end
+  redis.call('HSET', job_key, 'state', 'failed', 'reason', 'internal_error', 'ended_at', at, 'detail', detail)
+  publish_state(job_key, channel, at)
+  return true
+end

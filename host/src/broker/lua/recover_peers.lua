@@ -13,14 +13,8 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     while redis.call('LMOVE', processing, KEYS[2], 'RIGHT', 'LEFT') do moved = moved + 1 end
     local rest = ARGV[4] .. worker
     for _, job_id in ipairs(redis.call('SMEMBERS', rest)) do
-      local job = ARGV[5] .. job_id
-      local fields = redis.call('HMGET', job, 'state', 'worker')
-      local state, owner = fields[1], fields[2]
-      if state and state ~= 'completed' and state ~= 'failed' and owner == worker then
-        redis.call('HSET', job, 'state', 'failed', 'reason', 'internal_error', 'ended_at', ARGV[6],
-          'detail', 'the worker running this REST job stopped without finishing it (no heartbeat)')
-        publish_state(job, KEYS[3], ARGV[6])
-      end
+      end_orphaned_rest_job(ARGV[5] .. job_id, worker, KEYS[3], ARGV[6],
+        'the worker running this REST job stopped without finishing it (no heartbeat)')
     end
     redis.call('DEL', rest)
     redis.call('SREM', KEYS[1], worker)
