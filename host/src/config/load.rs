@@ -16,6 +16,8 @@ use std::{
 use toml::{Table, Value};
 use tracing_subscriber::{EnvFilter, filter::LevelFilter};
 
+use crate::job::id as job_id;
+
 use super::{
     Config, StorageKind,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
@@ -169,10 +171,16 @@ where
     Ok(config)
 }
 
-/// `<hostname>-<pid>`: unique per process on one host, and readable in Redis keys.
+/// `<hostname>-<pid>`: unique per process on one host, and readable in Redis keys. Characters a
+/// worker id may not hold (it names a folder too) become `-`.
 fn default_worker_id() -> String {
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
-    let host = if host.is_empty() { "meetbot".to_owned() } else { host };
+    let host: String = gethostname::gethostname()
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .take(100)
+        .collect();
+    let host = if host.is_empty() || host.starts_with('.') { format!("meetbot{host}") } else { host };
     format!("{host}-{}", std::process::id())
 }
 
@@ -283,6 +291,12 @@ impl Config {
         };
         let quoted = |s: &str| format!("{s:?}");
 
+        if let Some(problem) = Some(&self.worker.id).filter(|id| !id.is_empty()).and_then(|id| job_id::problem(id)) {
+            let reason = format!(
+                "{problem}; a worker id names its Redis keys and its spool folder: 1-128 characters of A-Z a-z 0-9 . _ -, not starting with `.`"
+            );
+            return Err(invalid("worker.id", quoted(&self.worker.id), &reason));
+        }
         if self.worker.max_concurrent_jobs < 1 {
             let value = self.worker.max_concurrent_jobs.to_string();
             return Err(invalid("worker.max_concurrent_jobs", value, "must be at least 1"));
@@ -314,6 +328,15 @@ impl Config {
         }
         if self.redis.max_attempts < 1 {
             return Err(invalid("redis.max_attempts", self.redis.max_attempts.to_string(), "must be at least 1"));
+        }
+        for (key, value) in [
+            ("redis.max_scheduled", self.redis.max_scheduled),
+            ("redis.dead_letter_max_len", self.redis.dead_letter_max_len),
+            ("notify.redis_list_max_len", self.notify.redis_list_max_len),
+        ] {
+            if value < 1 {
+                return Err(invalid(key, value.to_string(), "must be at least 1"));
+            }
         }
         if parse_window_size(&self.browser.window_size).is_none() {
             return Err(invalid(
@@ -592,6 +615,11 @@ mod tests {
             ("MEETBOT__LOG__LEVEL", "verbose", "log.level"),
             ("MEETBOT__LOG__LEVEL", "info,[", "log.level"),
             ("MEETBOT__NOTIFY__WEBHOOK_URL", "example.test/hook", "notify.webhook_url"),
+            ("MEETBOT__WORKER__ID", "../w", "worker.id"),
+            ("MEETBOT__WORKER__ID", "w 1", "worker.id"),
+            ("MEETBOT__REDIS__MAX_SCHEDULED", "0", "redis.max_scheduled"),
+            ("MEETBOT__REDIS__DEAD_LETTER_MAX_LEN", "0", "redis.dead_letter_max_len"),
+            ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", "0", "notify.redis_list_max_len"),
         ];
         for (var, value, key) in cases {
             let err = load_from(None, vars(&[(var, value)])).expect_err(var);
