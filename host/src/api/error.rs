@@ -99,6 +99,7 @@ impl ApiError {
                 let field = if ids.bot_id.is_some() { "botId" } else { "eventId" };
                 ApiError::Conflict { error: format!("A job with this {field} is already active"), data: Some(ids) }
             }
+            SubmitError::ScheduleFull(_) => ApiError::Conflict { error: error.to_string(), data: Some(ids) },
             SubmitError::Store(_) => ApiError::Unavailable(error.to_string()),
         }
     }

@@ -21,7 +21,7 @@ fn app_with(token: &str, registry: Registry) -> App {
     config.worker.id = "test-worker".to_owned();
     config.api.auth_token = token.to_owned();
     let config = Arc::new(config);
-    let store = JobStore::new(1, None);
+    let store = JobStore::new(1, None, 10);
     let registry = Arc::new(registry);
     let dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
     let metrics = PrometheusBuilder::new().build_recorder().handle();

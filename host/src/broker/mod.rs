@@ -6,7 +6,7 @@ mod connect;
 mod keys;
 pub mod scripts;
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, is_permanent};
 pub use connect::{BLOCK_SECS, Connections, blocking_connection, open_client, shared_connection};
 pub use keys::Keys;
 

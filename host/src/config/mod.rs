@@ -116,6 +116,10 @@ pub struct RedisConfig {
     pub key_prefix: String,
     /// Deliveries of one message before it is dead-lettered.
     pub max_attempts: u32,
+    /// Most jobs waiting for their `joinAt`; more are refused (`schedule_full`).
+    pub max_scheduled: u64,
+    /// Newest dead-letter entries kept (`<queue>:dead` is trimmed to them).
+    pub dead_letter_max_len: u64,
 }
 
 impl Default for RedisConfig {
@@ -126,6 +130,8 @@ impl Default for RedisConfig {
             queue: "jobs:meetbot:list".to_owned(),
             key_prefix: "meetbot".to_owned(),
             max_attempts: 3,
+            max_scheduled: 10_000,
+            dead_letter_max_len: 10_000,
         }
     }
 }
@@ -292,6 +298,8 @@ pub struct NotifyConfig {
     pub redis_results_list: String,
     /// Failure records for queue clients.
     pub redis_failures_list: String,
+    /// Newest records kept in each of the results and failures lists.
+    pub redis_list_max_len: u64,
 }
 
 impl Default for NotifyConfig {
@@ -301,6 +309,7 @@ impl Default for NotifyConfig {
             webhook_secret: String::new(),
             redis_results_list: "jobs:meetbot:recordings".to_owned(),
             redis_failures_list: "jobs:meetbot:failures".to_owned(),
+            redis_list_max_len: 10_000,
         }
     }
 }
