@@ -13,12 +13,15 @@ use crate::{
     browser::{BrowserNotFound, find_executable},
     config::Config,
     dispatch::Dispatcher,
+    leftovers,
     notify::webhook::Webhooks,
     plugins::Registry,
     queue::{Consumer, Heartbeat, Promoter},
+    runner::Browsers,
     shutdown::Signals,
     storage::{Storage, StorageError},
     store::{Control, JobStore, RedisLink},
+    workdir::{WorkDir, WorkDirError},
 };
 
 /// Why the worker could not start.
@@ -52,6 +55,9 @@ pub enum WorkerError {
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
+    /// This worker's folder under `recording.spool_dir` is unusable.
+    #[error(transparent)]
+    WorkDir(#[from] WorkDirError),
 }
 
 /// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully.
@@ -67,15 +73,20 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
 
     let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
     let redis = connections.as_ref().map(|c| RedisLink { conn: c.shared.clone(), keys: Keys::new(&config) });
-    let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone());
+    let max_scheduled = usize::try_from(config.redis.max_scheduled).unwrap_or(usize::MAX);
+    let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone(), max_scheduled);
     let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
+    let workdir = WorkDir::open(&config.recording.spool_dir, &config.worker.id)?;
+    let tidy = workdir.clone();
+    let storage = if config.recording.enabled { Some(Storage::from_config(&config.storage)?) } else { None };
+    leftovers::recover(&workdir, storage.as_ref(), config.recording.format).await;
     if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
         let executable = find_executable(&config.browser.executable)?;
         tracing::info!(browser = %executable.display(), "browser found");
-        dispatcher = dispatcher.with_browser(executable);
-        if config.recording.enabled {
-            dispatcher = dispatcher.with_storage(Storage::from_config(&config.storage)?);
-        }
+        dispatcher = dispatcher.with_browser(Browsers { executable: Arc::new(executable), workdir });
+    }
+    if let Some(storage) = storage {
+        dispatcher = dispatcher.with_storage(storage);
     }
     let app = App { config: config.clone(), store: store.clone(), registry, dispatcher, metrics };
 
@@ -97,7 +108,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     }
     let mut consumer_task = None;
     if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
-        let heartbeat = Heartbeat::new(redis.clone(), config.worker.heartbeat_ttl_secs);
+        let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs);
         background.push(tokio::spawn(heartbeat.run(stop_background.clone())));
         background.push(tokio::spawn(Promoter::new(redis).run(stop_background.clone())));
         consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
@@ -133,6 +144,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     if let Some(task) = api_task {
         let _ = task.await;
     }
+    tidy.tidy();
     tracing::info!("shutdown complete");
     Ok(())
 }
