@@ -168,6 +168,12 @@ async fn start_api(
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| WorkerError::Listen { addr, source })?;
     if let Ok(local) = listener.local_addr() {
         tracing::info!(listen = %local, "REST API listening");
+        let api = &app.config.api;
+        if !local.ip().to_canonical().is_loopback() && api.auth_token.is_empty() {
+            // Only reachable with `api.allow_unauthenticated = true`: validation refuses it otherwise.
+            tracing::warn!(listen = %local, "REST API reachable from other hosts without a token \
+                (api.allow_unauthenticated = true): whatever is in front of it must authenticate");
+        }
     }
     let app = app.clone();
     Ok(Some(tokio::spawn(async move {

@@ -24,7 +24,8 @@ use super::{
 };
 
 /// Keys whose values must never be echoed, not even in an error about their type.
-const SECRET_KEYS: [&str; 4] = ["api.auth_token", "notify.webhook_secret", "storage.s3.secret_access_key", "redis.url"];
+const SECRET_KEYS: [&str; 5] =
+    ["api.auth_token", "notify.webhook_secret", "notify.webhook_url", "storage.s3.secret_access_key", "redis.url"];
 
 /// Why the configuration could not be loaded. Each message is one line naming the key or
 /// variable at fault and what is wrong with it, so `check-config` can print it as is.
@@ -308,9 +309,7 @@ impl Config {
         if let Err(reason) = check_log_level(&self.log.level) {
             return Err(invalid("log.level", quoted(&self.log.level), &reason));
         }
-        if self.api.listen.parse::<SocketAddr>().is_err() {
-            return Err(invalid("api.listen", quoted(&self.api.listen), "expected IP:PORT like 0.0.0.0:3000"));
-        }
+        self.validate_api(&invalid)?;
         let redis_ok = RedisUrl::parse(&self.redis.url)
             .is_some_and(|url| matches!(url.scheme.as_str(), "redis" | "rediss") && !url.host.is_empty());
         if !redis_ok {
@@ -351,7 +350,8 @@ impl Config {
         let webhook = &self.notify.webhook_url;
         let webhook_ok = webhook.is_empty() || webhook.starts_with("http://") || webhook.starts_with("https://");
         if !webhook_ok {
-            return Err(invalid("notify.webhook_url", quoted(webhook), "expected an http:// or https:// URL"));
+            let shown = quoted(&self.webhook_url_masked());
+            return Err(invalid("notify.webhook_url", shown, "expected an http:// or https:// URL"));
         }
         if self.notify.redis_results_list.is_empty() {
             return Err(invalid("notify.redis_results_list", quoted(""), "must not be empty"));
@@ -362,12 +362,83 @@ impl Config {
         Ok(())
     }
 
+    /// The `[api]` keys: a usable address, and one that is loopback unless a token guards it or
+    /// the operator said in so many words that something else does (CONTRACT section 4).
+    fn validate_api(&self, invalid: &dyn Fn(&str, String, &str) -> ConfigError) -> Result<(), ConfigError> {
+        let api = &self.api;
+        let quoted = |s: &str| format!("{s:?}");
+        let Ok(addr) = api.listen.parse::<SocketAddr>() else {
+            return Err(invalid("api.listen", quoted(&api.listen), "expected IP:PORT like 127.0.0.1:3000"));
+        };
+        // `to_canonical` so that an IPv4-mapped `[::ffff:127.0.0.1]` counts as the loopback it is.
+        let public = !addr.ip().to_canonical().is_loopback();
+        if api.enabled && public && api.auth_token.is_empty() && !api.allow_unauthenticated {
+            return Err(invalid(
+                "api.listen",
+                quoted(&api.listen),
+                "is not a loopback address and `api.auth_token` is empty: anyone who can reach it could start \
+                 and cancel bots. Set `api.auth_token`, listen on 127.0.0.1, or set \
+                 `api.allow_unauthenticated = true` if something in front of the worker authenticates",
+            ));
+        }
+        for (index, origin) in api.allowed_origins.iter().enumerate() {
+            if let Err(reason) = check_origin(origin) {
+                return Err(invalid(&format!("api.allowed_origins[{index}]"), quoted(origin), &reason));
+            }
+        }
+        if api.max_connections < 1 {
+            return Err(invalid("api.max_connections", api.max_connections.to_string(), "must be at least 1"));
+        }
+        for (key, secs) in
+            [("api.header_timeout_secs", api.header_timeout_secs), ("api.body_timeout_secs", api.body_timeout_secs)]
+        {
+            if !(1..=3600).contains(&secs) {
+                return Err(invalid(key, secs.to_string(), "must be from 1 to 3600"));
+            }
+        }
+        Ok(())
+    }
+
     /// `browser.window_size` as (width, height); `None` when it is not `WIDTHxHEIGHT` with
     /// positive numbers (never after a successful load).
     #[must_use]
     pub fn window_size(&self) -> Option<(u32, u32)> {
         parse_window_size(&self.browser.window_size)
     }
+}
+
+/// An origin exactly as browsers send it in the `Origin` header (RFC 6454 serialization):
+/// `http` or `https`, a lower-case host, an optional port, nothing else. The header is compared
+/// byte for byte, so anything else (a trailing slash, a path, capitals) would silently never match.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let well_formed = || -> Option<()> {
+        let (scheme, authority) = origin.split_once("://")?;
+        if !matches!(scheme, "http" | "https") {
+            return None;
+        }
+        let (host_ok, port) = match authority.strip_prefix('[') {
+            Some(bracketed) => {
+                let (inside, after) = bracketed.split_once(']')?;
+                let port = if after.is_empty() { None } else { Some(after.strip_prefix(':')?) };
+                (inside.parse::<std::net::Ipv6Addr>().is_ok() && inside == inside.to_ascii_lowercase(), port)
+            }
+            None => {
+                let (host, port) = match authority.split_once(':') {
+                    Some((host, port)) => (host, Some(port)),
+                    None => (authority, None),
+                };
+                let chars_ok = host.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c));
+                (!host.is_empty() && chars_ok, port)
+            }
+        };
+        let port_ok = port.is_none_or(|port| port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok());
+        (host_ok && port_ok).then_some(())
+    };
+    well_formed().ok_or_else(|| {
+        "expected an origin like https://app.example.com or http://localhost:8080: scheme, lower-case host and \
+         optional port, no path, no trailing slash"
+            .to_owned()
+    })
 }
 
 fn parse_window_size(text: &str) -> Option<(u32, u32)> {
@@ -513,6 +584,8 @@ mod tests {
                 ("NOTIFY_WEBHOOK_URL", "https://example.test/hook"),
                 ("NOTIFY_WEBHOOK_SECRET", "hmac-key"),
                 ("PORT", "8080"),
+                // PORT listens on every interface, as the original service did: that needs a token.
+                ("MEETBOT__API__AUTH_TOKEN", "api-token"),
             ]),
         )
         .expect("loads");
@@ -620,6 +693,10 @@ mod tests {
             ("MEETBOT__REDIS__MAX_SCHEDULED", "0", "redis.max_scheduled"),
             ("MEETBOT__REDIS__DEAD_LETTER_MAX_LEN", "0", "redis.dead_letter_max_len"),
             ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", "0", "notify.redis_list_max_len"),
+            ("MEETBOT__API__MAX_CONNECTIONS", "0", "api.max_connections"),
+            ("MEETBOT__API__HEADER_TIMEOUT_SECS", "0", "api.header_timeout_secs"),
+            ("MEETBOT__API__BODY_TIMEOUT_SECS", "0", "api.body_timeout_secs"),
+            ("MEETBOT__API__BODY_TIMEOUT_SECS", "3601", "api.body_timeout_secs"),
         ];
         for (var, value, key) in cases {
             let err = load_from(None, vars(&[(var, value)])).expect_err(var);
@@ -632,9 +709,77 @@ mod tests {
     }
 
     #[test]
+    fn the_api_listens_on_loopback_by_default() {
+        let config = load_from(None, vars(&[])).expect("defaults load");
+        assert_eq!(config.api.listen, "127.0.0.1:3000");
+        assert!(!config.api.allow_unauthenticated);
+        assert!(config.api.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn a_public_address_without_a_token_is_refused_naming_both_keys() {
+        for listen in ["0.0.0.0:3000", "[::]:3000", "192.0.2.7:3000", "[::ffff:192.0.2.7]:3000"] {
+            let err = load_from(None, vars(&[("MEETBOT__API__LISTEN", listen)])).expect_err(listen);
+            let msg = err.to_string();
+            assert!(msg.starts_with(&format!("`api.listen` = \"{listen}\" (from environment variable")), "{msg}");
+            assert!(msg.contains("`api.auth_token`") && msg.contains("`api.allow_unauthenticated = true`"), "{msg}");
+        }
+        let err = load_from(None, vars(&[("PORT", "8080")])).expect_err("legacy PORT is 0.0.0.0");
+        let msg = err.to_string();
+        assert!(msg.contains("`api.listen` = \"0.0.0.0:8080\" (from environment variable PORT)"), "{msg}");
+        assert!(msg.contains("`api.auth_token`"), "{msg}");
+    }
+
+    #[test]
+    fn a_public_address_is_served_with_a_token_or_when_explicitly_allowed() {
+        for (listen, extra) in [
+            ("0.0.0.0:3000", ("MEETBOT__API__AUTH_TOKEN", "t")),
+            ("0.0.0.0:3000", ("MEETBOT__API__ALLOW_UNAUTHENTICATED", "true")),
+            ("0.0.0.0:3000", ("MEETBOT__API__ENABLED", "false")),
+            ("127.0.0.2:3000", ("MEETBOT__LOG__LEVEL", "info")),
+            ("[::1]:3000", ("MEETBOT__LOG__LEVEL", "info")),
+            ("[::ffff:127.0.0.1]:3000", ("MEETBOT__LOG__LEVEL", "info")),
+        ] {
+            let config = load_from(None, vars(&[("MEETBOT__API__LISTEN", listen), extra]));
+            assert!(config.is_ok(), "{listen} with {extra:?}: {config:?}");
+        }
+    }
+
+    #[test]
+    fn allowed_origins_must_be_exact_origins() {
+        let good = r#"["https://app.example.com", "http://localhost:8080", "http://[::1]:3000", "https://10.0.0.1"]"#;
+        let config = load_from(None, vars(&[("MEETBOT__API__ALLOWED_ORIGINS", good)])).expect("good origins");
+        assert_eq!(config.api.allowed_origins.len(), 4);
+        for bad in [
+            "https://app.example.com/",
+            "https://App.example.com",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://app.example.com/path",
+            "https://app.example.com:99999",
+            "https://user@app.example.com",
+            "null",
+            "*",
+        ] {
+            let value = format!("[\"https://ok.example\", {bad:?}]");
+            let err = load_from(None, vars(&[("MEETBOT__API__ALLOWED_ORIGINS", &value)])).expect_err(bad);
+            assert!(err.to_string().starts_with("`api.allowed_origins[1]` = "), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_redis_url_error_masks_the_password() {
         let err = load_from(None, vars(&[("MEETBOT__REDIS__URL", "redis://u:hunter2@")])).expect_err("no host");
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_webhook_url_is_not_echoed() {
+        let err = load_from(None, vars(&[("MEETBOT__NOTIFY__WEBHOOK_URL", "hooks.example/T0/secret-path")]))
+            .expect_err("no scheme");
+        assert!(!err.to_string().contains("secret-path"), "{err}");
+        let err = load_text("[notify]\nwebhook_url = 42", &[]).expect_err("type");
+        assert!(!err.to_string().contains("42"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub use load::{ConfigError, Origin, load, load_from};
 pub use mask::masked_toml;
 
-/// The whole configuration.
+/// The whole configuration. Its `Debug` output masks every secret, as `check-config` does: the
+/// sections holding one (`api`, `redis`, `storage.s3`, `notify`) write their `Debug` from their
+/// masked copy (see `mask`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -84,26 +86,48 @@ pub enum LogFormat {
     Json,
 }
 
-/// `[api]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// `[api]`: safe by default (CONTRACT section 4): loopback only, a token required on any other
+/// address, no web page's requests served, and every connection bounded in time and number.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
     /// Serve the REST API.
     pub enabled: bool,
-    /// Listen address.
+    /// Listen address; a non-loopback one needs `auth_token` or `allow_unauthenticated`.
     pub listen: String,
     /// Bearer token required on every endpoint but /health, /readyz, /metrics; empty = no auth.
     pub auth_token: String,
+    /// Serve a non-loopback `listen` without a token (something in front authenticates).
+    pub allow_unauthenticated: bool,
+    /// Exact origins (`https://app.example.com`) whose browser requests are served; a request
+    /// with any other `Origin` header is refused.
+    pub allowed_origins: Vec<String>,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a complete request head, counted from when it opens or
+    /// its previous response was sent (so it is also the idle keep-alive limit).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body has to arrive in full.
+    pub body_timeout_secs: u64,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { enabled: true, listen: "0.0.0.0:3000".to_owned(), auth_token: String::new() }
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:3000".to_owned(),
+            auth_token: String::new(),
+            allow_unauthenticated: false,
+            allowed_origins: Vec::new(),
+            max_connections: 256,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+        }
     }
 }
 
 /// `[redis]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
     /// Run the queue consumer (and keep job records in Redis).
@@ -236,7 +260,7 @@ impl Default for LocalStorageConfig {
 }
 
 /// `[storage.s3]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct S3StorageConfig {
     /// Bucket name.
@@ -287,10 +311,11 @@ impl Default for AutoLeaveConfig {
 }
 
 /// `[notify]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifyConfig {
-    /// Lifecycle webhook URL; empty = none.
+    /// Lifecycle webhook URL; empty = none. Its path and query often carry a token, so they
+    /// are masked in output.
     pub webhook_url: String,
     /// HMAC-SHA256 key for webhook signatures (a secret).
     pub webhook_secret: String,
