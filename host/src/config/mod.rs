@@ -116,6 +116,13 @@ pub struct RedisConfig {
     pub key_prefix: String,
     /// Deliveries of one message before it is dead-lettered.
     pub max_attempts: u32,
+    /// PEM file of the CA(s) that signed the server's certificate (`rediss://`); empty = the
+    /// system's roots.
+    pub tls_ca_file: PathBuf,
+    /// PEM client certificate (chain) for servers that require one (mutual TLS); empty = none.
+    pub tls_cert_file: PathBuf,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: PathBuf,
 }
 
 impl Default for RedisConfig {
@@ -126,6 +133,9 @@ impl Default for RedisConfig {
             queue: "jobs:meetbot:list".to_owned(),
             key_prefix: "meetbot".to_owned(),
             max_attempts: 3,
+            tls_ca_file: PathBuf::new(),
+            tls_cert_file: PathBuf::new(),
+            tls_key_file: PathBuf::new(),
         }
     }
 }
