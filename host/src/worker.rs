@@ -9,7 +9,12 @@ use tokio::{sync::watch, task::JoinHandle};
 use crate::{
     api,
     app::App,
-    broker::{Backoff, Connections, Keys, open_client, scripts, shared_connection},
+    broker::{
+        Backoff, ClientError, Connections, Keys, open_client,
+        permissions::Needs,
+        preflight::{self, LaterCheck, Refused},
+        scripts, shared_connection,
+    },
     browser::{BrowserNotFound, find_executable},
     config::Config,
     dispatch::Dispatcher,
@@ -35,14 +40,12 @@ pub enum WorkerError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// `redis.url` is unusable.
-    #[error("`redis.url` = {url}: {source}")]
-    RedisUrl {
-        /// The URL, password masked.
-        url: String,
-        /// The parse error.
-        source: redis::RedisError,
-    },
+    /// No Redis client can be built from `redis.url` and the `redis.tls_*` files.
+    #[error(transparent)]
+    RedisClient(#[from] ClientError),
+    /// Redis refuses this worker: credentials, certificates or permissions.
+    #[error(transparent)]
+    RedisRefused(Box<Refused>),
     /// The metrics recorder could not be installed.
     #[error("cannot install the metrics recorder: {0}")]
     Metrics(String),
@@ -60,7 +63,22 @@ pub enum WorkerError {
     WorkDir(#[from] WorkDirError),
 }
 
-/// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully.
+impl From<Refused> for WorkerError {
+    fn from(refused: Refused) -> Self {
+        Self::RedisRefused(Box::new(refused))
+    }
+}
+
+impl WorkerError {
+    /// Whether the configuration is at fault (Redis URL, TLS files, credentials, permissions): the
+    /// process then exits 2, as for a bad config file, and restarting it cannot help.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, Self::RedisClient(_) | Self::RedisRefused(_))
+    }
+}
+
+/// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully. Also shuts down, and
+/// returns the refusal, when Redis was down at start-up and refuses this worker once it answers.
 pub async fn run(config: Config) -> Result<(), WorkerError> {
     let config = Arc::new(config);
     // TLS for rediss://, S3 and webhooks, all on one crypto provider.
@@ -72,6 +90,10 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     api::metrics::describe();
 
     let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
+    let mut later_check = match &connections {
+        Some(c) => preflight::at_start_up(&c.client, Needs::for_worker(&config), &config.redis).await?,
+        None => LaterCheck::default(),
+    };
     let redis = connections.as_ref().map(|c| RedisLink { conn: c.shared.clone(), keys: Keys::new(&config) });
     let max_scheduled = usize::try_from(config.redis.max_scheduled).unwrap_or(usize::MAX);
     let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone(), max_scheduled);
@@ -116,7 +138,13 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     tracing::info!(worker = %config.worker.id, slots = config.worker.max_concurrent_jobs,
         redis = config.redis.enabled, "worker running");
 
-    signals.next().await;
+    let refused = tokio::select! {
+        () = signals.next() => None,
+        refused = later_check.refused() => {
+            tracing::error!(%refused, "shutting down: redis refuses this worker");
+            Some(refused)
+        }
+    };
     tracing::info!("shutdown: no new work; running meetings may finish");
     store.stop_accepting();
     let _ = stop_intake_tx.send(true);
@@ -134,7 +162,8 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
         }
     }
     if let Some(redis) = store.redis() {
-        retire(redis).await;
+        // Redis that refuses this worker will not let it retire either: one try, no retries.
+        retire(redis, if refused.is_some() { 1 } else { 10 }).await;
     }
     let _ = stop_background_tx.send(true);
     for task in background {
@@ -146,14 +175,14 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     }
     tidy.tidy();
     tracing::info!("shutdown complete");
-    Ok(())
+    refused.map_or(Ok(()), |refused| Err(refused.into()))
 }
 
 /// The Redis client and its shared connection; nothing waits for the server to be up.
 fn connect_redis(config: &Config) -> Result<Connections, WorkerError> {
-    let url_error = |source| WorkerError::RedisUrl { url: config.redis_url_masked(), source };
-    let client = open_client(&config.redis.url).map_err(url_error)?;
-    let shared = shared_connection(&client).map_err(url_error)?;
+    let client = open_client(config)?;
+    let shared =
+        shared_connection(&client).map_err(|source| ClientError::Url { url: config.redis_url_masked(), source })?;
     Ok(Connections { client, shared })
 }
 
@@ -183,10 +212,11 @@ async fn start_api(
     })))
 }
 
-/// Gives back whatever is left in this worker's processing list and removes its heartbeat.
-async fn retire(redis: &RedisLink) {
+/// Gives back whatever is left in this worker's processing list and removes its heartbeat, in at
+/// most `attempts` tries.
+async fn retire(redis: &RedisLink, attempts: u32) {
     let mut backoff = Backoff::with_cap(Duration::from_secs(2));
-    for _ in 0..10 {
+    for _ in 0..attempts {
         match scripts::retire(&mut redis.conn.clone(), &redis.keys).await {
             Ok(0) => return,
             Ok(n) => {

@@ -22,6 +22,7 @@ use super::{
     Config, StorageKind,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
 };
+use crate::broker::tls::certificates;
 
 /// Keys whose values must never be echoed, not even in an error about their type.
 const SECRET_KEYS: [&str; 5] =
@@ -318,6 +319,18 @@ impl Config {
                 quoted(&self.redis_url_masked()),
                 "expected redis://[user[:password]@]host[:port][/db], or rediss:// for TLS",
             ));
+        }
+        if self.redis.url.contains('#') {
+            // Not shown: a `#` may well be inside the password, where masking cannot find it.
+            return Err(invalid(
+                "redis.url",
+                "(not shown)".to_owned(),
+                "`#` starts a URL fragment, which is not supported: write a `#` in the password as %23; \
+                 `#insecure` (no certificate checks) is refused: set `redis.tls_ca_file` to the server's CA instead",
+            ));
+        }
+        if let Err(error) = certificates(&self.redis) {
+            return Err(invalid(error.key, quoted(&error.path.to_string_lossy()), &error.reason));
         }
         if self.redis.queue.is_empty() {
             return Err(invalid("redis.queue", quoted(""), "must not be empty"));
@@ -697,6 +710,8 @@ mod tests {
             ("MEETBOT__API__HEADER_TIMEOUT_SECS", "0", "api.header_timeout_secs"),
             ("MEETBOT__API__BODY_TIMEOUT_SECS", "0", "api.body_timeout_secs"),
             ("MEETBOT__API__BODY_TIMEOUT_SECS", "3601", "api.body_timeout_secs"),
+            ("MEETBOT__REDIS__URL", "rediss://h:6379/#insecure", "redis.url"),
+            ("MEETBOT__REDIS__TLS_CA_FILE", "/etc/ssl/certs/ca.pem", "redis.tls_ca_file"),
         ];
         for (var, value, key) in cases {
             let err = load_from(None, vars(&[(var, value)])).expect_err(var);

@@ -144,6 +144,13 @@ pub struct RedisConfig {
     pub max_scheduled: u64,
     /// Newest dead-letter entries kept (`<queue>:dead` is trimmed to them).
     pub dead_letter_max_len: u64,
+    /// PEM file of the CA(s) that signed the server's certificate (`rediss://`); empty = the
+    /// system's roots.
+    pub tls_ca_file: PathBuf,
+    /// PEM client certificate (chain) for servers that require one (mutual TLS); empty = none.
+    pub tls_cert_file: PathBuf,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: PathBuf,
 }
 
 impl Default for RedisConfig {
@@ -156,6 +163,9 @@ impl Default for RedisConfig {
             max_attempts: 3,
             max_scheduled: 10_000,
             dead_letter_max_len: 10_000,
+            tls_ca_file: PathBuf::new(),
+            tls_cert_file: PathBuf::new(),
+            tls_key_file: PathBuf::new(),
         }
     }
 }
