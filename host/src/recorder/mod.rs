@@ -336,7 +336,8 @@ async fn pump(
                 if navigation.frame.parent_id.is_some() || give_up_at.is_some() {
                     continue;
                 }
-                tracing::info!(url = %navigation.frame.url, "meeting page changed; recording a new segment");
+                let url = crate::plugins::mask_secrets(&navigation.frame.url);
+                tracing::info!(%url, "meeting page changed; recording a new segment");
                 spool.next_segment().await?;
                 let recaptured = async {
                     viewport.wait_for_old_bar().await;
