@@ -184,10 +184,11 @@ async fn main() {
 
     at(75).await;
     step(started, "kill -9 redis, restart it on its AOF");
+    let killed = Utc::now();
     let down = redis.kill_and_restart(Duration::from_secs(2)).await;
     let back = Utc::now();
     for process in fleet.processes.iter_mut().filter(|p| p.running()) {
-        process.reconnected.push(back);
+        process.cut_off.push((killed, back));
     }
     conn = redis.conn().await;
     step(started, &format!("redis back after {down:.1?}"));

@@ -78,11 +78,11 @@ pub fn overlaps(runs: &[Run], processes: &[Process], ttl: Duration, slack: Durat
                 if first.end <= second.start {
                     continue;
                 }
-                let reconnected = &processes[first.process].reconnected;
-                let cut_off = reconnected.iter().rev().find(|at| first.start <= **at && **at <= first.end);
+                let spans = &processes[first.process].cut_off;
+                let cut_off = spans.iter().rev().find(|(from, to)| first.start <= *to && *from <= first.end);
                 let why = match cut_off {
-                    Some(at) if first.end <= *at + allowance => continue,
-                    Some(at) => format!("ran on for {} after reaching redis again", first.end - *at),
+                    Some((_, to)) if first.end <= *to + allowance => continue,
+                    Some((_, to)) => format!("ran on for {} after reaching redis again", first.end - *to),
                     None => "the first worker was never cut off from redis during that run".to_owned(),
                 };
                 found.push(Overlap { first: (*first).clone(), second: (*second).clone(), why });

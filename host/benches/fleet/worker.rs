@@ -30,10 +30,11 @@ pub struct Process {
     /// When the bench killed it (kill -9) or it exited after SIGTERM; its runs without an end in
     /// the log ended then.
     pub ended_at: Option<DateTime<Utc>>,
-    /// When it could reach Redis again after being cut off from it (resumed after a SIGSTOP, or
-    /// Redis restarted): a run it had then may overlap a peer's for up to the heartbeat TTL after
-    /// this (the time it takes to learn it lost the job, CONTRACT section 6).
-    pub reconnected: Vec<DateTime<Utc>>,
+    /// The spans it was cut off from Redis (paused by SIGSTOP, or Redis down), from the moment it
+    /// was cut off to the moment it could reach Redis again: a run it had then may overlap a
+    /// peer's for up to the heartbeat TTL after that (the time it takes to learn it lost the job,
+    /// CONTRACT section 6).
+    pub cut_off: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     guard: Option<ChildGuard>,
 }
 
@@ -81,7 +82,7 @@ impl Process {
             worker_id: worker_id.to_owned(),
             log,
             ended_at: None,
-            reconnected: Vec::new(),
+            cut_off: Vec::new(),
             guard: Some(ChildGuard { child }),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -113,10 +114,11 @@ impl Process {
 
     /// SIGSTOP for `pause`, then SIGCONT.
     pub async fn pause(&mut self, pause: Duration) {
+        let stopped = Utc::now();
         self.signal("STOP");
         tokio::time::sleep(pause).await;
         self.signal("CONT");
-        self.reconnected.push(Utc::now());
+        self.cut_off.push((stopped, Utc::now()));
     }
 
     /// SIGTERM, and waits for the process to exit (graceful shutdown); true when it exited 0.
