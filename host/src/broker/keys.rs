@@ -29,6 +29,8 @@ pub struct Keys {
     pub job_prefix: String,
     /// `P:events`: state-change channel.
     pub events: String,
+    /// `P:events:stream`: the same events, kept (capped) for consumers that replay what they missed.
+    pub event_stream: String,
     /// `P:scheduled`: jobs waiting for their `joinAt`.
     pub scheduled: String,
     /// `P:scheduled:index`: message digest -> scheduled message, so a job is cancelled without
@@ -48,6 +50,8 @@ pub struct Keys {
     pub dead_letter_max_len: u64,
     /// `notify.redis_list_max_len`: newest results/failures records kept.
     pub notify_list_max_len: u64,
+    /// `notify.event_stream_max_len`: about how many events the durable stream keeps (0: none).
+    pub event_stream_max_len: u64,
     /// `metadata.storage` JSON of the failures records scripts write themselves (jobs ended with
     /// no recording when their worker is gone).
     pub failure_storage: String,
@@ -71,6 +75,7 @@ impl Keys {
             rest_jobs_prefix: format!("{p}:rest:"),
             job_prefix: format!("{p}:job:"),
             events: format!("{p}:events"),
+            event_stream: format!("{p}:events:stream"),
             scheduled: format!("{p}:scheduled"),
             scheduled_index: format!("{p}:scheduled:index"),
             attempts: format!("{p}:attempts"),
@@ -80,6 +85,7 @@ impl Keys {
             max_scheduled: config.redis.max_scheduled,
             dead_letter_max_len: config.redis.dead_letter_max_len,
             notify_list_max_len: config.notify.redis_list_max_len,
+            event_stream_max_len: config.notify.event_stream_max_len,
             failure_storage: crate::notify::results::storage(config, None).to_string(),
         }
     }

@@ -67,6 +67,7 @@ pub const COMMANDS: &[Command] = &[
     command("sismember", &["SISMEMBER", KEY, "m"]),
     command("smembers", &["SMEMBERS", KEY]),
     command("srem", &["SREM", KEY, "m"]),
+    command("xadd", &["XADD", KEY, "*", "f", "v"]),
     command("zadd", &["ZADD", KEY, "0", "m"]),
     command("zcard", &["ZCARD", KEY]),
     command("zrange", &["ZRANGE", KEY, "0", "-1"]),
