@@ -166,10 +166,10 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     // The heartbeat ends before retiring: a beat after `retire` would bring back the heartbeat and
     // membership it removes. A beat in flight may finish (briefly: Redis may be unreachable).
     let _ = stop_heartbeat_tx.send(true);
-    if let Some(mut task) = heartbeat_task {
-        if tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err() {
-            task.abort();
-        }
+    if let Some(mut task) = heartbeat_task
+        && tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err()
+    {
+        task.abort();
     }
     if let Some(redis) = store.redis() {
         // Redis that refuses this worker will not let it retire either: one try, no retries.
