@@ -21,7 +21,7 @@ use crate::{
     leftovers,
     notify::webhook::Webhooks,
     plugins::Registry,
-    queue::{Consumer, Heartbeat, Promoter},
+    queue::{Consumer, FleetSize, Heartbeat, Promoter},
     runner::Browsers,
     shutdown::Signals,
     storage::{Storage, StorageError},
@@ -132,9 +132,10 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let mut consumer_task = None;
     let mut heartbeat_task = None;
     if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
-        let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs);
+        let fleet = FleetSize::default();
+        let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs, fleet.clone());
         heartbeat_task = Some(tokio::spawn(heartbeat.run(stop_heartbeat)));
-        background.push(tokio::spawn(Promoter::new(redis).run(stop_background.clone())));
+        background.push(tokio::spawn(Promoter::new(redis, fleet).run(stop_background.clone())));
         consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
     }
     tracing::info!(worker = %config.worker.id, slots = config.worker.max_concurrent_jobs,

@@ -21,6 +21,9 @@ pub struct Keys {
     pub heartbeat_prefix: String,
     /// `P:workers`: every worker that has a processing list or runs REST jobs.
     pub workers: String,
+    /// `P:heartbeats`: each worker's heartbeat deadline (sorted set, Redis' clock in ms), so recovery
+    /// reads only the workers that expired.
+    pub heartbeats: String,
     /// `P:rest:<worker.id>`: the REST jobs this worker runs (they have no message in a list).
     pub rest_jobs: String,
     /// `P:rest:`: prefix of every worker's REST job set.
@@ -71,6 +74,7 @@ impl Keys {
             heartbeat: format!("{p}:worker:{worker}"),
             heartbeat_prefix: format!("{p}:worker:"),
             workers: format!("{p}:workers"),
+            heartbeats: format!("{p}:heartbeats"),
             rest_jobs: format!("{p}:rest:{worker}"),
             rest_jobs_prefix: format!("{p}:rest:"),
             job_prefix: format!("{p}:job:"),

@@ -146,6 +146,7 @@ pub async fn start_rest(
         .key(&keys.rest_jobs)
         .key(&keys.workers)
         .key(&keys.event_stream)
+        .key(&keys.heartbeats)
         .arg(&keys.worker_id)
         .arg(&keys.heartbeat_prefix)
         .arg(now)
@@ -424,17 +425,23 @@ pub async fn cancel_scheduled(
         .await
 }
 
-/// `heartbeat.lua`: refreshes this worker's heartbeat.
-pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u64, info: &str) -> RedisResult<()> {
+/// `heartbeat.lua`: refreshes this worker's heartbeat and deadline; returns how many workers have a
+/// deadline (the fleet's size).
+pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u64, info: &str) -> RedisResult<u64> {
     HEARTBEAT
         .key(&keys.heartbeat)
         .key(&keys.workers)
+        .key(&keys.heartbeats)
         .arg(&keys.worker_id)
         .arg(ttl_secs)
         .arg(info)
         .invoke_async(conn)
         .await
 }
+
+/// Most dead workers one `recover_peers` call recovers: the work of one call stays bounded when many
+/// workers die at once (the rest go on the next calls).
+const RECOVER_BATCH: u32 = 16;
 
 /// `recover_peers.lua`: gives back the messages of workers whose heartbeat expired and ends their
 /// REST jobs as failed, telling queue clients on the failures list.
@@ -445,6 +452,7 @@ pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &st
         .key(&keys.events)
         .key(&keys.failures)
         .key(&keys.event_stream)
+        .key(&keys.heartbeats)
         .arg(&keys.processing_prefix)
         .arg(&keys.heartbeat_prefix)
         .arg(&keys.worker_id)
@@ -454,6 +462,7 @@ pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &st
         .arg(keys.notify_list_max_len)
         .arg(&keys.failure_storage)
         .arg(keys.event_stream_max_len)
+        .arg(RECOVER_BATCH)
         .invoke_async(conn)
         .await
 }
@@ -501,6 +510,7 @@ pub async fn retire(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<
         .key(&keys.queue)
         .key(&keys.heartbeat)
         .key(&keys.workers)
+        .key(&keys.heartbeats)
         .arg(&keys.worker_id)
         .invoke_async(conn)
         .await

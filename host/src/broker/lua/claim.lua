@@ -9,7 +9,7 @@
 -- Returns {status, attempt, correlation_id}, status one of 'ok', 'duplicate', 'exhausted'.
 local message, me, at = ARGV[1], ARGV[2], ARGV[5]
 local digest = redis.sha1hex(message)
-if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then
+if is_active_elsewhere(KEYS[1], digest, me, ARGV[3], message, processing_prefix_of(KEYS[2], me)) then
   redis.call('LREM', KEYS[2], 1, message)
   local attempts = tonumber(redis.call('HGET', KEYS[4], digest)) or 0
   redis.call('HDEL', KEYS[4], digest)

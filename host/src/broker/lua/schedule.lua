@@ -21,7 +21,9 @@ local function refuse(status, detail)
   end
   return status
 end
-if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then return refuse('duplicate', 'duplicate') end
+if is_active_elsewhere(KEYS[1], digest, me, ARGV[3], message, processing_prefix_of(KEYS[3], me)) then
+  return refuse('duplicate', 'duplicate')
+end
 if redis.call('ZSCORE', KEYS[4], message) == false and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[9]) then
   return refuse('full', 'schedule_full')
 end
