@@ -32,19 +32,20 @@ async fn main() {
     let secs: u64 = std::env::var("SCALE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     println!("fleet scale: idle and busy workers against one redis-server, {secs} s measured per run");
     println!(
-        "{:>6} {:>6} {:>14} {:>16} {:>18} {:>12}",
-        "N", "kind", "redis CPU %", "commands/s", "commands/s/worker", "recovered"
+        "{:>6} {:>6} {:>14} {:>16} {:>18} {:>15}",
+        "N", "kind", "redis CPU %", "commands/s", "commands/s/worker", "dead recovered"
     );
     for workers in [10, 100, 1000] {
         for busy in [false, true] {
             let figures = run(workers, busy, Duration::from_secs(secs)).await;
             println!(
-                "{workers:>6} {:>6} {:>14.1} {:>16.0} {:>18.2} {:>12}",
+                "{workers:>6} {:>6} {:>14.1} {:>16.0} {:>18.2} {:>11}/{dead}",
                 if busy { "busy" } else { "idle" },
                 figures.cpu_percent,
                 figures.commands_per_sec,
                 figures.commands_per_sec / workers as f64,
-                figures.recovered
+                figures.recovered,
+                dead = workers / 10
             );
         }
     }
@@ -100,7 +101,12 @@ async fn run(workers: usize, busy: bool, measured: Duration) -> Figures {
     tokio::time::sleep(measured).await;
     let (cpu_after, commands_after) = redis_usage(&mut conn).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let recovered: usize = redis::cmd("LLEN").arg("jobs:meetbot:list").query_async(&mut conn).await.expect("LLEN");
+    let mut recovered = 0;
+    for n in 0..dead {
+        let keys = keys_of(&format!("sim-{n}"), redis.port);
+        let left: usize = redis::cmd("LLEN").arg(&keys.processing).query_async(&mut conn).await.expect("LLEN");
+        recovered += usize::from(left == 0);
+    }
     let _ = stop_tx.send(true);
     for task in tasks {
         task.abort();
