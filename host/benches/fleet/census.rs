@@ -37,9 +37,11 @@ fn kind_of(key: &str) -> String {
     }
 }
 
-/// The keys that may be left once every worker has stopped: records and the clients' lists.
+/// The keys that may be left once every worker has stopped: records, the clients' lists and the
+/// (capped) event log.
 pub fn is_expected_at_rest(kind: &str) -> bool {
-    kind == "job record" || kind == RESULTS || kind == FAILURES || kind == format!("{QUEUE}:dead")
+    let at_rest = [RESULTS.to_owned(), FAILURES.to_owned(), format!("{QUEUE}:dead"), format!("{PREFIX}:events:stream")];
+    kind == "job record" || at_rest.iter().any(|key| key == kind)
 }
 
 /// How many results and failures entries name each job id.
