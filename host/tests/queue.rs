@@ -2,7 +2,8 @@
 //! burst spread over several workers runs every job exactly once and leaves no message behind,
 //! messages that can never run land in the dead-letter list byte for byte with their reason while
 //! the worker goes on (a message that is not even UTF-8 included), and a duplicate `botId` of an
-//! active job is refused.
+//! active job is refused, also when both copies are taken at once (the second leaves no message or
+//! delivery count behind).
 
 mod support;
 
@@ -175,4 +176,23 @@ fn a_message_that_is_not_utf8_is_dead_lettered_and_does_not_block_the_queue() {
     assert_eq!(dead[0]["reason"], "invalid_message", "{}", dead[0]);
     assert_eq!(redis.llen(QUEUE), 0);
     assert_eq!(redis.llen(&processing(&worker.id)), 0);
+}
+
+#[test]
+fn a_job_pushed_twice_at_once_runs_once_and_leaves_no_delivery_behind() {
+    // Two free slots take both copies back to back, so they are handled at the same time.
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 2");
+    let message = script_job("twice", "call_ms=300");
+    let _: i64 = redis.query(redis::cmd("RPUSH").arg(QUEUE).arg(&message).arg(&message));
+
+    wait_until(Duration::from_secs(10), "the second copy in the dead-letter list", || redis.llen(DEAD) == 1);
+    let entry = &redis.dead()[0];
+    assert_eq!(entry["error"], "duplicate", "{entry}");
+    let record = wait_for_end(&redis, "twice", Duration::from_secs(10));
+    assert_ended(&record, "completed", "left_normally");
+    assert_eq!(record["attempt"], "1", "{record:?}");
+    assert_eq!(redis.results().len(), 1);
+    assert_eq!(redis.llen(&processing(&worker.id)), 0, "no copy left in hand");
+    assert!(!redis.exists("meetbot:attempts"), "no delivery count left");
 }
