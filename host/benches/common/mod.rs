@@ -1,6 +1,12 @@
-//! What both benches need: child processes that die with the bench, a private Redis, free ports,
-//! and the worker's health probe.
-#![allow(dead_code)] // each bench uses a part
+//! What the benches share: child processes that die with the bench, a private Redis, free ports,
+//! the worker's health probe, a worker with the scripted test plugin, and memory figures.
+#![allow(dead_code, unused_imports)] // each bench uses a part
+
+mod procfs;
+mod worker;
+
+pub use procfs::{pss, rss};
+pub use worker::{Worker, worker_binary};
 
 use std::{
     io::{Read, Write},
