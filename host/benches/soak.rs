@@ -597,6 +597,13 @@ async fn main() {
         count(" WARN "),
         count("panicked at")
     );
+    let unexpected: Vec<&str> = log
+        .lines()
+        .filter(|line| (line.contains(" WARN ") || line.contains(" ERROR ")) && !line.contains("message dead-lettered"))
+        .collect();
+    for line in unexpected.iter().take(5) {
+        println!("  {}", line.chars().take(240).collect::<String>());
+    }
 
     // What must hold whatever the timing.
     assert_eq!(landed, expected, "each message must land in the list its kind calls for (dead, results, failures)");

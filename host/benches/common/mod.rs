@@ -67,8 +67,11 @@ impl Redis {
         Self { port, client, _guard: guard }
     }
 
+    /// A connection whose replies may take long: on a loaded machine the client's default 500 ms
+    /// would fail a bench that only measures.
     pub async fn conn(&self) -> MultiplexedConnection {
-        self.client.get_multiplexed_async_connection().await.expect("connect to redis")
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(60)));
+        self.client.get_multiplexed_async_connection_with_config(&config).await.expect("connect to redis")
     }
 
     pub async fn flush(&self) {
