@@ -4,7 +4,9 @@
 //!
 //! Every `N / 10` messages, once all of them found their home, it samples Redis `used_memory` and
 //! `DBSIZE` and the worker's RSS, and prints a table: they must level off once the lists reach
-//! their bound. At the end it asserts what must hold whatever the timing: each message ended in
+//! their bound. The worker's RSS also counts the pages of its executable, faulted in as code runs
+//! for the first time (tens of MiB for a debug build); its anonymous part (heap and stacks) is what
+//! a leak would grow. At the end it asserts what must hold whatever the timing: each message ended in
 //! exactly one of the dead-letter, results and failures lists; those lists hold exactly their
 //! bound (or all their entries, in a run too short to reach it); no delivery count, queued or
 //! processing message or scheduled job is left; every key but the bounded lists and the worker
@@ -17,11 +19,12 @@
 //! Needs `redis-server` on PATH, and the worker binary plus the scripted test plugin built first:
 //! `cargo build --release -p meetbot-host && cargo build --release -p meetbot-test-plugins --examples`,
 //! then `cargo bench -p meetbot-host --bench soak` (`-- 20000`, or `MEETBOT_SOAK_MESSAGES=20000`,
-//! for a shorter run).
+//! for a shorter run). `--profile dev` runs it against the debug builds instead (quicker to build on
+//! a small machine; the figures of interest, memory and key counts, do not depend on the profile).
 
 mod common;
 
-use common::{Redis, Worker, rss, worker_binary};
+use common::{Redis, Worker, rss, rss_anon, worker_binary};
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -366,6 +369,7 @@ struct Sample {
     lists: (usize, usize, usize),
     attempts: usize,
     worker_rss: u64,
+    worker_anon: u64,
 }
 
 async fn sample(conn: &mut MultiplexedConnection, worker: &Worker, messages: usize, started: Instant) -> Sample {
@@ -391,6 +395,7 @@ async fn sample(conn: &mut MultiplexedConnection, worker: &Worker, messages: usi
         lists: (dead, results, failures),
         attempts,
         worker_rss: rss(worker.pid()).unwrap_or(0),
+        worker_anon: rss_anon(worker.pid()).unwrap_or(0),
     }
 }
 
@@ -400,7 +405,7 @@ fn mib(bytes: u64) -> f64 {
 
 fn print_header() {
     println!(
-        "{:>9} {:>8} {:>8} {:>12} {:>10} {:>7} {:>6} {:>7} {:>8} {:>8} {:>11}",
+        "{:>9} {:>8} {:>8} {:>12} {:>10} {:>7} {:>6} {:>7} {:>8} {:>8} {:>11} {:>12}",
         "messages",
         "time s",
         "msg/s",
@@ -411,7 +416,8 @@ fn print_header() {
         "results",
         "failures",
         "attempts",
-        "worker RSS"
+        "worker RSS",
+        "(anonymous)"
     );
 }
 
@@ -420,7 +426,7 @@ fn print_row(row: &Sample, previous: Option<&Sample>) {
         .map_or(0.0, |p| (row.messages - p.messages) as f64 / (row.at.as_secs_f64() - p.at.as_secs_f64()).max(1e-9));
     let (dead, results, failures) = row.lists;
     println!(
-        "{:>9} {:>8.1} {:>8.0} {:>8.2} MiB {:>6.1} MiB {:>7} {:>6} {:>7} {:>8} {:>8} {:>7.1} MiB",
+        "{:>9} {:>8.1} {:>8.0} {:>8.2} MiB {:>6.1} MiB {:>7} {:>6} {:>7} {:>8} {:>8} {:>7.1} MiB {:>8.1} MiB",
         row.messages,
         row.at.as_secs_f64(),
         rate,
@@ -431,7 +437,8 @@ fn print_row(row: &Sample, previous: Option<&Sample>) {
         results,
         failures,
         row.attempts,
-        mib(row.worker_rss)
+        mib(row.worker_rss),
+        mib(row.worker_anon)
     );
 }
 
@@ -569,12 +576,13 @@ async fn main() {
         pushed as f64 / elapsed.as_secs_f64()
     );
     println!(
-        "from {} to {} messages: used_memory {:+.1} KiB, DBSIZE {:+}, worker RSS {:+.1} MiB",
+        "from {} to {} messages: used_memory {:+.1} KiB, DBSIZE {:+}, worker RSS {:+.1} MiB (anonymous {:+.1} MiB)",
         first.messages,
         last.messages,
         (last.used_memory as f64 - first.used_memory as f64) / 1024.0,
         last.dbsize as i64 - first.dbsize as i64,
-        mib(last.worker_rss) - mib(first.worker_rss)
+        mib(last.worker_rss) - mib(first.worker_rss),
+        mib(last.worker_anon) - mib(first.worker_anon)
     );
     let landed = landed.get();
     println!(

@@ -5,7 +5,7 @@
 mod procfs;
 mod worker;
 
-pub use procfs::{pss, rss};
+pub use procfs::{pss, rss, rss_anon};
 pub use worker::{Worker, worker_binary};
 
 use std::{

@@ -15,6 +15,12 @@ pub fn rss(pid: u32) -> Option<u64> {
     kb_field(&format!("/proc/{pid}/status"), "VmRSS")
 }
 
+/// The anonymous part of the resident set in bytes (`RssAnon`): the heap and stacks, without the
+/// pages of the executable and libraries, which a process faults in as it first runs their code.
+pub fn rss_anon(pid: u32) -> Option<u64> {
+    kb_field(&format!("/proc/{pid}/status"), "RssAnon")
+}
+
 /// Proportional set size in bytes (`Pss` of `smaps_rollup`, which not every kernel lets us read).
 pub fn pss(pid: u32) -> Option<u64> {
     kb_field(&format!("/proc/{pid}/smaps_rollup"), "Pss")
