@@ -16,13 +16,12 @@
 
 mod common;
 
-use common::{ChildGuard, Redis, free_port, health, worker_binary};
+use common::{Redis, Worker, worker_binary};
 
 use std::{
     collections::HashMap,
     fs,
-    path::Path,
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -75,78 +74,6 @@ fn redis_benchmark(port: u16, clients: u32, requests: u32) -> Floor {
             .unwrap_or_else(|| panic!("no {command} rate in redis-benchmark output:\n{text}"))
     };
     Floor { rpush: rate("RPUSH"), lpop: rate("LPOP") }
-}
-
-/// A running `meetbot run` with its own config and working folder.
-struct Worker {
-    guard: ChildGuard,
-    dir: tempfile::TempDir,
-    api: String,
-}
-
-impl Worker {
-    async fn start(binary: &Path, plugin: &Path, redis_port: u16, slots: usize) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let api = format!("127.0.0.1:{}", free_port());
-        // The worker refuses plugin folders and files other users can write, whatever the umask.
-        let plugins = dir.path().join("plugins");
-        fs::create_dir(&plugins).expect("create the plugin folder");
-        let installed = plugins.join(plugin.file_name().expect("plugin file name"));
-        fs::copy(plugin, &installed).unwrap_or_else(|e| panic!("copy {}: {e}", plugin.display()));
-        for path in [&plugins, &installed] {
-            fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-        }
-        let config = format!(
-            "[worker]\nid = \"bench-1\"\nmax_concurrent_jobs = {slots}\nheartbeat_ttl_secs = 15\n\n\
-             [api]\nlisten = \"{api}\"\n\n\
-             [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
-             [plugins]\ndirs = [\"{}\"]\n\n\
-             [log]\nlevel = \"warn\"\n",
-            plugins.display()
-        );
-        let config_path = dir.path().join("meetbot.toml");
-        fs::write(&config_path, config).expect("write config");
-        let log = fs::File::create(dir.path().join("worker.log")).expect("create worker log");
-        let mut command = Command::new(binary);
-        command.arg("run").arg("--config").arg(&config_path).current_dir(dir.path());
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            let legacy =
-                ["REDIS_", "MAX_RECORDING_", "JOIN_WAIT_", "NOTIFY_WEBHOOK_"].iter().any(|p| key.starts_with(p));
-            if key.starts_with("MEETBOT") || legacy || key == "PORT" || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
-        }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
-        let mut worker = Self { guard: ChildGuard { child }, dir, api };
-        worker.wait_healthy().await;
-        worker
-    }
-
-    async fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = self.guard.child.try_wait() {
-                panic!("the worker exited during start-up ({status}); its log:\n{}", self.log_tail());
-            }
-            if health(&self.api) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "GET /health did not answer within 20 s; log:\n{}", self.log_tail());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let log = fs::read_to_string(self.dir.path().join("worker.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
 }
 
 fn job(bot_id: &str, call_ms: u64) -> String {
@@ -228,7 +155,7 @@ async fn cpu_mark(conn: &mut MultiplexedConnection, worker: &Worker) -> CpuMark 
     let field = |name: &str| -> f64 {
         info.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok()).unwrap_or(0.0)
     };
-    CpuMark { redis: field("used_cpu_user") + field("used_cpu_sys"), worker: process_cpu(worker.guard.child.id()) }
+    CpuMark { redis: field("used_cpu_user") + field("used_cpu_sys"), worker: process_cpu(worker.pid()) }
 }
 
 /// User plus system CPU seconds of a process; 0 when /proc is not readable.
@@ -464,7 +391,7 @@ async fn main() {
     // 2 and 3: eight slots.
     redis.flush().await;
     let mut conn = redis.conn().await;
-    let wide = Worker::start(&binary, &plugin, redis.port, 8).await;
+    let wide = Worker::start(&binary, &plugin, redis.port, 8, &[]).await;
     warm_up(&mut conn, &wide, "8").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &wide).await;
@@ -479,7 +406,7 @@ async fn main() {
     // Not a goal, a diagnosis: with many slots a no-op job's own run time no longer caps the
     // rate, so this shows the ceiling of the intake path itself.
     redis.flush().await;
-    let many = Worker::start(&binary, &plugin, redis.port, 64).await;
+    let many = Worker::start(&binary, &plugin, redis.port, 64, &[]).await;
     warm_up(&mut conn, &many, "64").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &many).await;
@@ -490,7 +417,7 @@ async fn main() {
 
     // 2 and 4: one slot, a fresh worker.
     redis.flush().await;
-    let narrow = Worker::start(&binary, &plugin, redis.port, 1).await;
+    let narrow = Worker::start(&binary, &plugin, redis.port, 1, &[]).await;
     warm_up(&mut conn, &narrow, "1").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &narrow).await;

@@ -34,7 +34,7 @@
 
 mod common;
 
-use common::{Redis, free_port, health};
+use common::{Redis, free_port, health, pss, rss};
 
 use std::{
     collections::HashMap,
@@ -136,22 +136,6 @@ fn tree(root: u32) -> Vec<u32> {
         next += 1;
     }
     all
-}
-
-/// A `kB` line of a `/proc` file, in bytes.
-fn kb_field(path: &str, name: &str) -> Option<u64> {
-    let text = fs::read_to_string(path).ok()?;
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':')?.split_whitespace().next()?.parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-}
-
-fn rss(pid: u32) -> Option<u64> {
-    kb_field(&format!("/proc/{pid}/status"), "VmRSS")
-}
-
-fn pss(pid: u32) -> Option<u64> {
-    kb_field(&format!("/proc/{pid}/smaps_rollup"), "Pss")
 }
 
 /// What a process of the tree is, for the per-process figures: `host` (the worker), Chromium's

@@ -123,10 +123,13 @@ impl Dispatcher {
             None if !self.store.accepting() => return Err(SubmitError::ShuttingDown),
             None => return Err(SubmitError::Busy),
         };
+        let Some(starting) = self.store.begin_start(&job_id) else {
+            return Err(SubmitError::Duplicate(job_id));
+        };
         let correlation_id = uuid::Uuid::new_v4().to_string();
         let mut record = JobRecord::new(&job_id, &request, &self.config.worker.id, &correlation_id, State::Joining);
         record.started_at = record.created_at.clone();
-        let active = self.store.register(record.clone(), Origin::Rest, slot).await?;
+        let active = self.store.register(starting, record.clone(), Origin::Rest, slot).await?;
         self.spawn(active, request, plugin);
         Ok(record)
     }
@@ -270,7 +273,8 @@ mod tests {
         .expect("valid");
         let record = JobRecord::new("boom", &request, "w", "c", State::Joining);
         let slot = store.try_reserve().expect("a free slot");
-        let active = store.register(record, Origin::Rest, slot).await.expect("registered");
+        let starting = store.begin_start("boom").expect("a free id");
+        let active = store.register(starting, record, Origin::Rest, slot).await.expect("registered");
         let running = tokio::spawn(async move {
             let _holds_the_slot = active;
             panic!("a bug in the runner");

@@ -121,7 +121,8 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     })
     .await?;
 
-    let mut background: Vec<JoinHandle<()>> = Vec::new();
+    let upkeep = api::metrics_upkeep::run(app.metrics.clone(), api::metrics_upkeep::EVERY, stop_background.clone());
+    let mut background: Vec<JoinHandle<()>> = vec![tokio::spawn(upkeep)];
     if let Some(webhooks) = Webhooks::from_config(&config.notify) {
         let mut stop = stop_background.clone();
         let stopped = async move {

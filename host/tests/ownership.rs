@@ -1,13 +1,14 @@
 //! At most one worker acts for a job (CONTRACT section 6). A worker paused past its heartbeat's
 //! TTL has its job taken over by a peer; once it runs again it writes nothing more for that job,
 //! its bot leaves within the TTL, and the job ends exactly once, by the peer. A job without
-//! `botId`/`eventId` keeps one id across deliveries. The same with real Chromium and a fake
-//! meeting is in e2e_google.rs.
+//! `botId`/`eventId` keeps one id across deliveries, and a job its own delivery just ended is not
+//! taken for lost. The same with real Chromium and a fake meeting is in e2e_google.rs.
 
 mod support;
 
 use std::{thread, time::Duration};
 
+use meetbot_host::broker::scripts::{self, Delivery};
 use serde_json::json;
 use support::*;
 
@@ -167,4 +168,32 @@ fn wait_until_some<T>(timeout: Duration, what: &str, mut find: impl FnMut() -> O
         found.is_some()
     });
     found.expect("found")
+}
+
+#[tokio::test]
+async fn a_job_its_own_delivery_just_ended_is_not_taken_for_lost() {
+    // Between finish.lua and the runner letting go, the heartbeat's check still lists the job: its
+    // record is ended by this very delivery and its message acknowledged. That is no loss (the
+    // soak saw a few such false "recovered by another worker" warnings).
+    let redis = RedisServer::start();
+    let mut config = meetbot_host::config::Config::default();
+    config.worker.id = "w-own".to_owned();
+    let keys = meetbot_host::broker::Keys::new(&config);
+    let record = |job_id: &str, worker: &str, state: &str| {
+        let mut hset = redis::cmd("HSET");
+        hset.arg(job_key(job_id)).arg("job_id").arg(job_id).arg("worker").arg(worker);
+        hset.arg("attempt").arg("1").arg("state").arg(state);
+        let _: i64 = redis.query(&hset);
+    };
+    record("ended", "w-own", "completed");
+    record("taken", "w-peer", "in_call");
+    let (ended, taken) = (script_job("ended", ""), script_job("taken", ""));
+    let running = [
+        Delivery { job_id: "ended", attempt: 1, message: Some(&ended) },
+        Delivery { job_id: "taken", attempt: 1, message: Some(&taken) },
+    ];
+    let client = redis::Client::open(redis.url()).expect("redis url");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("connect");
+    let lost = scripts::check_owned(&mut conn, &keys, &running).await.expect("check_owned");
+    assert_eq!(lost, [1], "only the job a peer took over is lost");
 }

@@ -2,7 +2,9 @@
 //! burst spread over several workers runs every job exactly once and leaves no message behind,
 //! messages that can never run land in the dead-letter list byte for byte with their reason while
 //! the worker goes on (a message that is not even UTF-8 included), and a duplicate `botId` of an
-//! active job is refused.
+//! active job is refused, also when both copies are taken at once (the second leaves no message or
+//! delivery count behind), and a copy of a running job's very message leaves that job's delivery
+//! count alone.
 
 mod support;
 
@@ -175,4 +177,44 @@ fn a_message_that_is_not_utf8_is_dead_lettered_and_does_not_block_the_queue() {
     assert_eq!(dead[0]["reason"], "invalid_message", "{}", dead[0]);
     assert_eq!(redis.llen(QUEUE), 0);
     assert_eq!(redis.llen(&processing(&worker.id)), 0);
+}
+
+#[test]
+fn a_job_pushed_twice_at_once_runs_once_and_leaves_no_delivery_behind() {
+    // Two free slots take both copies back to back, so they are handled at the same time.
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 2");
+    let message = script_job("twice", "call_ms=300");
+    let _: i64 = redis.query(redis::cmd("RPUSH").arg(QUEUE).arg(&message).arg(&message));
+
+    wait_until(Duration::from_secs(10), "the second copy in the dead-letter list", || redis.llen(DEAD) == 1);
+    let entry = &redis.dead()[0];
+    assert_eq!(entry["error"], "duplicate", "{entry}");
+    let record = wait_for_end(&redis, "twice", Duration::from_secs(10));
+    assert_ended(&record, "completed", "left_normally");
+    assert_eq!(record["attempt"], "1", "{record:?}");
+    assert_eq!(redis.results().len(), 1);
+    assert_eq!(redis.llen(&processing(&worker.id)), 0, "no copy left in hand");
+    assert!(!redis.exists("meetbot:attempts"), "no delivery count left");
+}
+
+#[test]
+fn a_copy_of_a_running_jobs_message_leaves_its_delivery_count_alone() {
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 2");
+    let message = script_job("copied", "");
+    redis.push(&message);
+    wait_for_state(&redis, "copied", "in_call", Duration::from_secs(10));
+    redis.push(&message);
+
+    wait_until(Duration::from_secs(10), "the copy in the dead-letter list", || redis.llen(DEAD) == 1);
+    assert_eq!(redis.dead()[0]["error"], "duplicate");
+    let counts: Vec<String> = redis.query(redis::cmd("HVALS").arg("meetbot:attempts"));
+    assert_eq!(counts, ["1"], "the running delivery keeps its count (a crash now must count as its first)");
+
+    let response = worker.delete("/v1/jobs/copied");
+    assert!((200..300).contains(&response.status), "DELETE: {response:?}");
+    assert_ended(&wait_for_end(&redis, "copied", Duration::from_secs(10)), "completed", "cancelled");
+    wait_until(Duration::from_secs(5), "the delivery acknowledged", || redis.llen(&processing(&worker.id)) == 0);
+    assert!(!redis.exists("meetbot:attempts"), "no delivery count left");
 }

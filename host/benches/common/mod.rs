@@ -1,34 +1,21 @@
-//! What the benches share: the worker binary and scripted plugin under test, child processes that
-//! die with the bench, a private Redis, free ports, and the worker's health probe.
-#![allow(dead_code)] // each bench uses a part
+//! What the benches share: child processes that die with the bench, a private Redis, free ports,
+//! the worker's health probe, a worker with the scripted test plugin, and memory figures.
+#![allow(dead_code, unused_imports)] // each bench uses a part
+
+mod procfs;
+mod worker;
+
+pub use procfs::{pss, rss, rss_anon};
+pub use worker::{Worker, worker_binary};
 
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
-    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use redis::aio::MultiplexedConnection;
-
-/// `target/<profile>/meetbot`, next to this bench executable (`target/<profile>/deps/<bench>-…`),
-/// and the scripted test plugin in `target/<profile>/examples/`.
-pub fn worker_binary() -> (PathBuf, PathBuf) {
-    let exe = std::env::current_exe().expect("current executable");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("bench executable lives in target/<profile>/deps");
-    let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let flag = if profile == "release" { " --release" } else { "" };
-    let binary = profile_dir.join("meetbot");
-    let plugin = profile_dir.join("examples").join("libmeetbot_plugin_scripted.so");
-    assert!(binary.is_file(), "{} is missing: run `cargo build --workspace{flag}` first", binary.display());
-    assert!(
-        plugin.is_file(),
-        "{} is missing (the scripted test plugin): run `cargo build{flag} -p meetbot-test-plugins --examples` first",
-        plugin.display()
-    );
-    (binary, plugin)
-}
 
 /// Kills and reaps a child process when dropped.
 pub struct ChildGuard {
@@ -80,8 +67,11 @@ impl Redis {
         Self { port, client, _guard: guard }
     }
 
+    /// A connection whose replies may take long: on a loaded machine the client's default 500 ms
+    /// would fail a bench that only measures.
     pub async fn conn(&self) -> MultiplexedConnection {
-        self.client.get_multiplexed_async_connection().await.expect("connect to redis")
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(60)));
+        self.client.get_multiplexed_async_connection_with_config(&config).await.expect("connect to redis")
     }
 
     pub async fn flush(&self) {

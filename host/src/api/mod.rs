@@ -13,6 +13,7 @@ pub mod body;
 pub mod compat;
 pub mod error;
 pub mod metrics;
+pub mod metrics_upkeep;
 pub mod openapi;
 pub mod origin;
 pub mod plugins;

@@ -99,11 +99,13 @@ impl Intake {
             },
             // The job running here lost it; once that job has let go, the message runs again.
             Some(Holder::Lost) => return self.requeue_when_gone(&redis, &job_id, &message).await,
-            None if self.app.store.is_active(&job_id) => {
-                return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
-            }
             None => {}
         }
+        // Held until the job is registered (or this message finds another home), so a second
+        // message for the same job id handled meanwhile is refused here, before any script runs.
+        let Some(starting) = self.app.store.begin_start(&job_id) else {
+            return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
+        };
         let correlation_id = uuid::Uuid::new_v4().to_string();
         if let Some(due) =
             request.join_at.filter(|at| at.timestamp_millis() > Utc::now().timestamp_millis() + SCHEDULE_SLACK_MS)
@@ -157,7 +159,7 @@ impl Intake {
             Ok(Claim::Run { attempt, correlation_id }) => {
                 record.attempt = attempt;
                 record.correlation_id = correlation_id.clone();
-                match self.app.store.register(record, Origin::Queue { message }, slot).await {
+                match self.app.store.register(starting, record, Origin::Queue { message }, slot).await {
                     Ok(active) => self.app.dispatcher.spawn(active, request, plugin),
                     Err(error) => {
                         tracing::error!(job_id, correlation_id, %error, "claimed job could not be registered");

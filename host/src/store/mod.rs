@@ -11,10 +11,11 @@ mod ownership;
 mod rest_leftovers;
 mod scheduled;
 mod slots;
+mod starting;
 mod writes;
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -24,6 +25,7 @@ use tokio::sync::{Notify, broadcast, mpsc};
 pub use active::{ActiveJob, Control};
 pub use scheduled::ScheduleFull;
 pub use slots::{Slot, Slots};
+pub use starting::Starting;
 
 use crate::{
     broker::{Keys, scripts::Delivery},
@@ -75,6 +77,8 @@ struct Inner {
 struct StoreState {
     accepting: bool,
     active: HashMap<String, ActiveEntry>,
+    /// Job ids reserved by starts not yet registered (see `starting.rs`).
+    starting: HashSet<String>,
     recent: VecDeque<JobRecord>,
     /// Without Redis: jobs waiting for their joinAt, kept until they start or are cancelled.
     scheduled: HashMap<String, JobRecord>,
@@ -195,9 +199,10 @@ impl JobStore {
         self.state().accepting
     }
 
-    /// Whether a job with this id runs here.
+    /// Whether a job with this id runs or is being started here.
     pub fn is_active(&self, job_id: &str) -> bool {
-        self.state().active.contains_key(job_id)
+        let state = self.state();
+        state.active.contains_key(job_id) || state.starting.contains(job_id)
     }
 
     /// Which running job holds exactly this queue message, if any: one that still owns its job, or
@@ -218,10 +223,18 @@ impl JobStore {
         self.state().active.values().filter_map(|entry| entry.message.clone().map(String::into_bytes)).collect()
     }
 
-    /// Registers a job that is about to run. `record` is what was written (by the consumer's
-    /// claim), or is written now for REST jobs. Fails for a duplicate job id.
-    pub async fn register(&self, record: JobRecord, origin: Origin, slot: Slot) -> Result<ActiveJob, StartError> {
+    /// Registers a job that is about to run, under the reservation of its id (so no other job with
+    /// that id runs here). `record` is what was written (by the consumer's claim), or is written
+    /// now for REST jobs. Fails when Redis refuses a REST job as a duplicate of one elsewhere.
+    pub async fn register(
+        &self,
+        starting: Starting,
+        record: JobRecord,
+        origin: Origin,
+        slot: Slot,
+    ) -> Result<ActiveJob, StartError> {
         let job_id = record.job_id.clone();
+        debug_assert_eq!(starting.job_id(), job_id, "a job registers under its own id's reservation");
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let message = match origin {
             Origin::Rest => None,
@@ -229,9 +242,6 @@ impl JobStore {
         };
         {
             let mut state = self.state();
-            if state.active.contains_key(&job_id) {
-                return Err(StartError::Duplicate(job_id));
-            }
             // A scheduled (or earlier) record of this id is superseded by the running job.
             state.recent.retain(|r| r.job_id != job_id);
             state.scheduled.remove(&job_id);
@@ -248,6 +258,8 @@ impl JobStore {
             };
             state.active.insert(job_id.clone(), entry);
         }
+        // Running now: the job itself keeps its id taken.
+        drop(starting);
         if message.is_none()
             && let Err(error) = self.persist_rest_start(&record).await
         {

@@ -1,5 +1,7 @@
 -- dead_letter: a taken message will never run: move it from the processing list to the
--- dead-letter list with its reason, and forget its delivery count.
+-- dead-letter list with its reason, and forget its delivery count, unless another copy of the same
+-- message is still in this worker's hands (a job running it, or a copy being handled): the count,
+-- kept per message digest, is that copy's, and its own end forgets it.
 -- KEYS[1] processing list, KEYS[2] dead-letter list, KEYS[3] attempts hash
 -- ARGV[1] message, ARGV[2] reason, ARGV[3] error, ARGV[4] worker id, ARGV[5] now (RFC 3339),
 -- ARGV[6] most entries kept in the dead-letter list,
@@ -7,9 +9,12 @@
 -- ARGV[8] its exact bytes in base64: the entry must stay valid JSON
 -- Returns 1.
 local digest = redis.sha1hex(ARGV[1])
-local attempts = tonumber(redis.call('HGET', KEYS[3], digest)) or 0
-redis.call('HDEL', KEYS[3], digest)
+local attempts = 0
 redis.call('LREM', KEYS[1], 1, ARGV[1])
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then
+  attempts = tonumber(redis.call('HGET', KEYS[3], digest)) or 0
+  redis.call('HDEL', KEYS[3], digest)
+end
 local entry
 if ARGV[7] then
   entry = cjson.encode({ reason = ARGV[2], error = ARGV[3], message = ARGV[7], message_base64 = ARGV[8],
