@@ -77,7 +77,10 @@ fn a_paused_workers_rest_job_ended_by_a_peer_stays_ended() {
     wait_until(Duration::from_secs(3), "the paused worker's slot is free", || paused.busy() == 0);
     thread::sleep(Duration::from_millis(500));
     assert_eq!(redis.job("rest-contested"), ended, "the peer's end is the only one");
-    assert!(redis.failures().is_empty() && redis.results().is_empty(), "the paused worker added no record");
+    let failures = redis.failures();
+    assert_eq!(failures.len(), 1, "only the peer's failures record, none of the paused worker: {failures:?}");
+    assert_eq!(failures[0]["recordingId"], "rest-contested");
+    assert!(redis.results().is_empty(), "the paused worker added no record");
 }
 
 #[test]

@@ -9,7 +9,9 @@
 
 mod support;
 
-use std::{thread, time::Duration};
+use std::{collections::HashMap, thread, time::Duration};
+
+use serde_json::json;
 
 use support::*;
 
@@ -82,6 +84,31 @@ fn a_killed_workers_rest_job_ends_failed_once_its_heartbeat_expires() {
     assert!(record.get("detail").is_some_and(|d| d.contains("stopped without finishing")), "{record:?}");
     assert!(record.contains_key("ended_at"), "{record:?}");
     assert!(!redis.exists("meetbot:rest:doomed-rest"), "the dead worker's REST jobs are forgotten");
+    assert_failure_told_to_clients(&redis, "rest-orphan", &record);
+}
+
+/// Queue clients learn of a job ended failed/internal_error without its worker, on the failures
+/// list, in the shape every other failure has.
+fn assert_failure_told_to_clients(redis: &RedisServer, job_id: &str, record: &HashMap<String, String>) {
+    let failures = redis.failures();
+    assert_eq!(failures.len(), 1, "one failures-list record: {failures:?}");
+    let failure = &failures[0];
+    assert_eq!(failure["recordingId"], job_id, "{failure}");
+    assert_eq!(failure["status"], "failed", "{failure}");
+    assert_eq!(failure["reason"], "internal_error", "{failure}");
+    assert_eq!(failure["error"]["type"], "internal_error", "{failure}");
+    assert_eq!(failure["error"]["message"], record["detail"].as_str(), "{failure}");
+    assert_eq!(failure["timestamp"], record["ended_at"].as_str(), "{failure}");
+    assert_eq!(failure["meetingLink"], record["url"].as_str(), "{failure}");
+    assert!(failure["blobUrl"].is_null(), "{failure}");
+    let metadata = &failure["metadata"];
+    assert_eq!(
+        (&metadata["botId"], &metadata["userId"], &metadata["teamId"]),
+        (&json!(job_id), &json!("user-1"), &json!("team-1"))
+    );
+    assert_eq!(metadata["provider"], "script", "{failure}");
+    assert!(metadata["duration"].is_null(), "{failure}");
+    assert_eq!(metadata["storage"]["type"], "local", "{failure}");
 }
 
 #[test]
@@ -135,6 +162,7 @@ fn a_worker_restarted_with_its_id_ends_its_earlier_rest_jobs() {
     let record = wait_for_end(&redis, "rest-before", Duration::from_secs(10));
     assert_ended(&record, "failed", "internal_error");
     assert!(record.get("detail").is_some_and(|d| d.contains("restarted without finishing")), "{record:?}");
+    assert_failure_told_to_clients(&redis, "rest-before", &record);
     wait_for_state(&redis, "rest-after", "in_call", Duration::from_secs(10));
     thread::sleep(Duration::from_millis(500));
     assert_eq!(redis.job("rest-after")["state"], "in_call", "the new run's job is left alone");

@@ -48,6 +48,9 @@ pub struct Keys {
     pub dead_letter_max_len: u64,
     /// `notify.redis_list_max_len`: newest results/failures records kept.
     pub notify_list_max_len: u64,
+    /// `metadata.storage` JSON of the failures records scripts write themselves (jobs ended with
+    /// no recording when their worker is gone).
+    pub failure_storage: String,
 }
 
 impl Keys {
@@ -77,6 +80,7 @@ impl Keys {
             max_scheduled: config.redis.max_scheduled,
             dead_letter_max_len: config.redis.dead_letter_max_len,
             notify_list_max_len: config.notify.redis_list_max_len,
+            failure_storage: crate::notify::results::storage(config, None).to_string(),
         }
     }
 

@@ -421,18 +421,21 @@ pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u6
 }
 
 /// `recover_peers.lua`: gives back the messages of workers whose heartbeat expired and ends their
-/// REST jobs as failed.
+/// REST jobs as failed, telling queue clients on the failures list.
 pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &str) -> RedisResult<u32> {
     RECOVER_PEERS
         .key(&keys.workers)
         .key(&keys.queue)
         .key(&keys.events)
+        .key(&keys.failures)
         .arg(&keys.processing_prefix)
         .arg(&keys.heartbeat_prefix)
         .arg(&keys.worker_id)
         .arg(&keys.rest_jobs_prefix)
         .arg(&keys.job_prefix)
         .arg(now)
+        .arg(keys.notify_list_max_len)
+        .arg(&keys.failure_storage)
         .invoke_async(conn)
         .await
 }
@@ -460,9 +463,12 @@ pub async fn end_own_rest(
     END_OWN_REST
         .key(&keys.rest_jobs)
         .key(&keys.events)
+        .key(&keys.failures)
         .arg(&keys.job_prefix)
         .arg(&keys.worker_id)
         .arg(now)
+        .arg(keys.notify_list_max_len)
+        .arg(&keys.failure_storage)
         .arg(running)
         .invoke_async(conn)
         .await

@@ -74,13 +74,30 @@ local function owns(job_key, me, attempt, processing, rest_set, message, job_id)
   return redis.call('LPOS', processing, message) ~= false
 end
 
+-- The client's failures-list record (CONTRACT section 5, the shape notify/results.rs writes) for a
+-- job ended failed/internal_error here, without a recording; `storage` is its `metadata.storage` JSON.
+local function internal_error_record(job_key, at, detail, storage)
+  local f = redis.call('HMGET', job_key, 'job_id', 'url', 'userId', 'teamId', 'botId', 'eventId', 'provider')
+  local function v(x) if x then return x else return cjson.null end end
+  return cjson.encode({
+    recordingId = f[1], meetingLink = v(f[2]), status = 'failed', blobUrl = cjson.null, timestamp = at,
+    reason = 'internal_error',
+    metadata = { userId = v(f[3]), teamId = v(f[4]), botId = v(f[5]), eventId = v(f[6]), provider = v(f[7]),
+      duration = cjson.null, storage = cjson.decode(storage) },
+    error = { type = 'internal_error', message = detail }
+  })
+end
+
 -- Ends the REST job at job_key failed/internal_error with `detail`, unless it is finished already or
--- now belongs to another worker; true when it ended it. Used when the worker running it is gone.
-local function end_orphaned_rest_job(job_key, owner, channel, at, detail)
+-- now belongs to another worker, and tells queue clients on the failures list (`failures`, at most
+-- `max_len` entries; `storage` as internal_error_record takes it); true when it ended it. Used when
+-- the worker running it is gone.
+local function end_orphaned_rest_job(job_key, owner, channel, at, detail, failures, max_len, storage)
   local fields = redis.call('HMGET', job_key, 'state', 'worker')
   local state, current_owner = fields[1], fields[2]
   if not state or state == 'completed' or state == 'failed' or current_owner ~= owner then return false end
   redis.call('HSET', job_key, 'state', 'failed', 'reason', 'internal_error', 'ended_at', at, 'detail', detail)
   publish_state(job_key, channel, at)
+  push_bounded(failures, internal_error_record(job_key, at, detail, storage), max_len)
   return true
 end

@@ -1,10 +1,11 @@
 -- recover_peers: the messages of every known worker whose heartbeat expired go back to the head
 -- of the queue, in their original order; its REST jobs, which no message can bring back, end
--- failed/internal_error; and the worker is forgotten.
--- KEYS[1] set of known workers, KEYS[2] queue, KEYS[3] events channel
+-- failed/internal_error (with a failures-list record for queue clients); and the worker is forgotten.
+-- KEYS[1] set of known workers, KEYS[2] queue, KEYS[3] events channel, KEYS[4] failures list
 -- ARGV[1] processing list prefix (`Q:processing:`), ARGV[2] heartbeat key prefix, ARGV[3] this
 -- worker's id (never recovered here: see reclaim_own), ARGV[4] REST job set prefix (`P:rest:`),
--- ARGV[5] job hash prefix (`P:job:`), ARGV[6] now (RFC 3339)
+-- ARGV[5] job hash prefix (`P:job:`), ARGV[6] now (RFC 3339), ARGV[7] most entries kept in the
+-- failures list, ARGV[8] `metadata.storage` JSON of a failures record
 -- Returns the number of messages recovered.
 local moved = 0
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -14,7 +15,7 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     local rest = ARGV[4] .. worker
     for _, job_id in ipairs(redis.call('SMEMBERS', rest)) do
       end_orphaned_rest_job(ARGV[5] .. job_id, worker, KEYS[3], ARGV[6],
-        'the worker running this REST job stopped without finishing it (no heartbeat)')
+        'the worker running this REST job stopped without finishing it (no heartbeat)', KEYS[4], ARGV[7], ARGV[8])
     end
     redis.call('DEL', rest)
     redis.call('SREM', KEYS[1], worker)
