@@ -7,7 +7,6 @@
 //! in every worker, so dashboards take their `max`.
 
 mod gauges;
-mod queue_head;
 
 use std::time::Duration;
 
@@ -31,7 +30,8 @@ const UPKEEP: Duration = Duration::from_secs(10);
 pub const JOIN_SECONDS: &str = "meetbot_join_seconds";
 /// Buckets for joins: most take seconds, a waiting room can hold a bot for the 600 s of
 /// `auto_leave.waiting_room_timeout_secs`.
-const JOIN_BUCKETS: [f64; 15] = [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 450.0, 600.0];
+const JOIN_BUCKETS: [f64; 15] =
+    [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 450.0, 600.0];
 
 /// `meetbot_recording_frame_rate`: video frames a second of a recording, observed once a second.
 pub const FRAME_RATE: &str = "meetbot_recording_frame_rate";
@@ -100,13 +100,18 @@ const FAMILIES: [Family; 20] = [
     family(
         "meetbot_queue_head_wait_seconds",
         Kind::Gauge,
-        "How long the message now at the queue's head has been there, as this worker's scrapes saw it \
-         (0 when the queue is empty; a lower bound on the oldest waiting job's age)",
+        "How long the message now at the queue's head has been there, as the fleet saw it (one Redis key \
+         every worker's scrape and heartbeat update; 0 when the queue is empty; a lower bound on the \
+         oldest waiting job's age)",
     ),
     family("meetbot_scheduled_jobs", Kind::Gauge, "Jobs waiting in the schedule for their joinAt"),
     family("meetbot_workers_known", Kind::Gauge, "Workers in the fleet's worker set (alive or not yet recovered)"),
     family("meetbot_workers_alive", Kind::Gauge, "Workers of the worker set whose heartbeat key lives"),
-    family("meetbot_spool_free_bytes", Kind::Gauge, "Bytes free for this worker on the file system of recording.spool_dir"),
+    family(
+        "meetbot_spool_free_bytes",
+        Kind::Gauge,
+        "Bytes free for this worker on the file system of recording.spool_dir",
+    ),
     family("meetbot_spool_size_bytes", Kind::Gauge, "Size in bytes of the file system of recording.spool_dir"),
 ];
 

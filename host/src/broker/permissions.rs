@@ -67,6 +67,7 @@ pub const COMMANDS: &[Command] = &[
     command("sismember", &["SISMEMBER", KEY, "m"]),
     command("smembers", &["SMEMBERS", KEY]),
     command("srem", &["SREM", KEY, "m"]),
+    command("time", &["TIME"]),
     command("zadd", &["ZADD", KEY, "0", "m"]),
     command("zcard", &["ZCARD", KEY]),
     command("zrange", &["ZRANGE", KEY, "0", "-1"]),
@@ -124,6 +125,7 @@ impl Needs {
             under(format!("{}<peer>", keys.rest_jobs_prefix), &prefix),
             under(keys.scheduled.clone(), &prefix),
             under(keys.attempts.clone(), &prefix),
+            under(keys.queue_head.clone(), &prefix),
             exact(&keys.results),
             exact(&keys.failures),
         ];

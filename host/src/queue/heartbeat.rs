@@ -1,7 +1,9 @@
 //! The heartbeat: this worker's `P:worker:<id>` key with a TTL, refreshed three times per TTL; on
 //! each beat the recovery of messages held by workers whose heartbeat expired, and the check that
 //! every job running here is still this worker's (a worker that was paused past its TTL lets go of
-//! the jobs peers took over within one beat of reaching Redis again).
+//! the jobs peers took over within one beat of reaching Redis again). Each beat also times the
+//! queue's head (`queue_head.lua`), so the fleet-wide age of the oldest waiting job is known to
+//! `meetbot status` and `/metrics` even when nothing scrapes.
 
 use std::time::Duration;
 
@@ -36,6 +38,7 @@ impl Heartbeat {
         let info = serde_json::json!({"pid": std::process::id(), "started_at": self.started_at}).to_string();
         scripts::heartbeat(&mut conn, &self.redis.keys, self.ttl_secs, &info).await?;
         self.store.check_ownership().await?;
+        scripts::queue_head(&mut conn, &self.redis.keys).await?;
         let recovered = scripts::recover_peers(&mut conn, &self.redis.keys, &timestamp(Utc::now())).await?;
         if recovered > 0 {
             tracing::warn!(messages = recovered, "recovered messages of workers whose heartbeat expired");

@@ -1,16 +1,12 @@
 //! The gauges a scrape samples: this worker's slots and spool disk, and what Redis says about the
-//! queue and the fleet. The Redis part costs two round trips whatever the queue's length: list
-//! lengths, the head message, the schedule's size and the worker set in one pipeline, then one
-//! `EXISTS` per known worker's heartbeat (no key scans). Values keep their last sample when Redis
+//! queue and the fleet. The Redis part costs three round trips whatever the queue's length: list
+//! lengths, the schedule's size and the worker set in one pipeline, the queue head's wait
+//! (`queue_head.lua`, fleet-wide), then one `EXISTS` per known worker's heartbeat (no key scans). Values keep their last sample when Redis
 //! does not answer, so a blip does not draw a drop to zero on dashboards.
 
-use std::{path::Path, sync::Mutex, time::Duration};
+use std::{path::Path, time::Duration};
 
-use sha2::{Digest, Sha256};
-use tokio::time::Instant;
-
-use super::queue_head::{Fingerprint, HeadWatch};
-use crate::{api::probes::ping, app::App, store::RedisLink};
+use crate::{api::probes::ping, app::App, broker::scripts, store::RedisLink};
 
 /// How long a scrape waits for Redis; a scrape must stay fast even when Redis is not.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
@@ -22,14 +18,12 @@ const DISK_TIMEOUT: Duration = Duration::from_millis(500);
 /// Heartbeat keys checked per `EXISTS`.
 const EXISTS_BATCH: usize = 500;
 
-/// The queue head as this process's scrapes saw it (one `/metrics` per process).
-static QUEUE_HEAD: Mutex<HeadWatch> = Mutex::new(HeadWatch::new());
-
 /// What one Redis sample says.
 struct FleetSample {
     queue: u64,
     dead: u64,
-    head: Option<Fingerprint>,
+    /// How long the queue's head message has waited (`None`: the queue is empty).
+    head_wait: Option<Duration>,
     scheduled: u64,
     known: u64,
     alive: u64,
@@ -61,28 +55,26 @@ pub async fn sample(app: &App) {
             return;
         }
     };
-    let head_wait = QUEUE_HEAD.lock().unwrap_or_else(|p| p.into_inner()).observe(sample.head, Instant::now());
     metrics::gauge!("meetbot_queue_depth").set(sample.queue as f64);
     metrics::gauge!("meetbot_dead_letter_depth").set(sample.dead as f64);
-    metrics::gauge!("meetbot_queue_head_wait_seconds").set(head_wait.as_secs_f64());
+    metrics::gauge!("meetbot_queue_head_wait_seconds").set(sample.head_wait.unwrap_or_default().as_secs_f64());
     metrics::gauge!("meetbot_scheduled_jobs").set(sample.scheduled as f64);
     metrics::gauge!("meetbot_workers_known").set(sample.known as f64);
     metrics::gauge!("meetbot_workers_alive").set(sample.alive as f64);
 }
 
-/// The queue and the fleet, in two round trips.
+/// The queue and the fleet, in three round trips.
 async fn fleet(redis: &RedisLink) -> redis::RedisResult<FleetSample> {
     let keys = &redis.keys;
     let mut conn = redis.conn.clone();
-    let (queue, dead, head, scheduled, workers): (u64, u64, Vec<Vec<u8>>, u64, Vec<String>) = redis::pipe()
+    let (queue, dead, scheduled, workers): (u64, u64, u64, Vec<String>) = redis::pipe()
         .llen(&keys.queue)
         .llen(&keys.dead)
-        .lrange(&keys.queue, 0, 0)
         .zcard(&keys.scheduled)
         .smembers(&keys.workers)
         .query_async(&mut conn)
         .await?;
-    let head = head.first().map(|message| Fingerprint::from(Sha256::digest(message)));
+    let head_wait = scripts::queue_head(&mut conn, keys).await?;
     let mut alive = 0;
     if !workers.is_empty() {
         let mut pipe = redis::pipe();
@@ -96,7 +88,7 @@ async fn fleet(redis: &RedisLink) -> redis::RedisResult<FleetSample> {
         let counts: Vec<u64> = pipe.query_async(&mut conn).await?;
         alive = counts.iter().sum();
     }
-    Ok(FleetSample { queue, dead, head, scheduled, known: workers.len() as u64, alive })
+    Ok(FleetSample { queue, dead, head_wait, scheduled, known: workers.len() as u64, alive })
 }
 
 /// Sets the spool's free and total bytes; leaves them as they were when the file system does not
@@ -136,11 +128,8 @@ fn disk_space(path: &Path) -> std::io::Result<DiskSpace> {
         }
         stat.assume_init()
     };
-    let unit = u64::from(stat.f_frsize);
-    Ok(DiskSpace {
-        free: u64::from(stat.f_bavail).saturating_mul(unit),
-        size: u64::from(stat.f_blocks).saturating_mul(unit),
-    })
+    let unit = stat.f_frsize;
+    Ok(DiskSpace { free: stat.f_bavail.saturating_mul(unit), size: stat.f_blocks.saturating_mul(unit) })
 }
 
 #[cfg(test)]
