@@ -74,7 +74,8 @@ fn the_oldest_jobs_age_is_one_for_the_whole_fleet() {
 /// Sets up a read-only Redis user and returns a config file for `meetbot status` using it.
 fn read_only_config(redis: &RedisServer, dir: &std::path::Path) -> std::path::PathBuf {
     // The read-only user of README "Observability".
-    let rules = "on >viewer-pw +time +llen +lrange +hmget +zcard +zrange +smembers +get +scard ~jobs:meetbot:list* ~meetbot:*";
+    let rules =
+        "on >viewer-pw +time +llen +lrange +hmget +zcard +zrange +smembers +get +scard ~jobs:meetbot:list* ~meetbot:*";
     let mut acl = redis::cmd("ACL");
     acl.arg("SETUSER").arg("viewer");
     for rule in rules.split(' ') {

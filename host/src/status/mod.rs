@@ -143,7 +143,8 @@ pub async fn read(config: &Config) -> Result<FleetStatus, StatusError> {
     gather(&mut conn, &Keys::new(config)).await.map_err(redis_error)
 }
 
-/// Everything, in four round trips.
+/// Everything, in three round trips whatever the fleet's size: the queue, schedule, dead letters and
+/// worker set; each shown worker's heartbeat and jobs; the jobs' records.
 async fn gather(conn: &mut MultiplexedConnection, keys: &Keys) -> redis::RedisResult<FleetStatus> {
     #[allow(clippy::type_complexity)]
     let ((secs, micros), depth, head, seen, scheduled, next, dead_depth, dead, mut workers): (
