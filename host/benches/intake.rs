@@ -16,12 +16,12 @@
 
 mod common;
 
-use common::{ChildGuard, Redis, free_port, health};
+use common::{ChildGuard, Redis, free_port, health, worker_binary};
 
 use std::{
     collections::HashMap,
     fs,
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
@@ -46,24 +46,6 @@ const LATENCY_ROUNDS: usize = 200;
 const SLOT_ROUNDS: usize = 50;
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// `target/<profile>/meetbot`, next to this bench executable (`target/<profile>/deps/intake-…`),
-/// and the scripted test plugin in `target/<profile>/examples/`.
-fn worker_binary() -> (PathBuf, PathBuf) {
-    let exe = std::env::current_exe().expect("current executable");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("bench executable lives in target/<profile>/deps");
-    let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let flag = if profile == "release" { " --release" } else { "" };
-    let binary = profile_dir.join("meetbot");
-    let plugin = profile_dir.join("examples").join("libmeetbot_plugin_scripted.so");
-    assert!(binary.is_file(), "{} is missing: run `cargo build --workspace{flag}` first", binary.display());
-    assert!(
-        plugin.is_file(),
-        "{} is missing (the scripted test plugin): run `cargo build{flag} -p meetbot-test-plugins --examples` first",
-        plugin.display()
-    );
-    (binary, plugin)
-}
 
 /// RPUSH and LPOP requests/s as `redis-benchmark` reports them.
 struct Floor {

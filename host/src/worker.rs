@@ -20,7 +20,7 @@ use crate::{
     leftovers,
     notify::webhook::Webhooks,
     plugins::Registry,
-    queue::{Consumer, Heartbeat, Promoter},
+    queue::{Consumer, FleetSize, Heartbeat, Promoter},
     runner::Browsers,
     shutdown::Signals,
     storage::{Storage, StorageError},
@@ -112,6 +112,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
 
     let (stop_intake_tx, stop_intake) = watch::channel(false);
     let (stop_background_tx, stop_background) = watch::channel(false);
+    let (stop_heartbeat_tx, stop_heartbeat) = watch::channel(false);
     let (stop_api_tx, mut stop_api) = watch::channel(false);
     let api_task = start_api(&app, async move {
         let _ = stop_api.wait_for(|stop| *stop).await;
@@ -127,10 +128,12 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
         background.push(tokio::spawn(webhooks.run(store.clone(), stopped)));
     }
     let mut consumer_task = None;
+    let mut heartbeat_task = None;
     if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
-        let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs);
-        background.push(tokio::spawn(heartbeat.run(stop_background.clone())));
-        background.push(tokio::spawn(Promoter::new(redis).run(stop_background.clone())));
+        let fleet = FleetSize::default();
+        let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs, fleet.clone());
+        heartbeat_task = Some(tokio::spawn(heartbeat.run(stop_heartbeat)));
+        background.push(tokio::spawn(Promoter::new(redis, fleet).run(stop_background.clone())));
         consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
     }
     tracing::info!(worker = %config.worker.id, slots = config.worker.max_concurrent_jobs,
@@ -158,6 +161,14 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
                 store.broadcast(Control::Shutdown);
             }
         }
+    }
+    // The heartbeat ends before retiring: a beat after `retire` would bring back the heartbeat and
+    // membership it removes. A beat in flight may finish (briefly: Redis may be unreachable).
+    let _ = stop_heartbeat_tx.send(true);
+    if let Some(mut task) = heartbeat_task
+        && tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err()
+    {
+        task.abort();
     }
     if let Some(redis) = store.redis() {
         // Redis that refuses this worker will not let it retire either: one try, no retries.

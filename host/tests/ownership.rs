@@ -61,6 +61,50 @@ fn a_paused_worker_lets_go_of_the_job_a_peer_took_over_and_writes_nothing_more()
 }
 
 #[test]
+fn a_recovered_message_runs_again_though_its_first_worker_came_back_before_anyone_took_it() {
+    let redis = RedisServer::start();
+    let one_slot = format!("max_concurrent_jobs = 1\n{HEARTBEAT}");
+    let first = Worker::start(&redis, &format!("[worker]\nid = \"came-back\"\n{one_slot}"));
+    redis.push(&script_job("returned", ""));
+    wait_for_state(&redis, "returned", "in_call", Duration::from_secs(10));
+    // The peer's only slot is busy: it recovers the paused worker's message into the queue but
+    // cannot take it before the paused worker runs (and beats) again.
+    let peer = Worker::start(&redis, &format!("[worker]\nid = \"busy-peer\"\n{one_slot}"));
+    let response = peer.post("/v1/jobs", &script_job_value("occupying", ""));
+    assert_eq!(response.status, 202, "{response:?}");
+    wait_for_state(&redis, "occupying", "in_call", Duration::from_secs(10));
+    first.signal("STOP");
+    wait_until(Duration::from_secs(15), "the paused worker's message back in the queue", || {
+        redis.lrange(QUEUE).len() == 1
+    });
+    // Ahead of it, a job for the first worker's slot once it lets go of its own.
+    redis.query::<i64>(redis::cmd("LPUSH").arg(QUEUE).arg(script_job("filler", "")));
+    first.signal("CONT");
+    wait_for_log(&first, "no longer owns the job", Duration::from_secs(5));
+    let filler = wait_for_state(&redis, "filler", "in_call", Duration::from_secs(10));
+    assert_eq!(filler["worker"], "came-back", "{filler:?}");
+    assert!(redis.exists("meetbot:worker:came-back"), "the first worker beats again");
+
+    // Its own redelivery, not a duplicate: the first worker no longer holds the message.
+    assert_eq!(peer.delete("/v1/jobs/occupying").status, 202);
+    let taken = wait_for_record(
+        &redis,
+        "returned",
+        |f| {
+            f.get("worker").map(String::as_str) == Some("busy-peer")
+                && f.get("attempt").map(String::as_str) == Some("2")
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(taken["state"], "in_call", "{taken:?}");
+    let dead = redis.lrange(&format!("{QUEUE}:dead"));
+    assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
+    assert_eq!(peer.delete("/v1/jobs/returned").status, 202);
+    assert_ended(&wait_for_end(&redis, "returned", Duration::from_secs(10)), "completed", "cancelled");
+    assert_eq!(first.delete("/v1/jobs/filler").status, 202);
+}
+
+#[test]
 fn a_paused_workers_rest_job_ended_by_a_peer_stays_ended() {
     let redis = RedisServer::start();
     let paused = Worker::start(&redis, &format!("[worker]\nid = \"rest-paused\"\n{HEARTBEAT}"));

@@ -20,7 +20,9 @@
 //!
 //! Like a real plugin, the session logs `opening <url>` and reports a `navigated` event with its
 //! URL, and a scripted `outcome` names the URL in its detail: tests prove through them that
-//! passcodes in a meeting URL never reach the worker's log.
+//! passcodes in a meeting URL never reach the worker's log. When the session returns it logs
+//! `session over on <url>: <reason>`; with `opening` that brackets every run in the worker's log,
+//! which the fleet bench reads to prove no job ran twice at the same time.
 //!
 //! The plugin declares `script.test` as its meeting host. The environment variable
 //! `MEETBOT_TEST_SCRIPTED_HOSTS` (comma-separated, may be empty) replaces that list when the worker
@@ -68,7 +70,9 @@ impl Plugin for Scripted {
             Ok(script) => script,
             Err(why) => return SessionOutcome::new(reason::INTERNAL_ERROR, why),
         };
-        play(script, &request, &host).await
+        let outcome = play(script, &request, &host).await;
+        host.info(&format!("session over on {}: {}", request.url, outcome.reason));
+        outcome
     }
 }
 

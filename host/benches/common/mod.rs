@@ -1,15 +1,34 @@
-//! What both benches need: child processes that die with the bench, a private Redis, free ports,
-//! and the worker's health probe.
+//! What the benches share: the worker binary and scripted plugin under test, child processes that
+//! die with the bench, a private Redis, free ports, and the worker's health probe.
 #![allow(dead_code)] // each bench uses a part
 
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use redis::aio::MultiplexedConnection;
+
+/// `target/<profile>/meetbot`, next to this bench executable (`target/<profile>/deps/<bench>-…`),
+/// and the scripted test plugin in `target/<profile>/examples/`.
+pub fn worker_binary() -> (PathBuf, PathBuf) {
+    let exe = std::env::current_exe().expect("current executable");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("bench executable lives in target/<profile>/deps");
+    let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let flag = if profile == "release" { " --release" } else { "" };
+    let binary = profile_dir.join("meetbot");
+    let plugin = profile_dir.join("examples").join("libmeetbot_plugin_scripted.so");
+    assert!(binary.is_file(), "{} is missing: run `cargo build --workspace{flag}` first", binary.display());
+    assert!(
+        plugin.is_file(),
+        "{} is missing (the scripted test plugin): run `cargo build{flag} -p meetbot-test-plugins --examples` first",
+        plugin.display()
+    );
+    (binary, plugin)
+}
 
 /// Kills and reaps a child process when dropped.
 pub struct ChildGuard {

@@ -21,6 +21,9 @@ pub struct Keys {
     pub heartbeat_prefix: String,
     /// `P:workers`: every worker that has a processing list or runs REST jobs.
     pub workers: String,
+    /// `P:heartbeats`: each worker's heartbeat deadline (sorted set, Redis' clock in ms), so recovery
+    /// reads only the workers that expired.
+    pub heartbeats: String,
     /// `P:rest:<worker.id>`: the REST jobs this worker runs (they have no message in a list).
     pub rest_jobs: String,
     /// `P:rest:`: prefix of every worker's REST job set.
@@ -29,6 +32,8 @@ pub struct Keys {
     pub job_prefix: String,
     /// `P:events`: state-change channel.
     pub events: String,
+    /// `P:events:stream`: the same events, kept (capped) for consumers that replay what they missed.
+    pub event_stream: String,
     /// `P:scheduled`: jobs waiting for their `joinAt`.
     pub scheduled: String,
     /// `P:scheduled:index`: message digest -> scheduled message, so a job is cancelled without
@@ -50,6 +55,8 @@ pub struct Keys {
     pub dead_letter_max_len: u64,
     /// `notify.redis_list_max_len`: newest results/failures records kept.
     pub notify_list_max_len: u64,
+    /// `notify.event_stream_max_len`: about how many events the durable stream keeps (0: none).
+    pub event_stream_max_len: u64,
     /// `metadata.storage` JSON of the failures records scripts write themselves (jobs ended with
     /// no recording when their worker is gone).
     pub failure_storage: String,
@@ -69,10 +76,12 @@ impl Keys {
             heartbeat: format!("{p}:worker:{worker}"),
             heartbeat_prefix: format!("{p}:worker:"),
             workers: format!("{p}:workers"),
+            heartbeats: format!("{p}:heartbeats"),
             rest_jobs: format!("{p}:rest:{worker}"),
             rest_jobs_prefix: format!("{p}:rest:"),
             job_prefix: format!("{p}:job:"),
             events: format!("{p}:events"),
+            event_stream: format!("{p}:events:stream"),
             scheduled: format!("{p}:scheduled"),
             scheduled_index: format!("{p}:scheduled:index"),
             attempts: format!("{p}:attempts"),
@@ -83,6 +92,7 @@ impl Keys {
             max_scheduled: config.redis.max_scheduled,
             dead_letter_max_len: config.redis.dead_letter_max_len,
             notify_list_max_len: config.notify.redis_list_max_len,
+            event_stream_max_len: config.notify.event_stream_max_len,
             failure_storage: crate::notify::results::storage(config, None).to_string(),
         }
     }

@@ -112,6 +112,7 @@ pub async fn claim(conn: &mut impl ConnectionLike, keys: &Keys, args: ClaimArgs<
         .key(&keys.dead)
         .key(&keys.attempts)
         .key(&keys.events)
+        .key(&keys.event_stream)
         .arg(args.message)
         .arg(&keys.worker_id)
         .arg(&keys.heartbeat_prefix)
@@ -120,6 +121,7 @@ pub async fn claim(conn: &mut impl ConnectionLike, keys: &Keys, args: ClaimArgs<
         .arg(RECORD_TTL_SECS)
         .arg(args.correlation_id)
         .arg(keys.dead_letter_max_len)
+        .arg(keys.event_stream_max_len)
         .arg(flatten(args.fields))
         .invoke_async(conn)
         .await?;
@@ -144,11 +146,14 @@ pub async fn start_rest(
         .key(&keys.events)
         .key(&keys.rest_jobs)
         .key(&keys.workers)
+        .key(&keys.event_stream)
+        .key(&keys.heartbeats)
         .arg(&keys.worker_id)
         .arg(&keys.heartbeat_prefix)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .arg(digest)
+        .arg(keys.event_stream_max_len)
         .arg(flatten(fields))
         .invoke_async(conn)
         .await
@@ -168,6 +173,7 @@ pub async fn transition(
         .key(&keys.events)
         .key(&keys.processing)
         .key(&keys.rest_jobs)
+        .key(&keys.event_stream)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .arg(if publish { "1" } else { "0" })
@@ -175,6 +181,7 @@ pub async fn transition(
         .arg(delivery.attempt)
         .arg(delivery.message.unwrap_or(""))
         .arg(delivery.job_id)
+        .arg(keys.event_stream_max_len)
         .arg(flatten(fields))
         .invoke_async(conn)
         .await?;
@@ -204,6 +211,7 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .key(&keys.attempts)
         .key(notify_list)
         .key(&keys.rest_jobs)
+        .key(&keys.event_stream)
         .arg(args.now)
         .arg(RECORD_TTL_SECS)
         .arg(args.delivery.message.unwrap_or(""))
@@ -212,6 +220,7 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .arg(&keys.worker_id)
         .arg(args.delivery.attempt)
         .arg(args.delivery.job_id)
+        .arg(keys.event_stream_max_len)
         .arg(flatten(args.fields))
         .invoke_async(conn)
         .await?;
@@ -232,10 +241,12 @@ pub async fn fail_unrun(
         .key(keys.job(job_id))
         .key(&keys.events)
         .key(&keys.failures)
+        .key(&keys.event_stream)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .arg(failure)
         .arg(keys.notify_list_max_len)
+        .arg(keys.event_stream_max_len)
         .arg(flatten(fields))
         .invoke_async(conn)
         .await
@@ -258,6 +269,7 @@ pub async fn give_back(
         .key(&keys.queue)
         .key(&keys.attempts)
         .key(&keys.rest_jobs)
+        .key(&keys.event_stream)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .arg(message)
@@ -265,6 +277,7 @@ pub async fn give_back(
         .arg(&keys.worker_id)
         .arg(delivery.attempt)
         .arg(delivery.job_id)
+        .arg(keys.event_stream_max_len)
         .invoke_async(conn)
         .await?;
     Ok(Written::from_status(&status))
@@ -359,6 +372,7 @@ pub async fn schedule(conn: &mut impl ConnectionLike, keys: &Keys, args: Schedul
         .key(&keys.dead)
         .key(&keys.scheduled_index)
         .key(&keys.attempts)
+        .key(&keys.event_stream)
         .arg(args.message)
         .arg(&keys.worker_id)
         .arg(&keys.heartbeat_prefix)
@@ -369,6 +383,7 @@ pub async fn schedule(conn: &mut impl ConnectionLike, keys: &Keys, args: Schedul
         .arg(if args.from_queue { "1" } else { "0" })
         .arg(keys.max_scheduled)
         .arg(keys.dead_letter_max_len)
+        .arg(keys.event_stream_max_len)
         .arg(flatten(args.fields))
         .invoke_async(conn)
         .await?;
@@ -403,23 +418,31 @@ pub async fn cancel_scheduled(
         .key(&keys.scheduled)
         .key(&keys.events)
         .key(&keys.scheduled_index)
+        .key(&keys.event_stream)
         .arg(now)
         .arg(RECORD_TTL_SECS)
+        .arg(keys.event_stream_max_len)
         .invoke_async(conn)
         .await
 }
 
-/// `heartbeat.lua`: refreshes this worker's heartbeat.
-pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u64, info: &str) -> RedisResult<()> {
+/// `heartbeat.lua`: refreshes this worker's heartbeat and deadline; returns how many workers have a
+/// deadline (the fleet's size).
+pub async fn heartbeat(conn: &mut impl ConnectionLike, keys: &Keys, ttl_secs: u64, info: &str) -> RedisResult<u64> {
     HEARTBEAT
         .key(&keys.heartbeat)
         .key(&keys.workers)
+        .key(&keys.heartbeats)
         .arg(&keys.worker_id)
         .arg(ttl_secs)
         .arg(info)
         .invoke_async(conn)
         .await
 }
+
+/// Most dead workers one `recover_peers` call recovers: the work of one call stays bounded when many
+/// workers die at once (the rest go on the next calls).
+const RECOVER_BATCH: u32 = 16;
 
 /// `recover_peers.lua`: gives back the messages of workers whose heartbeat expired and ends their
 /// REST jobs as failed, telling queue clients on the failures list.
@@ -429,6 +452,8 @@ pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &st
         .key(&keys.queue)
         .key(&keys.events)
         .key(&keys.failures)
+        .key(&keys.event_stream)
+        .key(&keys.heartbeats)
         .arg(&keys.processing_prefix)
         .arg(&keys.heartbeat_prefix)
         .arg(&keys.worker_id)
@@ -437,6 +462,8 @@ pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &st
         .arg(now)
         .arg(keys.notify_list_max_len)
         .arg(&keys.failure_storage)
+        .arg(keys.event_stream_max_len)
+        .arg(RECOVER_BATCH)
         .invoke_async(conn)
         .await
 }
@@ -465,11 +492,13 @@ pub async fn end_own_rest(
         .key(&keys.rest_jobs)
         .key(&keys.events)
         .key(&keys.failures)
+        .key(&keys.event_stream)
         .arg(&keys.job_prefix)
         .arg(&keys.worker_id)
         .arg(now)
         .arg(keys.notify_list_max_len)
         .arg(&keys.failure_storage)
+        .arg(keys.event_stream_max_len)
         .arg(running)
         .invoke_async(conn)
         .await
@@ -482,6 +511,7 @@ pub async fn retire(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<
         .key(&keys.queue)
         .key(&keys.heartbeat)
         .key(&keys.workers)
+        .key(&keys.heartbeats)
         .arg(&keys.worker_id)
         .invoke_async(conn)
         .await

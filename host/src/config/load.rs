@@ -28,6 +28,9 @@ use crate::broker::tls::certificates;
 const SECRET_KEYS: [&str; 5] =
     ["api.auth_token", "notify.webhook_secret", "notify.webhook_url", "storage.s3.secret_access_key", "redis.url"];
 
+/// Most events the durable event stream may keep: ten million events are a few GB of Redis memory.
+const MAX_EVENT_STREAM_LEN: u64 = 10_000_000;
+
 /// Why the configuration could not be loaded. Each message is one line naming the key or
 /// variable at fault and what is wrong with it, so `check-config` can print it as is.
 #[derive(Debug, thiserror::Error)]
@@ -349,6 +352,10 @@ impl Config {
             if value < 1 {
                 return Err(invalid(key, value.to_string(), "must be at least 1"));
             }
+        }
+        if self.notify.event_stream_max_len > MAX_EVENT_STREAM_LEN {
+            let value = self.notify.event_stream_max_len.to_string();
+            return Err(invalid("notify.event_stream_max_len", value, "must be at most 10000000 (0 keeps no stream)"));
         }
         if parse_window_size(&self.browser.window_size).is_none() {
             return Err(invalid(
@@ -706,6 +713,7 @@ mod tests {
             ("MEETBOT__REDIS__MAX_SCHEDULED", "0", "redis.max_scheduled"),
             ("MEETBOT__REDIS__DEAD_LETTER_MAX_LEN", "0", "redis.dead_letter_max_len"),
             ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", "0", "notify.redis_list_max_len"),
+            ("MEETBOT__NOTIFY__EVENT_STREAM_MAX_LEN", "10000001", "notify.event_stream_max_len"),
             ("MEETBOT__API__MAX_CONNECTIONS", "0", "api.max_connections"),
             ("MEETBOT__API__HEADER_TIMEOUT_SECS", "0", "api.header_timeout_secs"),
             ("MEETBOT__API__BODY_TIMEOUT_SECS", "0", "api.body_timeout_secs"),

@@ -335,6 +335,9 @@ pub struct NotifyConfig {
     pub redis_failures_list: String,
     /// Newest records kept in each of the results and failures lists.
     pub redis_list_max_len: u64,
+    /// About how many state-change events the durable stream `<key_prefix>:events:stream` keeps
+    /// (trimmed approximately, as Redis does cheaply); 0 keeps no stream.
+    pub event_stream_max_len: u64,
 }
 
 impl Default for NotifyConfig {
@@ -345,6 +348,7 @@ impl Default for NotifyConfig {
             redis_results_list: "jobs:meetbot:recordings".to_owned(),
             redis_failures_list: "jobs:meetbot:failures".to_owned(),
             redis_list_max_len: 10_000,
+            event_stream_max_len: 100_000,
         }
     }
 }

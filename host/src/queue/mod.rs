@@ -5,8 +5,10 @@ mod consumer;
 mod heartbeat;
 mod in_hand;
 mod intake;
+mod pacing;
 mod schedule;
 
 pub use consumer::Consumer;
 pub use heartbeat::Heartbeat;
+pub use pacing::FleetSize;
 pub use schedule::Promoter;

@@ -1,27 +1,24 @@
 //! Promotion of `joinAt` jobs: due entries of `P:scheduled` move to the head of the queue in one
 //! atomic step, so exactly one worker promotes each, and the schedule survives restarts because it
-//! lives in Redis. Every worker checks once a second; a job starts within about a second of its
-//! time.
-
-use std::time::Duration;
+//! lives in Redis. The fleet as a whole checks about twice a second (each worker its share, see
+//! `pacing`); a job starts within about a second of its time.
 
 use chrono::Utc;
 use tokio::sync::watch;
 
+use super::pacing::{FleetSize, promote_wait};
 use crate::{broker::scripts, store::RedisLink};
-
-/// How often due jobs are looked for.
-const PERIOD: Duration = Duration::from_millis(500);
 
 /// Promotes due scheduled jobs.
 pub struct Promoter {
     redis: RedisLink,
+    fleet: FleetSize,
 }
 
 impl Promoter {
-    /// A promoter over the worker's Redis.
-    pub fn new(redis: RedisLink) -> Self {
-        Self { redis }
+    /// A promoter over the worker's Redis, paced by the fleet's size.
+    pub fn new(redis: RedisLink, fleet: FleetSize) -> Self {
+        Self { redis, fleet }
     }
 
     /// Promotes until `stop` turns true.
@@ -34,7 +31,7 @@ impl Promoter {
                 Err(error) => tracing::debug!(%error, "cannot promote scheduled jobs yet"),
             }
             tokio::select! {
-                () = tokio::time::sleep(PERIOD) => {}
+                () = tokio::time::sleep(promote_wait(self.fleet.get(), fastrand::f64())) => {}
                 _ = stop.changed() => {}
             }
         }

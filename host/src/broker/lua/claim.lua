@@ -1,14 +1,15 @@
 -- claim: a taken message is about to run. Refuses a duplicate of a job active elsewhere, counts
 -- the delivery, dead-letters a message delivered too often, and writes the job record.
 -- KEYS[1] job hash, KEYS[2] this worker's processing list, KEYS[3] dead-letter list,
--- KEYS[4] attempts hash (field: message digest), KEYS[5] events channel
+-- KEYS[4] attempts hash (field: message digest), KEYS[5] events channel, KEYS[6] event stream
 -- ARGV[1] message, ARGV[2] worker id, ARGV[3] heartbeat key prefix, ARGV[4] max attempts,
 -- ARGV[5] now (RFC 3339), ARGV[6] record TTL (s), ARGV[7] correlation id for a new job,
--- ARGV[8] most entries kept in the dead-letter list, ARGV[9..] record fields as field/value pairs
+-- ARGV[8] most entries kept in the dead-letter list, ARGV[9] most entries kept in the event stream,
+-- ARGV[10..] record fields as field/value pairs
 -- Returns {status, attempt, correlation_id}, status one of 'ok', 'duplicate', 'exhausted'.
 local message, me, at = ARGV[1], ARGV[2], ARGV[5]
 local digest = redis.sha1hex(message)
-if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then
+if is_active_elsewhere(KEYS[1], digest, me, ARGV[3], message, processing_prefix_of(KEYS[2], me)) then
   redis.call('LREM', KEYS[2], 1, message)
   local attempts = tonumber(redis.call('HGET', KEYS[4], digest)) or 0
   redis.call('HDEL', KEYS[4], digest)
@@ -30,8 +31,8 @@ local correlation = ARGV[7]
 if not clear_if_finished(KEYS[1]) then
   correlation = redis.call('HGET', KEYS[1], 'correlation_id') or correlation
 end
-hset_from(KEYS[1], 9)
+hset_from(KEYS[1], 10)
 redis.call('HSET', KEYS[1], 'worker', me, 'digest', digest, 'attempt', attempt, 'correlation_id', correlation)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-publish_state(KEYS[1], KEYS[5], at)
+publish_state(KEYS[1], KEYS[5], at, KEYS[6], ARGV[9])
 return { 'ok', attempt, correlation }

@@ -4,14 +4,33 @@
 -- run now. A finished job is not active. A scheduled job is active unless this is its own message
 -- (same digest) coming back from the schedule. A job owned by this worker is checked by the host
 -- against its running jobs before any script runs. Otherwise the job is active while its owner's
--- heartbeat lives.
-local function is_active_elsewhere(job_key, digest, me, heartbeat_prefix)
+-- heartbeat lives, unless `message` (nil for REST jobs) is the owner's own delivery and no longer
+-- in its processing list (`processing_prefix` .. owner): the owner was cut off past its TTL, a peer
+-- recovered the message, and this is its redelivery, not a duplicate (the owner lets go of the job
+-- once it sees the record is no longer its own).
+local function is_active_elsewhere(job_key, digest, me, heartbeat_prefix, message, processing_prefix)
   local fields = redis.call('HMGET', job_key, 'state', 'worker', 'digest')
   local state, owner, owner_digest = fields[1], fields[2], fields[3]
   if not state or state == 'completed' or state == 'failed' then return false end
   if state == 'scheduled' then return owner_digest ~= digest end
   if not owner or owner == '' or owner == me then return false end
-  return redis.call('EXISTS', heartbeat_prefix .. owner) == 1
+  if redis.call('EXISTS', heartbeat_prefix .. owner) == 0 then return false end
+  if message and owner_digest == digest and not redis.call('LPOS', processing_prefix .. owner, message) then
+    return false
+  end
+  return true
+end
+
+-- The processing-list prefix (`Q:processing:`) from a worker's own list and id.
+local function processing_prefix_of(processing, me)
+  return string.sub(processing, 1, #processing - #me)
+end
+
+-- Redis' clock in unix milliseconds: heartbeat deadlines are set and compared on this one clock,
+-- whatever the workers' clocks say.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
 -- A finished job's record is replaced whole when the same job id runs again.
@@ -29,16 +48,21 @@ local function hset_from(job_key, from)
   if #ARGV >= from then redis.call('HSET', job_key, unpack(ARGV, from, #ARGV)) end
 end
 
--- Publishes the record's current state as a JSON event.
-local function publish_state(job_key, channel, at)
+-- Publishes the record's current state as a JSON event on `channel`, and appends the same event to
+-- the durable `stream` (fields job_id, state, event), kept to about `max_len` entries ('0': none).
+local function publish_state(job_key, channel, at, stream, max_len)
   local f = redis.call('HMGET', job_key, 'job_id', 'state', 'reason', 'detail', 'worker', 'correlation_id', 'attempt',
     'provider', 'botId', 'recording_url')
   local function v(x) if x then return x else return cjson.null end end
-  redis.call('PUBLISH', channel, cjson.encode({
+  local event = cjson.encode({
     job_id = f[1], state = f[2], reason = v(f[3]), detail = v(f[4]), at = at, worker = v(f[5]),
     correlation_id = v(f[6]), attempt = tonumber(f[7]) or cjson.null, provider = v(f[8]), botId = v(f[9]),
     recording_url = v(f[10])
-  }))
+  })
+  redis.call('PUBLISH', channel, event)
+  if tonumber(max_len) > 0 then
+    redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*', 'job_id', f[1], 'state', f[2], 'event', event)
+  end
 end
 
 -- A dead-letter entry (CONTRACT section 5); `message` is the original text.
@@ -90,14 +114,14 @@ end
 
 -- Ends the REST job at job_key failed/internal_error with `detail`, unless it is finished already or
 -- now belongs to another worker, and tells queue clients on the failures list (`failures`, at most
--- `max_len` entries; `storage` as internal_error_record takes it); true when it ended it. Used when
--- the worker running it is gone.
-local function end_orphaned_rest_job(job_key, owner, channel, at, detail, failures, max_len, storage)
+-- `max_len` entries; `storage` as internal_error_record takes it); `events` is {channel, stream,
+-- stream_max_len} for publish_state. True when it ended it. Used when the worker running it is gone.
+local function end_orphaned_rest_job(job_key, owner, events, at, detail, failures, max_len, storage)
   local fields = redis.call('HMGET', job_key, 'state', 'worker')
   local state, current_owner = fields[1], fields[2]
   if not state or state == 'completed' or state == 'failed' or current_owner ~= owner then return false end
   redis.call('HSET', job_key, 'state', 'failed', 'reason', 'internal_error', 'ended_at', at, 'detail', detail)
-  publish_state(job_key, channel, at)
+  publish_state(job_key, events[1], at, events[2], events[3])
   push_bounded(failures, internal_error_record(job_key, at, detail, storage), max_len)
   return true
 end

@@ -3,11 +3,12 @@
 -- message refused here is dead-lettered in the same step; a REST job's refusal is the caller's to
 -- answer (its message was built by the worker and is in no list).
 -- KEYS[1] job hash, KEYS[2] events channel, KEYS[3] processing list, KEYS[4] schedule (sorted set),
--- KEYS[5] dead-letter list, KEYS[6] schedule index (hash: message digest -> message), KEYS[7] attempts hash
+-- KEYS[5] dead-letter list, KEYS[6] schedule index (hash: message digest -> message), KEYS[7] attempts hash,
+-- KEYS[8] event stream
 -- ARGV[1] message, ARGV[2] worker id, ARGV[3] heartbeat key prefix, ARGV[4] due (unix ms),
 -- ARGV[5] now (RFC 3339), ARGV[6] record TTL (s), ARGV[7] correlation id, ARGV[8] '1' for a queue
 -- message, ARGV[9] most jobs in the schedule, ARGV[10] most entries kept in the dead-letter list,
--- ARGV[11..] fields as pairs
+-- ARGV[11] most entries kept in the event stream, ARGV[12..] fields as pairs
 -- Returns 'ok', 'duplicate' or 'full'.
 local message, me, from_queue = ARGV[1], ARGV[2], ARGV[8] == '1'
 local digest = redis.sha1hex(message)
@@ -20,7 +21,9 @@ local function refuse(status, detail)
   end
   return status
 end
-if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then return refuse('duplicate', 'duplicate') end
+if is_active_elsewhere(KEYS[1], digest, me, ARGV[3], message, processing_prefix_of(KEYS[3], me)) then
+  return refuse('duplicate', 'duplicate')
+end
 if redis.call('ZSCORE', KEYS[4], message) == false and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[9]) then
   return refuse('full', 'schedule_full')
 end
@@ -31,8 +34,8 @@ if not clear_if_finished(KEYS[1]) then
 end
 redis.call('ZADD', KEYS[4], ARGV[4], message)
 redis.call('HSET', KEYS[6], digest, message)
-hset_from(KEYS[1], 11)
+hset_from(KEYS[1], 12)
 redis.call('HSET', KEYS[1], 'state', 'scheduled', 'worker', me, 'digest', digest, 'correlation_id', correlation)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-publish_state(KEYS[1], KEYS[2], ARGV[5])
+publish_state(KEYS[1], KEYS[2], ARGV[5], KEYS[8], ARGV[11])
 return 'ok'

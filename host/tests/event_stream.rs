@@ -1,0 +1,89 @@
+//! The durable event log (README "Events"): every state change published on `meetbot:events` is
+//! also appended to the capped stream `meetbot:events:stream`, so a consumer that was away can
+//! replay what it missed:
+//! - the stream holds exactly the events the channel carried, in the same order, each entry with
+//!   the job id and state as fields beside the event's JSON, a scheduled and a cancelled job's
+//!   included;
+//! - it stays near `notify.event_stream_max_len` entries however many jobs run;
+//! - `notify.event_stream_max_len = 0` keeps no stream.
+//!
+//! No browser: the jobs run the scripted test plugin.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{events::EventsTap, *};
+
+const STREAM: &str = "meetbot:events:stream";
+
+/// The stream's entries as (job_id, state, event) in order.
+fn stream_entries(redis: &RedisServer) -> Vec<(String, String, Value)> {
+    let entries: Vec<(String, Vec<(String, String)>)> = redis.query(redis::cmd("XRANGE").arg(STREAM).arg("-").arg("+"));
+    entries
+        .into_iter()
+        .map(|(_, fields)| {
+            let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+            let event = serde_json::from_str(&field("event")).expect("each entry's event is JSON");
+            (field("job_id"), field("state"), event)
+        })
+        .collect()
+}
+
+#[test]
+fn the_stream_replays_exactly_what_the_channel_published() {
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "");
+    let tap = EventsTap::start(&redis);
+    redis.push(&script_job("kept", "lobby_ms=100&call_ms=100"));
+    assert_ended(&wait_for_end(&redis, "kept", Duration::from_secs(10)), "completed", "left_normally");
+    let mut later = script_job_value("later", "call_ms=100");
+    later["joinAt"] = "2100-01-01T00:00:00Z".into();
+    let response = worker.post("/v1/jobs", &later);
+    assert_eq!(response.status, 202, "{response:?}");
+    wait_for_state(&redis, "later", "scheduled", Duration::from_secs(10));
+    let response = worker.delete("/v1/jobs/later");
+    assert!((200..300).contains(&response.status), "DELETE: {response:?}");
+    assert_ended(&wait_for_end(&redis, "later", Duration::from_secs(10)), "completed", "cancelled");
+    std::thread::sleep(Duration::from_millis(300));
+
+    let entries = stream_entries(&redis);
+    for job_id in ["kept", "later"] {
+        let published = tap.of(job_id);
+        let kept: Vec<&Value> = entries.iter().filter(|(id, _, _)| id == job_id).map(|(_, _, event)| event).collect();
+        assert!(published.len() >= 2, "{job_id}: {published:?}");
+        assert_eq!(kept, published.iter().collect::<Vec<_>>(), "{job_id}: the stream holds what the channel carried");
+    }
+    for (job_id, state, event) in &entries {
+        assert_eq!((&event["job_id"], &event["state"]), (&Value::from(job_id.as_str()), &Value::from(state.as_str())));
+    }
+    assert_eq!(tap.states("kept").last().map(String::as_str), Some("completed"));
+}
+
+#[test]
+fn the_stream_stays_near_its_cap() {
+    let redis = RedisServer::start();
+    let _worker = Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 4\n[notify]\nevent_stream_max_len = 10");
+    for n in 0..60 {
+        redis.push(&script_job(&format!("many-{n}"), "call_ms=10"));
+    }
+    for n in 0..60 {
+        wait_for_end(&redis, &format!("many-{n}"), Duration::from_secs(30));
+    }
+    let length: usize = redis.query(redis::cmd("XLEN").arg(STREAM));
+    // Trimming is approximate (`MAXLEN ~`): Redis drops whole nodes of up to 100 entries
+    // (stream-node-max-entries), so a stream capped at 10 keeps fewer than 10 + 100.
+    assert!((10..110).contains(&length), "60 jobs made ~300 events; the stream kept {length}");
+    let (_, state, _) = stream_entries(&redis).pop().expect("an entry");
+    assert_eq!(state, "completed", "the newest events are kept");
+}
+
+#[test]
+fn a_cap_of_zero_keeps_no_stream() {
+    let redis = RedisServer::start();
+    let _worker = Worker::start(&redis, "[notify]\nevent_stream_max_len = 0");
+    redis.push(&script_job("unlogged", "call_ms=10"));
+    wait_for_end(&redis, "unlogged", Duration::from_secs(10));
+    assert!(!redis.exists(STREAM), "no stream when its cap is 0");
+}
