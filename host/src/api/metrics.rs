@@ -105,8 +105,12 @@ const FAMILIES: [Family; 20] = [
          oldest waiting job's age)",
     ),
     family("meetbot_scheduled_jobs", Kind::Gauge, "Jobs waiting in the schedule for their joinAt"),
-    family("meetbot_workers_known", Kind::Gauge, "Workers in the fleet's worker set (alive or not yet recovered)"),
-    family("meetbot_workers_alive", Kind::Gauge, "Workers of the worker set whose heartbeat key lives"),
+    family(
+        "meetbot_workers_known",
+        Kind::Gauge,
+        "Workers with a heartbeat deadline (alive, or expired and not yet recovered)",
+    ),
+    family("meetbot_workers_alive", Kind::Gauge, "Workers whose heartbeat deadline has not passed (Redis' clock)"),
     family(
         "meetbot_spool_free_bytes",
         Kind::Gauge,

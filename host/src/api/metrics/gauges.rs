@@ -1,7 +1,8 @@
 //! The gauges a scrape samples: this worker's slots and spool disk, and what Redis says about the
-//! queue and the fleet. The Redis part costs three round trips whatever the queue's length: list
-//! lengths, the schedule's size and the worker set in one pipeline, the queue head's wait
-//! (`queue_head.lua`, fleet-wide), then one `EXISTS` per known worker's heartbeat (no key scans). Values keep their last sample when Redis
+//! queue and the fleet. The Redis part costs three round trips whatever the queue's or the fleet's
+//! size: list lengths, the schedule's size, the number of heartbeat deadlines and Redis' clock in
+//! one pipeline, the queue head's wait (`queue_head.lua`, fleet-wide), then the deadlines that
+//! passed (normally none: recovery forgets those workers). Values keep their last sample when Redis
 //! does not answer, so a blip does not draw a drop to zero on dashboards.
 
 use std::{path::Path, time::Duration};
@@ -15,8 +16,8 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 /// hang the scrape).
 const DISK_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Heartbeat keys checked per `EXISTS`.
-const EXISTS_BATCH: usize = 500;
+/// Most expired heartbeat deadlines read per scrape (the gauge of live workers is exact below this).
+const EXPIRED_READ: isize = 1000;
 
 /// What one Redis sample says.
 struct FleetSample {
@@ -67,28 +68,28 @@ pub async fn sample(app: &App) {
 async fn fleet(redis: &RedisLink) -> redis::RedisResult<FleetSample> {
     let keys = &redis.keys;
     let mut conn = redis.conn.clone();
-    let (queue, dead, scheduled, workers): (u64, u64, u64, Vec<String>) = redis::pipe()
+    let (queue, dead, scheduled, known, (secs, micros)): (u64, u64, u64, u64, (u64, u64)) = redis::pipe()
         .llen(&keys.queue)
         .llen(&keys.dead)
         .zcard(&keys.scheduled)
-        .smembers(&keys.workers)
+        .zcard(&keys.heartbeats)
+        .cmd("TIME")
         .query_async(&mut conn)
         .await?;
     let head_wait = scripts::queue_head(&mut conn, keys).await?;
-    let mut alive = 0;
-    if !workers.is_empty() {
-        let mut pipe = redis::pipe();
-        for batch in workers.chunks(EXISTS_BATCH) {
-            let mut exists = redis::cmd("EXISTS");
-            for worker in batch {
-                exists.arg(format!("{}{worker}", keys.heartbeat_prefix));
-            }
-            pipe.add_command(exists);
-        }
-        let counts: Vec<u64> = pipe.query_async(&mut conn).await?;
-        alive = counts.iter().sum();
-    }
-    Ok(FleetSample { queue, dead, head_wait, scheduled, known: workers.len() as u64, alive })
+    // Deadlines on Redis' clock, as the heartbeat script writes them.
+    let now_ms = secs * 1000 + micros / 1000;
+    let expired: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+        .arg(&keys.heartbeats)
+        .arg("-inf")
+        .arg(now_ms)
+        .arg("LIMIT")
+        .arg(0)
+        .arg(EXPIRED_READ)
+        .query_async(&mut conn)
+        .await?;
+    let alive = known.saturating_sub(expired.len() as u64);
+    Ok(FleetSample { queue, dead, head_wait, scheduled, known, alive })
 }
 
 /// Sets the spool's free and total bytes; leaves them as they were when the file system does not

@@ -12,8 +12,7 @@ if not head then
   redis.call('DEL', KEYS[2])
   return -1
 end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = now_ms()
 local digest = redis.sha1hex(head)
 local seen = redis.call('HMGET', KEYS[2], 'digest', 'since_ms')
 local wait = 0
