@@ -204,6 +204,35 @@ mod tests {
         assert!(text.contains("meetbot_slots_free 1\n"));
     }
 
+    /// The `meetbot_*` names a text mentions (a histogram's `_bucket`/`_sum`/`_count` as the family).
+    fn mentioned(text: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for (at, _) in text.match_indices("meetbot_") {
+            let name: String =
+                text[at..].chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix).filter(|f| FAMILIES.iter().any(|x| x.name == *f)))
+                .map_or(name.clone(), str::to_owned);
+            names.push(family);
+        }
+        names
+    }
+
+    #[test]
+    fn the_dashboard_and_the_alerts_name_only_exported_metrics() {
+        for (file, text) in [
+            ("deploy/grafana/meetbot.json", include_str!("../../../deploy/grafana/meetbot.json")),
+            ("deploy/prometheus/alerts.yaml", include_str!("../../../deploy/prometheus/alerts.yaml")),
+        ] {
+            let names = mentioned(text);
+            assert!(names.len() > 10, "{file}");
+            for name in names {
+                assert!(FAMILIES.iter().any(|f| f.name == name), "{file} names {name}, which no family exports");
+            }
+        }
+    }
+
     #[test]
     fn buckets_are_increasing() {
         for buckets in [&JOIN_BUCKETS[..], &FRAME_RATE_BUCKETS[..]] {
