@@ -35,8 +35,8 @@ impl Heartbeat {
         Self { redis, store, ttl_secs, started_at: timestamp(Utc::now()), fleet }
     }
 
-    /// One beat: refresh the key, recover peers whose heartbeat expired, and check that the jobs
-    /// running here are still this worker's.
+    /// One beat: refresh the key, check that the jobs running here are still this worker's, and, on
+    /// the paced beats, time the queue's head and recover peers whose heartbeat expired.
     pub async fn beat(&self) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn.clone();
         let info = serde_json::json!({"pid": std::process::id(), "started_at": self.started_at}).to_string();
