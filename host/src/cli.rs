@@ -27,6 +27,16 @@ pub enum Command {
     CheckConfig,
     /// Push one job onto the Redis queue, exactly as a client would.
     Enqueue(Box<EnqueueArgs>),
+    /// Show the fleet as Redis sees it: workers and their jobs, queue, schedule, dead letters.
+    Status(StatusArgs),
+}
+
+/// `meetbot status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (one object) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `meetbot enqueue`.

@@ -18,6 +18,7 @@ pub mod queue;
 pub mod recorder;
 pub mod runner;
 pub mod shutdown;
+pub mod status;
 pub mod storage;
 pub mod store;
 pub mod workdir;

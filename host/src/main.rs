@@ -11,7 +11,7 @@ use meetbot_host::{
     job::State,
     logging,
     plugins::Registry,
-    worker,
+    status, worker,
 };
 
 fn main() -> ExitCode {
@@ -54,6 +54,15 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Status(args) => {
+            let fleet = runtime()?.block_on(status::read(&config))?;
+            if args.json {
+                println!("{}", serde_json::to_string(&fleet)?);
+            } else {
+                print!("{}", status::human(&fleet));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Enqueue(args) => {
             let followed = runtime()?.block_on(enqueue(&config, &args))?;

@@ -3,7 +3,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
@@ -86,8 +85,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let mut signals = Signals::install().map_err(WorkerError::Signals)?;
     let registry = Arc::new(Registry::load(&config.plugins.dirs));
     registry.log_summary();
-    let metrics = PrometheusBuilder::new().install_recorder().map_err(|e| WorkerError::Metrics(e.to_string()))?;
-    api::metrics::describe();
+    let metrics = api::metrics::install(&config.worker.id).map_err(|e| WorkerError::Metrics(e.to_string()))?;
 
     let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
     let mut later_check = match &connections {

@@ -219,7 +219,7 @@ fn webm_recording_of_a_meeting_the_host_ends() {
     let hooks = WebhookReceiver::start();
     let redis = RedisServer::start();
     let webhook = format!("[notify]\nwebhook_url = \"{}\"\n", hooks.url());
-    let _worker = meet_worker(&redis, &format!("{}{webhook}", dirs.config("webm")));
+    let worker = meet_worker(&redis, &format!("{}{webhook}", dirs.config("webm")));
     let link = MeetingLink::meet(Scenario::Instant);
     redis.push(&meet_job("rec-webm", &link.url, None));
 
@@ -239,6 +239,16 @@ fn webm_recording_of_a_meeting_the_host_ends() {
 
     assert_meeting_json(&dirs.stored("rec-webm", "meeting.json"), &record);
     assert_spool_gone(&dirs, "rec-webm");
+
+    // The join and the frames the page counted reach /metrics.
+    let metrics = worker.get("/metrics").body;
+    let value = |series: &str| {
+        metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok()).unwrap_or(0.0)
+    };
+    assert_eq!(value("meetbot_joins_total{provider=\"google\",outcome=\"admitted\"}"), 1.0, "{metrics}");
+    assert_eq!(value("meetbot_join_seconds_count{provider=\"google\"}"), 1.0, "{metrics}");
+    assert!(value("meetbot_recording_frames_total") > 0.0, "frames counted: {metrics}");
+    assert!(value("meetbot_recording_frame_rate_count") > 0.0, "frame rate observed: {metrics}");
 
     wait_until(Duration::from_secs(10), "the `completed` webhook", || {
         hooks.of_job("rec-webm").iter().any(|d| d.event() == "completed")

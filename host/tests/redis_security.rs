@@ -163,6 +163,8 @@ fn a_worker_with_exactly_the_documented_acl_does_all_its_work() {
     // Heartbeat, and recovery of a dead peer's message.
     assert!(redis.exists(&heartbeat_key("acl-1")), "the heartbeat is written");
     let _: i64 = redis.query(redis::cmd("SADD").arg("meetbot:workers").arg("ghost"));
+    // Recovery reads only workers whose heartbeat deadline passed.
+    let _: i64 = redis.query(redis::cmd("ZADD").arg("meetbot:heartbeats").arg(0).arg("ghost"));
     redis.rpush(&processing("ghost"), &script_job("from-ghost", "call_ms=10"));
     let recovered = wait_for_end(&redis, "from-ghost", Duration::from_secs(15));
     assert_ended(&recovered, "completed", "left_normally");

@@ -41,6 +41,8 @@ pub struct Keys {
     pub scheduled_index: String,
     /// `P:attempts`: delivery count per message digest.
     pub attempts: String,
+    /// `P:queue:head`: the queue head's digest and when it was first seen there (`queue_head.lua`).
+    pub queue_head: String,
     /// Completion records for queue clients.
     pub results: String,
     /// Failure records for queue clients.
@@ -83,6 +85,7 @@ impl Keys {
             scheduled: format!("{p}:scheduled"),
             scheduled_index: format!("{p}:scheduled:index"),
             attempts: format!("{p}:attempts"),
+            queue_head: format!("{p}:queue:head"),
             results: config.notify.redis_results_list.clone(),
             failures: config.notify.redis_failures_list.clone(),
             worker_id: worker.clone(),

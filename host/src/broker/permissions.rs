@@ -128,6 +128,7 @@ impl Needs {
             under(format!("{}<peer>", keys.rest_jobs_prefix), &prefix),
             under(keys.scheduled.clone(), &prefix),
             under(keys.attempts.clone(), &prefix),
+            under(keys.queue_head.clone(), &prefix),
             exact(&keys.results),
             exact(&keys.failures),
         ];

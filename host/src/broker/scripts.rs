@@ -31,6 +31,7 @@ script!(END_OWN_REST, "lua/end_own_rest.lua");
 script!(RETIRE, "lua/retire.lua");
 script!(CHECK_OWNED, "lua/check_owned.lua");
 script!(FAIL_UNRUN, "lua/fail_unrun.lua");
+script!(QUEUE_HEAD, "lua/queue_head.lua");
 
 /// Record fields as `field, value` pairs, the form every script takes them in.
 pub type Fields = Vec<(&'static str, String)>;
@@ -514,4 +515,16 @@ pub async fn retire(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<
         .arg(&keys.worker_id)
         .invoke_async(conn)
         .await
+}
+
+/// How long the queue-head hash outlives the last call of [`queue_head`]: longer than any scrape
+/// or heartbeat interval, short enough that a message pushed again much later starts a new wait.
+pub const QUEUE_HEAD_TTL_SECS: u64 = 600;
+
+/// `queue_head.lua`: how long the message now at the queue's head has been there, as the fleet saw
+/// it; `None` when the queue is empty.
+pub async fn queue_head(conn: &mut impl ConnectionLike, keys: &Keys) -> RedisResult<Option<std::time::Duration>> {
+    let wait_ms: i64 =
+        QUEUE_HEAD.key(&keys.queue).key(&keys.queue_head).arg(QUEUE_HEAD_TTL_SECS).invoke_async(conn).await?;
+    Ok(u64::try_from(wait_ms).ok().map(std::time::Duration::from_millis))
 }

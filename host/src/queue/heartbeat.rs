@@ -2,7 +2,9 @@
 //! refreshed three times per TTL; on each beat the check that every job running here is still this
 //! worker's (a worker that was paused past its TTL lets go of the jobs peers took over within one
 //! beat of reaching Redis again), and, paced by the fleet's size (see `pacing`), the recovery of
-//! messages held by workers whose heartbeat expired.
+//! messages held by workers whose heartbeat expired. Those same paced beats time the queue's head
+//! (`queue_head.lua`), so the fleet-wide age of the oldest waiting job is known to `meetbot status`
+//! and `/metrics` even when nothing scrapes, at a fleet-wide rate that does not grow with its size.
 
 use std::time::Duration;
 
@@ -33,8 +35,8 @@ impl Heartbeat {
         Self { redis, store, ttl_secs, started_at: timestamp(Utc::now()), fleet }
     }
 
-    /// One beat: refresh the key, recover peers whose heartbeat expired, and check that the jobs
-    /// running here are still this worker's.
+    /// One beat: refresh the key, check that the jobs running here are still this worker's, and, on
+    /// the paced beats, time the queue's head and recover peers whose heartbeat expired.
     pub async fn beat(&self) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn.clone();
         let info = serde_json::json!({"pid": std::process::id(), "started_at": self.started_at}).to_string();
@@ -44,6 +46,7 @@ impl Heartbeat {
         if !recovers_this_beat(workers, fastrand::f64()) {
             return Ok(());
         }
+        scripts::queue_head(&mut conn, &self.redis.keys).await?;
         let recovered = scripts::recover_peers(&mut conn, &self.redis.keys, &timestamp(Utc::now())).await?;
         if recovered > 0 {
             tracing::warn!(messages = recovered, "recovered messages of workers whose heartbeat expired");

@@ -1,7 +1,9 @@
 // meetbot recorder, page side: captures this tab's video and audio with getDisplayMedia
 // (preferCurrentTab; the browser runs with --auto-accept-this-tab-capture), records it with
 // MediaRecorder, and hands every chunk to the host through a CDP binding as base64 slices, in
-// order. It also meters the audio level once a second, for the silence rule, and reports the
+// order. Once a second it reports the audio level, for the silence rule, and the video frames
+// recorded since the last report (with the gaps: stretches of more than a second without a
+// frame), for the host's metrics; the last counts come with `stopped`. It also reports the
 // viewport's size whenever it changes (the host keeps it at the recording's size).
 // Evaluated as a function: ({binding, width, height, sliceMs, frameRate, videoBitsPerSecond,
 // roomHeight}) => Promise<string>.
@@ -48,6 +50,25 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
       pinned = `not cropped (${error})`;
     }
   }
+  // Frame counts, only where frames pass through this page (the letterboxing below): frames and
+  // gaps since the last report. A gap still going on counts once, when a report or the next frame
+  // sees it.
+  let counts = null;
+  const GAP_MS = 1000;
+  const seeGap = (now) => {
+    if (!counts.inGap && now - counts.last > GAP_MS) {
+      counts.gaps++;
+      counts.inGap = true;
+    }
+  };
+  const takeCounts = () => {
+    if (!counts) return {};
+    seeGap(performance.now());
+    const taken = { frames: counts.frames, gaps: counts.gaps };
+    counts.frames = 0;
+    counts.gaps = 0;
+    return taken;
+  };
   // Frames pass from the capture to the recorder through here; only those of another size are
   // drawn (letterboxed) onto a canvas of the recording's size.
   if (video && typeof MediaStreamTrackGenerator === 'function') {
@@ -55,10 +76,16 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
     const writer = generator.writable.getWriter();
     const reader = new MediaStreamTrackProcessor({ track: video }).readable.getReader();
     let canvas = null;
+    counts = { frames: 0, gaps: 0, last: performance.now(), inGap: false };
     (async () => {
       for (;;) {
         const { value: frame, done } = await reader.read();
         if (done) break;
+        const now = performance.now();
+        seeGap(now);
+        counts.inGap = false;
+        counts.last = now;
+        counts.frames++;
         if (frame.displayWidth === width && frame.displayHeight === height) {
           await writer.write(frame);
           continue;
@@ -103,10 +130,10 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
       }
     });
   };
-  recorder.onstop = () => { chain = chain.then(() => send({ kind: 'stopped', rescaled })); };
+  recorder.onstop = () => { chain = chain.then(() => send({ kind: 'stopped', rescaled, ...takeCounts() })); };
   recorder.onerror = (event) => send({ kind: 'error', message: String(event.error || event) });
 
-  let meter = null;
+  let level = () => null;
   if (stream.getAudioTracks().length > 0) {
     const context = new AudioContext();
     const analyser = context.createAnalyser();
@@ -116,12 +143,16 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
     analyser.fftSize = 32768;
     context.createMediaStreamSource(stream).connect(analyser);
     const samples = new Float32Array(analyser.fftSize);
-    meter = setInterval(() => {
+    level = () => {
       analyser.getFloatTimeDomainData(samples);
       let sum = 0;
       for (const sample of samples) sum += sample * sample;
-      send({ kind: 'level', rms: Math.sqrt(sum / samples.length) });
-    }, 1000);
+      return Math.sqrt(sum / samples.length);
+    };
+  }
+  let meter = null;
+  if (stream.getAudioTracks().length > 0 || counts) {
+    meter = setInterval(() => send({ kind: 'level', rms: level(), ...takeCounts() }), 1000);
   }
   video?.addEventListener('ended', () => send({ kind: 'error', message: 'capture ended' }));
   recorder.start(sliceMs);

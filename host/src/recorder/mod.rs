@@ -14,6 +14,7 @@
 //! scaled up.
 
 pub mod finalize;
+mod frames;
 mod spool;
 
 use std::{path::Path, time::Duration};
@@ -39,6 +40,7 @@ use tokio::{
 
 pub use spool::{Spool, SpoolError, Spooled};
 
+use frames::FrameMeter;
 use spool::MAX_CHUNK_BASE64;
 
 use crate::browser::JobBrowser;
@@ -119,16 +121,23 @@ enum Message {
         seq: u64,
         data: String,
     },
+    /// The once-a-second report: the audio level (none without audio) and, where video frames
+    /// pass through the page, the frames and gaps since the last report.
     Level {
-        rms: f32,
+        rms: Option<f32>,
+        frames: Option<f64>,
+        gaps: Option<f64>,
     },
     Viewport {
         width: u32,
         height: u32,
     },
-    /// `rescaled`: frames that came at another size and were scaled to the recording's.
+    /// `rescaled`: frames that came at another size and were scaled to the recording's; the
+    /// frame counts since the last report.
     Stopped {
         rescaled: Option<u64>,
+        frames: Option<f64>,
+        gaps: Option<f64>,
     },
     Error {
         message: String,
@@ -323,6 +332,7 @@ async fn pump(
     let mut give_up_at: Option<Instant> = None;
     let mut ignored = Ignored::default();
     let mut failure: Option<SpoolError> = None;
+    let mut frames = FrameMeter::new(FRAME_RATE, Instant::now());
     loop {
         tokio::select! {
             _ = &mut stop_requested, if give_up_at.is_none() => {
@@ -354,12 +364,16 @@ async fn pump(
                             break;
                         }
                     },
-                    Ok(Message::Level { rms }) => {
-                        let rms = if rms.is_finite() { rms.clamp(0.0, 1.0) } else { 0.0 };
-                        let _ = events.send(RecorderEvent::Level(rms));
+                    Ok(Message::Level { rms, frames: count, gaps }) => {
+                        frames.report(count, gaps, Instant::now(), true);
+                        if let Some(rms) = rms {
+                            let rms = if rms.is_finite() { rms.clamp(0.0, 1.0) } else { 0.0 };
+                            let _ = events.send(RecorderEvent::Level(rms));
+                        }
                     }
                     Ok(Message::Viewport { width, height }) => viewport.changed(width, height).await,
-                    Ok(Message::Stopped { rescaled }) => {
+                    Ok(Message::Stopped { rescaled, frames: count, gaps }) => {
+                        frames.report(count, gaps, Instant::now(), false);
                         tracing::debug!(rescaled = rescaled.unwrap_or(0), "capture stopped");
                         break;
                     }

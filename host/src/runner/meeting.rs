@@ -5,7 +5,7 @@ use chrono::Utc;
 use meetbot_plugin_api::SessionState;
 use tokio::{sync::mpsc, time::Instant};
 
-use super::{Rules, timeline::Timeline};
+use super::{Rules, joins::Join, timeline::Timeline};
 use crate::{
     browser::JobBrowser,
     config::Config,
@@ -25,6 +25,8 @@ pub struct Meeting {
     pub rules: Rules,
     /// Whether the bot was ever in the call.
     pub admitted: bool,
+    /// This delivery's join outcome, for the metrics.
+    pub join: Join,
     /// What happened, for meeting.json.
     pub timeline: Timeline,
     /// The recording, once started.
@@ -39,13 +41,14 @@ pub struct Meeting {
 
 impl Meeting {
     /// A meeting about to be joined.
-    pub fn new(rules: Rules) -> Self {
+    pub fn new(rules: Rules, join: Join) -> Self {
         let (recorder_tx, recorder_events) = mpsc::unbounded_channel();
         let mut timeline = Timeline::default();
         timeline.state(State::Joining);
         Self {
             rules,
             admitted: false,
+            join,
             timeline,
             recorder: None,
             recorder_events,
@@ -76,6 +79,9 @@ impl Meeting {
                     .await;
                 match result {
                     Ok(()) => {
+                        if first_admission {
+                            self.join.admitted(now);
+                        }
                         self.admitted |= state == State::InCall;
                         self.rules.on_state(state, now);
                         self.timeline.state(state);

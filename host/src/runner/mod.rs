@@ -1,6 +1,7 @@
 //! Running one job: the plugin session, the reports it sends, the auto-leave rules, cancellation
 //! and shutdown, and the job's end.
 
+mod joins;
 mod keep;
 mod meeting;
 mod outcome;
@@ -13,6 +14,7 @@ use meetbot_plugin_api::{BrowserTarget, SessionRequest};
 use tokio::time::{Instant, sleep_until};
 use tracing::Instrument;
 
+use joins::Join;
 use meeting::Meeting;
 pub use rules::{Limits, Rules};
 pub use timeline::Timeline;
@@ -91,7 +93,8 @@ impl Runner {
     async fn run_job(self, mut active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
         let started = Instant::now();
         tracing::info!(name = %request.name, attempt = active.record().attempt, "job started");
-        let mut meeting = Meeting::new(Rules::new(Limits::new(&self.config.auto_leave, &request.auto_leave), started));
+        let rules = Rules::new(Limits::new(&self.config.auto_leave, &request.auto_leave), started);
+        let mut meeting = Meeting::new(rules, Join::new(&request.provider, started));
         let mut spooled = None;
         let end = match self.open_browser(&active, &plugin).await {
             Ok(browser) => {
@@ -111,6 +114,7 @@ impl Runner {
             }
             End::Finish(reason, detail) => {
                 let (reason, detail) = self.keep(&active, spooled, &mut meeting, reason, detail).await;
+                meeting.join.ended(reason);
                 self.finish(&active, &request, reason, detail, started).await;
             }
             End::Lost => {
