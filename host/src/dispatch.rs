@@ -1,15 +1,20 @@
 //! Starting jobs: checks that are the same for REST and the queue (provider, URL), a slot, the
 //! record, and the runner task.
 
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::{
-    broker::scripts::{self, ScheduleArgs},
+    broker::{
+        RECORD_TTL_SECS,
+        scripts::{self, ScheduleArgs, Scheduled},
+    },
     config::Config,
-    job::{JobRecord, JobRequest, RequestError, State, record::timestamp},
+    job::{JobRecord, JobRequest, Reason, RequestError, State, record::timestamp},
+    notify,
     plugins::{LoadedPlugin, Registry},
+    runner::Browsers,
     storage::Storage,
     store::{ActiveJob, JobStore, Origin, StartError},
 };
@@ -43,6 +48,9 @@ pub enum SubmitError {
     /// The same job id is active.
     #[error("a job with id `{0}` is already active")]
     Duplicate(String),
+    /// The schedule holds `redis.max_scheduled` jobs.
+    #[error("schedule_full: {0} jobs already wait for their joinAt (redis.max_scheduled)")]
+    ScheduleFull(u64),
     /// Redis failed.
     #[error("job store unavailable: {0}")]
     Store(String),
@@ -63,7 +71,7 @@ pub struct Dispatcher {
     config: Arc<Config>,
     store: JobStore,
     registry: Arc<Registry>,
-    browser: Option<Arc<PathBuf>>,
+    browser: Option<Browsers>,
     storage: Option<Storage>,
 }
 
@@ -73,9 +81,9 @@ impl Dispatcher {
         Self { config, store, registry, browser: None, storage: None }
     }
 
-    /// The Chromium executable jobs of browser-based plugins launch.
-    pub fn with_browser(mut self, executable: PathBuf) -> Self {
-        self.browser = Some(Arc::new(executable));
+    /// The Chromium jobs of browser-based plugins launch, and the folder they work in.
+    pub fn with_browser(mut self, browsers: Browsers) -> Self {
+        self.browser = Some(browsers);
         self
     }
 
@@ -93,7 +101,7 @@ impl Dispatcher {
     /// this returns. The returned record is the job's first.
     pub async fn submit_rest(&self, request: JobRequest) -> Result<JobRecord, SubmitError> {
         let (plugin, request) = self.validate(request)?;
-        let job_id = request.job_id();
+        let job_id = request.job_id().to_owned();
         if self.store.is_active(&job_id) || self.store.is_scheduled_here(&job_id) {
             return Err(SubmitError::Duplicate(job_id));
         }
@@ -148,7 +156,9 @@ impl Dispatcher {
                 let args = ScheduleArgs {
                     job_id: &job_id,
                     message: &message,
+                    from_queue: false,
                     due_ms: due.timestamp_millis(),
+                    record_ttl_secs: record_ttl_until(due),
                     now: &now,
                     correlation_id: &correlation_id,
                     fields: &fields,
@@ -156,12 +166,16 @@ impl Dispatcher {
                 let scheduled = scripts::schedule(&mut redis.conn.clone(), &redis.keys, args)
                     .await
                     .map_err(|e| SubmitError::Store(e.to_string()))?;
-                if !scheduled {
-                    return Err(SubmitError::Duplicate(job_id));
+                match scheduled {
+                    Scheduled::Ok => {}
+                    Scheduled::Duplicate => return Err(SubmitError::Duplicate(job_id)),
+                    Scheduled::Full => return Err(SubmitError::ScheduleFull(redis.keys.max_scheduled)),
                 }
             }
             None => {
-                self.store.remember(record.clone());
+                self.store
+                    .remember_scheduled(record.clone())
+                    .map_err(|full| SubmitError::ScheduleFull(full.0 as u64))?;
                 let dispatcher = self.clone();
                 let job = record.job_id.clone();
                 tokio::spawn(async move { dispatcher.start_when_due(request, plugin, job, due).await });
@@ -175,8 +189,13 @@ impl Dispatcher {
     /// Without Redis: at its time, the scheduled job starts as soon as a slot is free, unless it
     /// was cancelled meanwhile.
     async fn start_when_due(&self, request: JobRequest, plugin: Arc<LoadedPlugin>, job_id: String, due: DateTime<Utc>) {
-        let wait = (due - Utc::now()).to_std().unwrap_or_default();
-        tokio::time::sleep(wait).await;
+        // A time however far ahead waits in slices tokio's timer can hold.
+        while let Some(wait) = (due - Utc::now()).to_std().ok().filter(|wait| !wait.is_zero()) {
+            tokio::time::sleep(wait.min(std::time::Duration::from_secs(24 * 3600))).await;
+            if !self.store.is_scheduled_here(&job_id) {
+                return;
+            }
+        }
         loop {
             if !self.store.is_scheduled_here(&job_id) {
                 return;
@@ -193,7 +212,9 @@ impl Dispatcher {
         }
     }
 
-    /// Runs a registered job in its own task.
+    /// Runs a registered job in its own task, watched: a runner that panics still ends its job
+    /// `failed/internal_error` (its slot was freed when the task unwound), so the job never stays
+    /// active and shutdown never waits for it.
     pub fn spawn(&self, active: ActiveJob, request: JobRequest, plugin: Arc<LoadedPlugin>) {
         let runner = crate::runner::Runner::new(
             self.config.clone(),
@@ -201,6 +222,65 @@ impl Dispatcher {
             self.browser.clone(),
             self.storage.clone(),
         );
-        tokio::spawn(runner.run(active, request, plugin));
+        let job_id = active.job_id().to_owned();
+        let running = tokio::spawn(runner.run(active, request, plugin));
+        tokio::spawn(watch(self.store.clone(), self.config.clone(), job_id, running));
+    }
+}
+
+/// Waits for a job's task; if it failed (a panic), ends the job `failed/internal_error`.
+async fn watch(store: JobStore, config: Arc<Config>, job_id: String, running: tokio::task::JoinHandle<()>) {
+    let Err(error) = running.await else {
+        return;
+    };
+    let detail: String = format!("the job's task failed: {}", panic_text(error)).chars().take(300).collect();
+    tracing::error!(job_id, detail, "job task panicked; ending the job");
+    let notify = |record: &JobRecord| Some(notify::results::client_record(&config, record, Some(&detail)));
+    store.finish(&job_id, Reason::InternalError, Some(detail.clone()), notify).await;
+}
+
+/// A task's panic message, as far as it can be read.
+fn panic_text(error: tokio::task::JoinError) -> String {
+    match error.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned()),
+        Err(error) => error.to_string(),
+    }
+}
+
+/// How long a scheduled job's record lives: until 7 days after it is due (CONTRACT section 5).
+pub fn record_ttl_until(due: DateTime<Utc>) -> u64 {
+    let ahead = (due - Utc::now()).num_seconds().max(0).unsigned_abs();
+    RECORD_TTL_SECS.saturating_add(ahead)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_whose_task_panics_ends_failed_frees_its_slot_and_never_blocks_shutdown() {
+        let store = JobStore::new(1, None, 10);
+        let request = JobRequest::from_message(
+            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC","botId":"boom"}"#,
+        )
+        .expect("valid");
+        let record = JobRecord::new("boom", &request, "w", "c", State::Joining);
+        let slot = store.try_reserve().expect("a free slot");
+        let active = store.register(record, Origin::Rest, slot).await.expect("registered");
+        let running = tokio::spawn(async move {
+            let _holds_the_slot = active;
+            panic!("a bug in the runner");
+        });
+        watch(store.clone(), Arc::new(Config::default()), "boom".to_owned(), running).await;
+
+        let record = store.get("boom").await.expect("read").expect("a record");
+        assert_eq!((record.state, record.reason), (State::Failed, Some(Reason::InternalError)));
+        assert!(record.detail.as_deref().is_some_and(|d| d.contains("a bug in the runner")), "{record:?}");
+        assert_eq!(store.slots().free(), 1, "the slot is free");
+        tokio::time::timeout(std::time::Duration::from_secs(1), store.until_idle()).await.expect("idle at once");
     }
 }

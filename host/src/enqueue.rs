@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 use crate::{
-    broker::{Keys, open_client},
+    broker::{ClientError, Keys, open_client},
     cli::EnqueueArgs,
     config::Config,
     job::{JobRecord, State},
@@ -20,6 +20,9 @@ pub enum EnqueueError {
     /// `--auto-leave` is not a JSON object.
     #[error("--auto-leave must be a JSON object: {0}")]
     AutoLeave(String),
+    /// No client can be built from the configuration.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     /// Redis failed.
     #[error("redis ({url}): {source}")]
     Redis {
@@ -46,7 +49,7 @@ pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, En
     let keys = Keys::new(config);
     let job_id = args.bot_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let message = message(args, &job_id)?;
-    let client = open_client(&config.redis.url).map_err(redis_error)?;
+    let client = open_client(config)?;
     let mut conn = client.get_multiplexed_async_connection().await.map_err(redis_error)?;
     // Subscribe before pushing so no state change can slip by.
     let mut events = if args.wait {

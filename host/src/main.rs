@@ -44,8 +44,16 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Run => {
             logging::init(&config.log).map_err(|e| anyhow::anyhow!("{e}"))?;
-            runtime()?.block_on(worker::run(config))?;
-            Ok(ExitCode::SUCCESS)
+            match runtime()?.block_on(worker::run(config)) {
+                Err(error) if error.is_configuration() => {
+                    eprintln!("meetbot: {error}");
+                    Ok(ExitCode::from(2))
+                }
+                result => {
+                    result?;
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         Command::Enqueue(args) => {
             let followed = runtime()?.block_on(enqueue(&config, &args))?;

@@ -9,16 +9,24 @@ use tokio::{sync::watch, task::JoinHandle};
 use crate::{
     api,
     app::App,
-    broker::{Backoff, Connections, Keys, open_client, scripts, shared_connection},
+    broker::{
+        Backoff, ClientError, Connections, Keys, open_client,
+        permissions::Needs,
+        preflight::{self, LaterCheck, Refused},
+        scripts, shared_connection,
+    },
     browser::{BrowserNotFound, find_executable},
     config::Config,
     dispatch::Dispatcher,
+    leftovers,
     notify::webhook::Webhooks,
     plugins::Registry,
     queue::{Consumer, Heartbeat, Promoter},
+    runner::Browsers,
     shutdown::Signals,
     storage::{Storage, StorageError},
     store::{Control, JobStore, RedisLink},
+    workdir::{WorkDir, WorkDirError},
 };
 
 /// Why the worker could not start.
@@ -32,14 +40,12 @@ pub enum WorkerError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// `redis.url` is unusable.
-    #[error("`redis.url` = {url}: {source}")]
-    RedisUrl {
-        /// The URL, password masked.
-        url: String,
-        /// The parse error.
-        source: redis::RedisError,
-    },
+    /// No Redis client can be built from `redis.url` and the `redis.tls_*` files.
+    #[error(transparent)]
+    RedisClient(#[from] ClientError),
+    /// Redis refuses this worker: credentials, certificates or permissions.
+    #[error(transparent)]
+    RedisRefused(Box<Refused>),
     /// The metrics recorder could not be installed.
     #[error("cannot install the metrics recorder: {0}")]
     Metrics(String),
@@ -52,9 +58,27 @@ pub enum WorkerError {
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
+    /// This worker's folder under `recording.spool_dir` is unusable.
+    #[error(transparent)]
+    WorkDir(#[from] WorkDirError),
 }
 
-/// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully.
+impl From<Refused> for WorkerError {
+    fn from(refused: Refused) -> Self {
+        Self::RedisRefused(Box::new(refused))
+    }
+}
+
+impl WorkerError {
+    /// Whether the configuration is at fault (Redis URL, TLS files, credentials, permissions): the
+    /// process then exits 2, as for a bad config file, and restarting it cannot help.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, Self::RedisClient(_) | Self::RedisRefused(_))
+    }
+}
+
+/// Runs the worker until SIGTERM or SIGINT, then shuts down gracefully. Also shuts down, and
+/// returns the refusal, when Redis was down at start-up and refuses this worker once it answers.
 pub async fn run(config: Config) -> Result<(), WorkerError> {
     let config = Arc::new(config);
     // TLS for rediss://, S3 and webhooks, all on one crypto provider.
@@ -66,16 +90,25 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     api::metrics::describe();
 
     let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
+    let mut later_check = match &connections {
+        Some(c) => preflight::at_start_up(&c.client, Needs::for_worker(&config), &config.redis).await?,
+        None => LaterCheck::default(),
+    };
     let redis = connections.as_ref().map(|c| RedisLink { conn: c.shared.clone(), keys: Keys::new(&config) });
-    let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone());
+    let max_scheduled = usize::try_from(config.redis.max_scheduled).unwrap_or(usize::MAX);
+    let store = JobStore::new(config.worker.max_concurrent_jobs, redis.clone(), max_scheduled);
     let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
+    let workdir = WorkDir::open(&config.recording.spool_dir, &config.worker.id)?;
+    let tidy = workdir.clone();
+    let storage = if config.recording.enabled { Some(Storage::from_config(&config.storage)?) } else { None };
+    leftovers::recover(&workdir, storage.as_ref(), config.recording.format).await;
     if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
         let executable = find_executable(&config.browser.executable)?;
         tracing::info!(browser = %executable.display(), "browser found");
-        dispatcher = dispatcher.with_browser(executable);
-        if config.recording.enabled {
-            dispatcher = dispatcher.with_storage(Storage::from_config(&config.storage)?);
-        }
+        dispatcher = dispatcher.with_browser(Browsers { executable: Arc::new(executable), workdir });
+    }
+    if let Some(storage) = storage {
+        dispatcher = dispatcher.with_storage(storage);
     }
     let app = App { config: config.clone(), store: store.clone(), registry, dispatcher, metrics };
 
@@ -97,7 +130,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     }
     let mut consumer_task = None;
     if let (Some(connections), Some(redis)) = (connections, redis.clone()) {
-        let heartbeat = Heartbeat::new(redis.clone(), config.worker.heartbeat_ttl_secs);
+        let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs);
         background.push(tokio::spawn(heartbeat.run(stop_background.clone())));
         background.push(tokio::spawn(Promoter::new(redis).run(stop_background.clone())));
         consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
@@ -105,7 +138,13 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     tracing::info!(worker = %config.worker.id, slots = config.worker.max_concurrent_jobs,
         redis = config.redis.enabled, "worker running");
 
-    signals.next().await;
+    let refused = tokio::select! {
+        () = signals.next() => None,
+        refused = later_check.refused() => {
+            tracing::error!(%refused, "shutting down: redis refuses this worker");
+            Some(refused)
+        }
+    };
     tracing::info!("shutdown: no new work; running meetings may finish");
     store.stop_accepting();
     let _ = stop_intake_tx.send(true);
@@ -123,7 +162,8 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
         }
     }
     if let Some(redis) = store.redis() {
-        retire(redis).await;
+        // Redis that refuses this worker will not let it retire either: one try, no retries.
+        retire(redis, if refused.is_some() { 1 } else { 10 }).await;
     }
     let _ = stop_background_tx.send(true);
     for task in background {
@@ -133,15 +173,16 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     if let Some(task) = api_task {
         let _ = task.await;
     }
+    tidy.tidy();
     tracing::info!("shutdown complete");
-    Ok(())
+    refused.map_or(Ok(()), |refused| Err(refused.into()))
 }
 
 /// The Redis client and its shared connection; nothing waits for the server to be up.
 fn connect_redis(config: &Config) -> Result<Connections, WorkerError> {
-    let url_error = |source| WorkerError::RedisUrl { url: config.redis_url_masked(), source };
-    let client = open_client(&config.redis.url).map_err(url_error)?;
-    let shared = shared_connection(&client).map_err(url_error)?;
+    let client = open_client(config)?;
+    let shared =
+        shared_connection(&client).map_err(|source| ClientError::Url { url: config.redis_url_masked(), source })?;
     Ok(Connections { client, shared })
 }
 
@@ -156,6 +197,12 @@ async fn start_api(
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| WorkerError::Listen { addr, source })?;
     if let Ok(local) = listener.local_addr() {
         tracing::info!(listen = %local, "REST API listening");
+        let api = &app.config.api;
+        if !local.ip().to_canonical().is_loopback() && api.auth_token.is_empty() {
+            // Only reachable with `api.allow_unauthenticated = true`: validation refuses it otherwise.
+            tracing::warn!(listen = %local, "REST API reachable from other hosts without a token \
+                (api.allow_unauthenticated = true): whatever is in front of it must authenticate");
+        }
     }
     let app = app.clone();
     Ok(Some(tokio::spawn(async move {
@@ -165,10 +212,11 @@ async fn start_api(
     })))
 }
 
-/// Gives back whatever is left in this worker's processing list and removes its heartbeat.
-async fn retire(redis: &RedisLink) {
+/// Gives back whatever is left in this worker's processing list and removes its heartbeat, in at
+/// most `attempts` tries.
+async fn retire(redis: &RedisLink, attempts: u32) {
     let mut backoff = Backoff::with_cap(Duration::from_secs(2));
-    for _ in 0..10 {
+    for _ in 0..attempts {
         match scripts::retire(&mut redis.conn.clone(), &redis.keys).await {
             Ok(0) => return,
             Ok(n) => {

@@ -1,7 +1,8 @@
 //! The command line (CONTRACT sections 1 and 2): `check-config` refuses an unknown key with exit 2
-//! and a message naming it, and prints a good file's effective config with secrets masked and
-//! environment overrides applied; `enqueue` pushes a job exactly as a client would, and with
-//! `--wait` follows it live, exiting 0 for `completed` and 1 otherwise.
+//! and a message naming it, and prints a good file's effective config with secrets masked (the
+//! webhook URL down to its scheme and host) and environment overrides applied; `enqueue` pushes a
+//! job exactly as a client would, and with `--wait` follows it live, exiting 0 for `completed` and
+//! 1 otherwise.
 
 mod support;
 
@@ -45,6 +46,7 @@ fn check_config_prints_the_effective_config_with_secrets_masked() {
         url = "redis://bot:pw-BBBB-2222@127.0.0.1:6390/1"
         [notify]
         webhook_secret = "hook-CCCC-3333"
+        webhook_url = "https://hooks.example.com/services/T0/B0/url-EEEE-5555"
         [storage.s3]
         secret_access_key = "s3-DDDD-4444"
         "#,
@@ -56,11 +58,15 @@ fn check_config_prints_the_effective_config_with_secrets_masked() {
     );
     assert!(output.status.success(), "exit {}\nstderr:\n{}", output.status, output.stderr);
     let text = &output.stdout;
-    for secret in ["auth-AAAA-1111", "pw-BBBB-2222", "hook-CCCC-3333", "s3-DDDD-4444"] {
+    for secret in ["auth-AAAA-1111", "pw-BBBB-2222", "hook-CCCC-3333", "s3-DDDD-4444", "url-EEEE-5555", "T0/B0"] {
         assert!(!text.contains(secret) && !output.stderr.contains(secret), "{secret} is shown:\n{text}");
     }
     assert!(text.contains("********"), "secrets show as masked:\n{text}");
     assert!(text.contains("redis://bot:********@127.0.0.1:6390/1"), "the URL keeps all but its password:\n{text}");
+    assert!(
+        text.contains("webhook_url = \"https://hooks.example.com/********\""),
+        "the webhook URL keeps its scheme and host only:\n{text}"
+    );
     let printed: toml::Table = text.parse().unwrap_or_else(|e| panic!("output is not TOML ({e}):\n{text}"));
     assert_eq!(printed["worker"]["max_concurrent_jobs"].as_integer(), Some(3), "the file's value");
     assert_eq!(printed["worker"]["drain_timeout_secs"].as_integer(), Some(42), "the environment wins");

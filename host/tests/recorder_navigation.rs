@@ -154,7 +154,7 @@ fn drain(events: &mut mpsc::UnboundedReceiver<RecorderEvent>, levels: &mut Vec<f
     while let Ok(event) = events.try_recv() {
         match event {
             RecorderEvent::Level(rms) => levels.push(rms),
-            RecorderEvent::Failed(message) => failures.push(message),
+            RecorderEvent::Failed(message) | RecorderEvent::SpoolFailed(message) => failures.push(message),
         }
     }
 }
@@ -176,7 +176,7 @@ async fn record_a(job_id: &str) -> Call {
     let spool = tempfile::tempdir().expect("spool dir");
     let config = BrowserConfig::default();
     let executable = browser::find_executable(&config.executable).expect("Chromium installed");
-    let job_browser = browser::launch(&config, &executable, job_id).await.expect("launch Chromium");
+    let job_browser = browser::launch(&config, &executable, spool.path(), job_id).await.expect("launch Chromium");
     let page = job_page(&job_browser).await;
     page.goto(format!("{base}/a")).await.expect("open /a");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
@@ -216,7 +216,8 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
     let wall = started.elapsed().as_secs_f64();
     // The moments between the two captures are in no recording, by design.
     let captured = wall - (recaptured - navigated).as_secs_f64();
-    let spooled = recorder.stop().await.expect("stop recording");
+    let spooled = recorder.stop().await;
+    assert_eq!(spooled.failure, None, "the spool took every chunk");
     let mut levels_after = Vec::new();
     drain(&mut events, &mut levels_after, &mut failures);
     job_browser.close().await;
@@ -296,7 +297,7 @@ async fn stopping_after_a_change_to_a_hanging_page_keeps_what_was_recorded() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let stopping = Instant::now();
-    let spooled = recorder.stop().await.expect("the stop hands over what was spooled");
+    let spooled = recorder.stop().await;
     let took = stopping.elapsed();
     job_browser.close().await;
     let (mut levels, mut failures) = (Vec::new(), Vec::new());

@@ -2,7 +2,8 @@
 //! /readyz and /metrics needs the token; and a job's bearer token and the API token never appear
 //! in the worker's log (even at debug level), in the API's answers, or anywhere in Redis except the
 //! queue and the dead-letter list, which keep clients' raw messages; nor does the password in
-//! `redis.url`.
+//! `redis.url`, nor the token in the path of `notify.webhook_url` (its deliveries failing, the
+//! failures are logged without it).
 
 mod support;
 
@@ -14,6 +15,8 @@ use support::*;
 const BEARER: &str = "tok-SECRET-123";
 const AUTH: &str = "auth-SECRET-456";
 const PASSWORD: &str = "pw-SECRET-789";
+/// In the webhook URL's path, as hook services put their tokens. Nothing listens on port 1.
+const HOOK_TOKEN: &str = "hook-SECRET-321";
 
 #[test]
 fn the_api_token_guards_every_endpoint_but_health_and_metrics() {
@@ -41,7 +44,13 @@ fn the_api_token_guards_every_endpoint_but_health_and_metrics() {
 #[test]
 fn bearer_api_and_redis_secrets_never_leak() {
     let redis = RedisServer::start_with_password(PASSWORD);
-    let worker = Worker::start(&redis, &format!("[api]\nauth_token = \"{AUTH}\"\n[log]\nlevel = \"debug\""));
+    let worker = Worker::start(
+        &redis,
+        &format!(
+            "[api]\nauth_token = \"{AUTH}\"\n[log]\nlevel = \"debug\"\n\
+             [notify]\nwebhook_url = \"http://127.0.0.1:1/hooks/T0/{HOOK_TOKEN}\""
+        ),
+    );
 
     let with_token = |id: &str, query: &str| {
         let mut job = script_job_value(id, query);
@@ -69,7 +78,7 @@ fn bearer_api_and_redis_secrets_never_leak() {
     for path in paths.into_iter().chain(["/health", "/readyz", "/v1/plugins", "/isbusy"]) {
         let response = worker.get(path);
         let body = &response.body;
-        assert!(![BEARER, AUTH, PASSWORD].iter().any(|s| body.contains(s)), "GET {path}: {body}");
+        assert!(![BEARER, AUTH, PASSWORD, HOOK_TOKEN].iter().any(|s| body.contains(s)), "GET {path}: {body}");
     }
 
     let mut looked_at = 0;
@@ -92,6 +101,7 @@ fn bearer_api_and_redis_secrets_never_leak() {
             assert!(!value.contains(BEARER), "{kind} `{key}` holds the bearer token: {value}");
             assert!(!value.contains(AUTH), "{kind} `{key}` holds the API token: {value}");
             assert!(!value.contains(PASSWORD), "{kind} `{key}` holds the redis password: {value}");
+            assert!(!value.contains(HOOK_TOKEN), "{kind} `{key}` holds the webhook URL's token: {value}");
         }
     }
     assert!(looked_at >= 4, "expected records and result lists in redis, saw {looked_at} keys");
@@ -99,7 +109,8 @@ fn bearer_api_and_redis_secrets_never_leak() {
     let log = worker.log();
     assert!(log.contains("DEBUG"), "the log is at debug level:\n{}", tail(&log, 20));
     assert!(log.contains("secret-queue"), "the log talks about the job");
-    for secret in [BEARER, AUTH, PASSWORD] {
+    assert!(log.contains("webhook delivery failed"), "the webhook failures are logged:\n{}", tail(&log, 20));
+    for secret in [BEARER, AUTH, PASSWORD, HOOK_TOKEN] {
         let leaks: Vec<&str> = log.lines().filter(|l| l.contains(secret)).take(3).collect();
         assert!(leaks.is_empty(), "the log shows {secret}:\n{}", leaks.join("\n"));
     }

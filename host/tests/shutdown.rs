@@ -123,3 +123,18 @@ fn sigint_on_an_idle_worker_exits_0_promptly() {
     assert!(status.success(), "exit status {status}\n{}", tail(&worker.log(), 40));
     assert!(!redis.exists(&heartbeat_key(&worker.id)), "the heartbeat is removed");
 }
+
+#[test]
+fn a_job_whose_end_cannot_be_written_never_holds_shutdown() {
+    let mut redis = RedisServer::start();
+    let mut worker = Worker::start(&redis, "[worker]\ndrain_timeout_secs = 1");
+    redis.push(&script_job("unwritable", ""));
+    wait_for_state(&redis, "unwritable", "in_call", Duration::from_secs(10));
+    redis.kill9();
+    worker.sigterm();
+    // The drain (1 s), the bounded tries to write the end (10 s once shutdown began) and to retire.
+    let status = worker.wait_exit(Duration::from_secs(45));
+    assert!(status.success(), "exit status {status}\n{}", tail(&worker.log(), 40));
+    let log = worker.log();
+    assert!(log.contains("gave up writing the end of the job"), "it says so loudly:\n{}", tail(&log, 40));
+}

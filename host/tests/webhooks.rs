@@ -7,7 +7,9 @@
 //! - a delivery answered with a 500 is sent again and then taken;
 //! - an endpoint that is slow and always fails never holds a job up, every failed attempt is
 //!   counted in `meetbot_webhook_failures_total`, and without a secret no signature is sent;
-//! - the webhook secret never appears in the worker's log (debug level), the job record or the API.
+//! - the webhook secret never appears in the worker's log (debug level), the job record or the API;
+//! - a redirect is never followed (the body and its signature would go to another host): the
+//!   delivery fails at once, is not retried, and is logged without the redirect's target.
 //!
 //! No browser: the jobs run the scripted test plugin.
 
@@ -297,4 +299,39 @@ fn a_slow_failing_endpoint_never_holds_a_job_up_and_its_failures_are_counted() {
     }
     let log = worker.log();
     assert!(log.contains("webhook delivery failed"), "failures are logged:\n{}", tail(&log, 40));
+}
+
+#[test]
+fn a_redirect_is_never_followed_nor_retried() {
+    let elsewhere = WebhookReceiver::start();
+    let redirector = WebhookReceiver::redirecting(307, elsewhere.url());
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, &webhook_config(&redirector, SECRET));
+    redis.push(&script_job("wh-redirect", SCRIPT));
+
+    assert_ended(&wait_for_end(&redis, "wh-redirect", Duration::from_secs(15)), "completed", "left_normally");
+    wait_until(Duration::from_secs(10), "the `completed` webhook reached the redirecting endpoint", || {
+        redirector.of_job("wh-redirect").iter().any(|d| d.event() == "completed")
+    });
+    // Four times the first retry delay (0.5 s): a retry would have come by now.
+    thread::sleep(Duration::from_secs(2));
+
+    assert!(elsewhere.deliveries().is_empty(), "the redirect was followed: {:?}", summary(&elsewhere.deliveries()));
+    let deliveries = redirector.of_job("wh-redirect");
+    let posted = counts(deliveries.iter().map(Delivery::event));
+    for state in ["joining", "waiting_room", "in_call", "completed"] {
+        assert_eq!(posted.get(state), Some(&1), "each event once, never retried: {:?}", summary(&deliveries));
+    }
+    for delivery in &deliveries {
+        assert!(signature_valid(delivery, SECRET), "signed for the configured URL: {delivery:?}");
+    }
+    wait_until(Duration::from_secs(5), "every redirected delivery counted as failed", || {
+        worker.metric("meetbot_webhook_failures_total") == Some(redirector.deliveries().len() as f64)
+    });
+    let log = worker.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("redirect, which is not followed")).collect();
+    assert_eq!(lines.len(), deliveries.len(), "each refused delivery is logged:\n{}", tail(&log, 40));
+    assert!(lines.iter().all(|l| l.contains("ERROR") && l.contains("status=307")), "with its status:\n{lines:?}");
+    let target = format!("127.0.0.1:{}", elsewhere.port);
+    assert!(!log.contains(&target), "the redirect's target is logged:\n{}", tail(&log, 40));
 }

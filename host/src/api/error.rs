@@ -15,6 +15,10 @@ use crate::{dispatch::SubmitError, job::JobRequest};
 /// shutdown, because to them both mean "try another worker later".
 pub const BUSY: &str = "Another meeting is currently being processed. Please try again later.";
 
+/// The 503 text when Redis fails. Redis' own message stays in the log: it describes the
+/// worker's infrastructure (addresses, users, ACL rules), which is none of an API client's business.
+pub const STORE_DOWN: &str = "job store unavailable";
+
 /// Body of every error response.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -65,6 +69,9 @@ pub enum ApiError {
     /// Missing or wrong bearer token (401).
     #[error("unauthorized")]
     Unauthorized,
+    /// The request comes from a web page whose origin is not in `api.allowed_origins` (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// No such resource (404).
     #[error("{0}")]
     NotFound(String),
@@ -76,9 +83,15 @@ pub enum ApiError {
         /// The refused job's ids.
         data: Option<JobIds>,
     },
+    /// The body did not arrive within `api.body_timeout_secs` (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The body is over the limit (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body is not declared as JSON (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A dependency (Redis) failed (503).
     #[error("{0}")]
     Unavailable(String),
@@ -99,7 +112,11 @@ impl ApiError {
                 let field = if ids.bot_id.is_some() { "botId" } else { "eventId" };
                 ApiError::Conflict { error: format!("A job with this {field} is already active"), data: Some(ids) }
             }
-            SubmitError::Store(_) => ApiError::Unavailable(error.to_string()),
+            SubmitError::ScheduleFull(_) => ApiError::Conflict { error: error.to_string(), data: Some(ids) },
+            SubmitError::Store(_) => {
+                tracing::warn!(%error, "a REST job was refused: the job store failed");
+                ApiError::Unavailable(STORE_DOWN.to_owned())
+            }
         }
     }
 
@@ -108,9 +125,12 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -128,9 +148,16 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if self == ApiError::Unauthorized {
+        match self {
             // RFC 6750: tell the client which scheme is expected.
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            ApiError::Unauthorized => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            ApiError::RequestTimeout(_) => {
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         response
     }
@@ -138,6 +165,7 @@ impl IntoResponse for ApiError {
 
 impl From<redis::RedisError> for ApiError {
     fn from(error: redis::RedisError) -> Self {
-        ApiError::Unavailable(format!("job store unavailable: {error}"))
+        tracing::warn!(%error, "a REST request failed: the job store failed");
+        ApiError::Unavailable(STORE_DOWN.to_owned())
     }
 }

@@ -1,6 +1,10 @@
 //! The REST API (CONTRACT section 4): the original service's endpoints for its existing clients,
 //! the project's own `/v1` endpoints, probes, metrics and the OpenAPI document.
 //!
+//! Safe by default: loopback only unless a token guards it (checked with the configuration),
+//! requests from foreign web origins refused (`origin`), JSON bodies only (`body`), and every
+//! connection bounded in time and number (`server`).
+//!
 //! Handlers are thin: parsing and validation live in `job`, starting jobs in `dispatch`, records
 //! in `store`; this module maps their results to the contract's status codes and bodies.
 
@@ -10,8 +14,10 @@ pub mod compat;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod origin;
 pub mod plugins;
 pub mod probes;
+pub mod server;
 pub mod v1;
 
 #[cfg(test)]
@@ -64,10 +70,13 @@ pub fn router(app: App) -> Router {
         .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
         .on_request(DefaultOnRequest::new().level(Level::DEBUG))
         .on_response(DefaultOnResponse::new().level(Level::DEBUG));
-    protected
-        .merge(open)
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
+    let mut routes = protected.merge(open).fallback(not_found).layer(DefaultBodyLimit::max(body::BODY_LIMIT));
+    if let Some(cors) = origin::cors(&state.app.config.api.allowed_origins) {
+        routes = routes.layer(cors);
+    }
+    // Outside CORS, so a foreign origin's preflight is refused too rather than answered.
+    routes
+        .layer(middleware::from_fn_with_state(state.clone(), origin::require_allowed_origin))
         .layer(trace)
         .with_state(state)
 }
@@ -77,11 +86,13 @@ async fn not_found() -> impl IntoResponse {
     error::ApiError::NotFound("no such endpoint".to_owned())
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves the API on `listener` within the connection limits of `api.*` until `shutdown`
+/// resolves, then lets in-flight requests finish.
 pub async fn serve(
     app: App,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    let limits = server::Limits::of(&app.config.api);
+    server::serve(router(app), listener, limits, shutdown).await
 }

@@ -51,7 +51,7 @@ use crate::job::{JobRecord, Reason, State as JobState};
         JobState,
         Reason,
     )),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &SafeDefaultResponses),
     tags(
         (name = "compat", description = "Endpoints of the original service, unchanged for its clients"),
         (name = "jobs", description = "Jobs"),
@@ -71,6 +71,37 @@ impl Modify for BearerScheme {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds the answers every route can give because the API is safe by default (CONTRACT section
+/// 4), so that no route can be added without them: 403 on every operation (a foreign `Origin`),
+/// and on those taking a body 408 (body too slow), 413 (body too large) and 415 (not JSON).
+struct SafeDefaultResponses;
+
+impl Modify for SafeDefaultResponses {
+    fn modify(&self, openapi: &mut openapi::OpenApi) {
+        let error = |description: &str| {
+            let content = openapi::ContentBuilder::new().schema(Some(openapi::Ref::from_schema_name("ErrorBody")));
+            openapi::ResponseBuilder::new()
+                .description(description)
+                .content("application/json", content.build())
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.delete, &mut item.put, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let mut add = |status: &str, description: &str| {
+                    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+                };
+                add("403", "The request carries an `Origin` header not listed in `api.allowed_origins`");
+                if operation.request_body.is_some() {
+                    add("408", "The body did not arrive within `api.body_timeout_secs`");
+                    add("413", "The body is over 64 KiB");
+                    add("415", "The body is not sent as `Content-Type: application/json`");
+                }
+            }
+        }
     }
 }
 
@@ -116,6 +147,24 @@ mod tests {
             "no undocumented extra paths (two paths carry two methods)"
         );
         assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    }
+
+    #[test]
+    fn every_route_documents_the_safe_default_refusals() {
+        let json = serde_json::to_value(ApiDoc::openapi()).expect("document serializes");
+        for (path, operations) in json["paths"].as_object().expect("paths") {
+            for (method, operation) in operations.as_object().expect("operations") {
+                let responses = &operation["responses"];
+                assert!(responses["403"].is_object(), "{method} {path} lacks 403");
+                let with_body = operation.get("requestBody").is_some();
+                assert_eq!(with_body, method == "post", "{method} {path}");
+                for status in ["408", "413", "415"] {
+                    assert_eq!(responses[status].is_object(), with_body, "{method} {path}: {status}");
+                }
+            }
+        }
+        let refused = &json["paths"]["/v1/jobs"]["post"]["responses"]["415"];
+        assert_eq!(refused["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
     }
 
     #[test]

@@ -10,6 +10,9 @@ use utoipa::ToSchema;
 use super::ApiState;
 use crate::store::RedisLink;
 
+/// The readiness reason when Redis does not answer. Deliberately without Redis' own error text.
+pub const REDIS_DOWN: &str = "redis down";
+
 /// How long readiness waits for Redis before calling it down.
 const READY_PING_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -53,7 +56,7 @@ pub async fn health(State(state): State<ApiState>) -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "probes",
     responses(
         (status = 200, description = "Ready to take jobs", body = Readiness),
-        (status = 503, description = "Not ready, with the reason", body = Readiness),
+        (status = 503, description = "Not ready, with the reason: `no plugins loaded`, `shutting down` or `redis down`", body = Readiness),
     ))]
 pub async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<Readiness>) {
     match not_ready_reason(&state).await {
@@ -71,10 +74,18 @@ async fn not_ready_reason(state: &ApiState) -> Option<String> {
         return Some("shutting down".to_owned());
     }
     let redis = app.store.redis()?;
-    ping(redis, READY_PING_TIMEOUT).await.err()
+    match ping(redis, READY_PING_TIMEOUT).await {
+        Ok(()) => None,
+        Err(why) => {
+            // Redis' words (addresses, users, ACL rules) stay in the log; probes are open to anyone.
+            tracing::debug!(why, "not ready");
+            Some(REDIS_DOWN.to_owned())
+        }
+    }
 }
 
-/// PINGs Redis; `Err` says why it did not answer in time. Shared with the metrics gauges.
+/// PINGs Redis; `Err` says why it did not answer in time, for the log. Shared with the metrics
+/// gauges.
 pub async fn ping(redis: &RedisLink, within: Duration) -> Result<(), String> {
     let mut conn = redis.conn.clone();
     let answer = tokio::time::timeout(within, redis::cmd("PING").query_async::<String>(&mut conn)).await;

@@ -18,10 +18,14 @@ const TOKEN: &str = "s3cret-token";
 
 fn app_with(token: &str, registry: Registry) -> App {
     let mut config = Config::default();
-    config.worker.id = "test-worker".to_owned();
     config.api.auth_token = token.to_owned();
+    app_with_config(config, registry)
+}
+
+fn app_with_config(mut config: Config, registry: Registry) -> App {
+    config.worker.id = "test-worker".to_owned();
     let config = Arc::new(config);
-    let store = JobStore::new(1, None);
+    let store = JobStore::new(1, None, 10);
     let registry = Arc::new(registry);
     let dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
     let metrics = PrometheusBuilder::new().build_recorder().handle();
@@ -130,6 +134,88 @@ async fn unknown_provider_is_a_bad_request() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(reply["error"].as_str().is_some_and(|e| e.starts_with("unknown provider `nope`")), "{reply}");
     assert!(!reply.to_string().contains("tok-secret"));
+}
+
+/// Sends one request with exactly `headers`; returns the status, the response headers and the
+/// body as JSON.
+async fn call_with(
+    router: &Router,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Body::from(body.to_owned())).expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+    (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_body_must_be_declared_as_json() {
+    let router = router(app());
+    let body = job(Some("nope"), "https://x.test/", Some("bot-1")).to_string();
+    let refused = json!({"success": false, "error": "Content-Type must be application/json"});
+    for content_type in
+        [None, Some("text/plain"), Some("text/plain; charset=utf-8"), Some("application/x-www-form-urlencoded")]
+    {
+        let headers: Vec<(&str, &str)> = content_type.map(|t| ("content-type", t)).into_iter().collect();
+        for path in ["/v1/jobs", "/google/join", "/microsoft/join", "/zoom/join"] {
+            let (status, _, reply) = call_with(&router, Method::POST, path, &headers, &body).await;
+            assert_eq!(
+                (status, reply),
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, refused.clone()),
+                "{path} {content_type:?}"
+            );
+        }
+    }
+    // Declared as JSON, the same body gets as far as the provider check.
+    for content_type in ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON"] {
+        let (status, _, reply) =
+            call_with(&router, Method::POST, "/v1/jobs", &[("content-type", content_type)], &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{content_type}: {reply}");
+        assert!(reply["error"].as_str().is_some_and(|e| e.starts_with("unknown provider")), "{reply}");
+    }
+}
+
+#[tokio::test]
+async fn a_foreign_origin_is_forbidden_everywhere_and_listed_ones_get_cors() {
+    let forbidden = json!({"success": false, "error": "origin not allowed"});
+    let router = router(app());
+    for (method, path) in [
+        (Method::GET, "/health"),
+        (Method::GET, "/isbusy"),
+        (Method::DELETE, "/v1/jobs/x"),
+        (Method::POST, "/v1/jobs"),
+        (Method::OPTIONS, "/v1/jobs"),
+    ] {
+        let headers = [("origin", "https://evil.example"), ("content-type", "application/json")];
+        let (status, answer_headers, reply) = call_with(&router, method.clone(), path, &headers, "{}").await;
+        assert_eq!((status, reply), (StatusCode::FORBIDDEN, forbidden.clone()), "{method} {path}");
+        assert!(answer_headers.get("access-control-allow-origin").is_none());
+    }
+    let (status, answer_headers, _) = call_with(&router, Method::GET, "/health", &[], "").await;
+    assert_eq!(status, StatusCode::OK, "no Origin header: not a browser, not refused");
+    assert!(answer_headers.get("access-control-allow-origin").is_none(), "no CORS headers by default");
+
+    let mut config = Config::default();
+    config.api.allowed_origins = vec!["https://app.example.com".to_owned()];
+    let router = super::router(app_with_config(config, Registry::default()));
+    let (status, answer_headers, _) =
+        call_with(&router, Method::GET, "/isbusy", &[("origin", "https://app.example.com")], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        answer_headers.get("access-control-allow-origin").map(|v| v.as_bytes()),
+        Some(&b"https://app.example.com"[..])
+    );
+    let (status, _, reply) =
+        call_with(&router, Method::GET, "/isbusy", &[("origin", "https://evil.example")], "").await;
+    assert_eq!((status, reply), (StatusCode::FORBIDDEN, forbidden));
 }
 
 #[tokio::test]

@@ -3,6 +3,15 @@
 
 use std::time::Duration;
 
+use redis::{RedisError, RetryMethod};
+
+/// Whether retrying `error` cannot help (a refused permission, a script error, a wrong type): the
+/// caller should give up rather than retry it forever. Connection trouble, a server still loading
+/// its data or in failover, and the like are worth retrying.
+pub fn is_permanent(error: &RedisError) -> bool {
+    matches!(error.retry_method(), RetryMethod::NoRetry)
+}
+
 /// Retry delays: 100 ms doubling up to a cap, each drawn at random from the upper half.
 #[derive(Debug, Clone)]
 pub struct Backoff {

@@ -13,14 +13,39 @@ use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection},
 };
 
+use super::tls::{TlsFileError, certificates};
+use crate::config::Config;
+
 /// How long one BLMOVE blocks. Short enough that shutdown is noticed quickly, long enough that an
 /// idle worker costs Redis nothing.
 pub const BLOCK_SECS: f64 = 2.0;
 
-/// A client for `url`; installs the TLS crypto provider `rediss://` needs.
-pub fn open_client(url: &str) -> RedisResult<Client> {
+/// Why no client could be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// `redis.url` is unusable.
+    #[error("`redis.url` = {url}: {source}")]
+    Url {
+        /// The URL, password masked.
+        url: String,
+        /// What redis-rs said.
+        source: redis::RedisError,
+    },
+    /// A `redis.tls_*` file is unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsFileError),
+}
+
+/// A client for `redis.url`, with the certificates of the `redis.tls_*` files when any is set;
+/// installs the TLS crypto provider `rediss://` needs.
+pub fn open_client(config: &Config) -> Result<Client, ClientError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::open(url)
+    let url_error = |source| ClientError::Url { url: config.redis_url_masked(), source };
+    let url = config.redis.url.as_str();
+    match certificates(&config.redis)? {
+        Some(certificates) => Client::build_with_tls(url, certificates).map_err(url_error),
+        None => Client::open(url).map_err(url_error),
+    }
 }
 
 /// The shared connection: connects on first use and reconnects by itself with capped exponential

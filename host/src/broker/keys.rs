@@ -1,8 +1,10 @@
-//! The names of every Redis key meetbot reads or writes (CONTRACT section 5).
+//! The names of every Redis key meetbot reads or writes (CONTRACT section 5), and the bounds of the
+//! lists and the schedule under them.
 
 use crate::config::Config;
 
-/// Key names for one worker. `Q` is `redis.queue`, `P` is `redis.key_prefix`.
+/// Key names for one worker, and how long its bounded keys may grow. `Q` is `redis.queue`, `P` is
+/// `redis.key_prefix`.
 #[derive(Debug, Clone)]
 pub struct Keys {
     /// `Q`: the pending list clients RPUSH to.
@@ -29,6 +31,9 @@ pub struct Keys {
     pub events: String,
     /// `P:scheduled`: jobs waiting for their `joinAt`.
     pub scheduled: String,
+    /// `P:scheduled:index`: message digest -> scheduled message, so a job is cancelled without
+    /// reading the whole schedule.
+    pub scheduled_index: String,
     /// `P:attempts`: delivery count per message digest.
     pub attempts: String,
     /// Completion records for queue clients.
@@ -37,6 +42,12 @@ pub struct Keys {
     pub failures: String,
     /// This worker's id.
     pub worker_id: String,
+    /// `redis.max_scheduled`: most jobs in the schedule.
+    pub max_scheduled: u64,
+    /// `redis.dead_letter_max_len`: newest dead-letter entries kept.
+    pub dead_letter_max_len: u64,
+    /// `notify.redis_list_max_len`: newest results/failures records kept.
+    pub notify_list_max_len: u64,
 }
 
 impl Keys {
@@ -58,10 +69,14 @@ impl Keys {
             job_prefix: format!("{p}:job:"),
             events: format!("{p}:events"),
             scheduled: format!("{p}:scheduled"),
+            scheduled_index: format!("{p}:scheduled:index"),
             attempts: format!("{p}:attempts"),
             results: config.notify.redis_results_list.clone(),
             failures: config.notify.redis_failures_list.clone(),
             worker_id: worker.clone(),
+            max_scheduled: config.redis.max_scheduled,
+            dead_letter_max_len: config.redis.dead_letter_max_len,
+            notify_list_max_len: config.notify.redis_list_max_len,
         }
     }
 

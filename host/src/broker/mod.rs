@@ -1,13 +1,17 @@
 //! Everything that talks to Redis: key names, the atomic operations (one Lua script each, see
-//! `lua/`), connections, and reconnect backoff. The queue consumer and the job store build on it.
+//! `lua/`), connections (TLS included), reconnect backoff, and the start-up check of what the
+//! worker's Redis user may do. The queue consumer and the job store build on it.
 
 mod backoff;
 mod connect;
 mod keys;
+pub mod permissions;
+pub mod preflight;
 pub mod scripts;
+pub mod tls;
 
-pub use backoff::Backoff;
-pub use connect::{BLOCK_SECS, Connections, blocking_connection, open_client, shared_connection};
+pub use backoff::{Backoff, is_permanent};
+pub use connect::{BLOCK_SECS, ClientError, Connections, blocking_connection, open_client, shared_connection};
 pub use keys::Keys;
 
 /// How long job records are kept (CONTRACT section 5: 7 days).

@@ -29,6 +29,8 @@ script!(RECOVER_PEERS, "lua/recover_peers.lua");
 script!(RECLAIM_OWN, "lua/reclaim_own.lua");
 script!(END_OWN_REST, "lua/end_own_rest.lua");
 script!(RETIRE, "lua/retire.lua");
+script!(CHECK_OWNED, "lua/check_owned.lua");
+script!(FAIL_UNRUN, "lua/fail_unrun.lua");
 
 /// Record fields as `field, value` pairs, the form every script takes them in.
 pub type Fields = Vec<(&'static str, String)>;
@@ -56,6 +58,33 @@ pub enum Claim {
 
 fn flatten(fields: &Fields) -> Vec<&str> {
     fields.iter().flat_map(|(k, v)| [*k, v.as_str()]).collect()
+}
+
+/// Which delivery of a running job this worker holds: scripts that write the job check it (the
+/// `owns` helper of `lua/prelude.lua`) and refuse once the job is someone else's.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// The job id.
+    pub job_id: &'a str,
+    /// The delivery count the record had when this worker claimed the job (1 for REST jobs).
+    pub attempt: u32,
+    /// The queue message, for queue jobs; `None` for REST jobs.
+    pub message: Option<&'a str>,
+}
+
+/// Whether a write to a running job went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Written.
+    Ok,
+    /// Refused: this worker no longer owns the job (a peer took it over, or ended it).
+    Lost,
+}
+
+impl Written {
+    fn from_status(status: &str) -> Self {
+        if status == "lost" { Written::Lost } else { Written::Ok }
+    }
 }
 
 /// Arguments of [`claim`] that describe the job.
@@ -89,6 +118,7 @@ pub async fn claim(conn: &mut impl ConnectionLike, keys: &Keys, args: ClaimArgs<
         .arg(args.now)
         .arg(RECORD_TTL_SECS)
         .arg(args.correlation_id)
+        .arg(keys.dead_letter_max_len)
         .arg(flatten(args.fields))
         .invoke_async(conn)
         .await?;
@@ -123,45 +153,51 @@ pub async fn start_rest(
         .await
 }
 
-/// `transition.lua`: updates a running job's record; false when it had already finished.
+/// `transition.lua`: updates a running job's record, unless this worker no longer owns it.
 pub async fn transition(
     conn: &mut impl ConnectionLike,
     keys: &Keys,
-    job_id: &str,
+    delivery: Delivery<'_>,
     now: &str,
     publish: bool,
     fields: &Fields,
-) -> RedisResult<bool> {
-    TRANSITION
-        .key(keys.job(job_id))
+) -> RedisResult<Written> {
+    let status: String = TRANSITION
+        .key(keys.job(delivery.job_id))
         .key(&keys.events)
+        .key(&keys.processing)
+        .key(&keys.rest_jobs)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .arg(if publish { "1" } else { "0" })
+        .arg(&keys.worker_id)
+        .arg(delivery.attempt)
+        .arg(delivery.message.unwrap_or(""))
+        .arg(delivery.job_id)
         .arg(flatten(fields))
         .invoke_async(conn)
-        .await
+        .await?;
+    Ok(Written::from_status(&status))
 }
 
 /// Arguments of [`finish`].
 pub struct FinishArgs<'a> {
-    /// The job id.
-    pub job_id: &'a str,
+    /// The delivery that ends (its queue message is acknowledged).
+    pub delivery: Delivery<'a>,
     /// RFC 3339 now.
     pub now: &'a str,
-    /// The queue message to acknowledge, if the job came from the queue.
-    pub message: Option<&'a str>,
     /// The results or failures list, and the record to append to it.
     pub notify: Option<(&'a str, String)>,
     /// Terminal record fields.
     pub fields: &'a Fields,
 }
 
-/// `finish.lua`: terminal record, event, client record and acknowledgement in one step.
-pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<u32> {
+/// `finish.lua`: terminal record, event, client record and acknowledgement in one step, unless
+/// this worker no longer owns the job.
+pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<Written> {
     let (notify_list, notify_record) = args.notify.unwrap_or((&keys.results, String::new()));
-    FINISH
-        .key(keys.job(args.job_id))
+    let status: String = FINISH
+        .key(keys.job(args.delivery.job_id))
         .key(&keys.events)
         .key(&keys.processing)
         .key(&keys.attempts)
@@ -169,34 +205,88 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .key(&keys.rest_jobs)
         .arg(args.now)
         .arg(RECORD_TTL_SECS)
-        .arg(args.message.unwrap_or(""))
+        .arg(args.delivery.message.unwrap_or(""))
         .arg(notify_record)
+        .arg(keys.notify_list_max_len)
+        .arg(&keys.worker_id)
+        .arg(args.delivery.attempt)
+        .arg(args.delivery.job_id)
         .arg(flatten(args.fields))
+        .invoke_async(conn)
+        .await?;
+    Ok(Written::from_status(&status))
+}
+
+/// `fail_unrun.lua`: ends failed the job of a message dead-lettered before it ran; false when its
+/// record had already ended.
+pub async fn fail_unrun(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    job_id: &str,
+    now: &str,
+    failure: &str,
+    fields: &Fields,
+) -> RedisResult<bool> {
+    FAIL_UNRUN
+        .key(keys.job(job_id))
+        .key(&keys.events)
+        .key(&keys.failures)
+        .arg(now)
+        .arg(RECORD_TTL_SECS)
+        .arg(failure)
+        .arg(keys.notify_list_max_len)
+        .arg(flatten(fields))
         .invoke_async(conn)
         .await
 }
 
-/// `give_back.lua`: the message of a job whose bot was not admitted goes back to the queue's head.
+/// `give_back.lua`: the message of a job whose bot was not admitted goes back to the queue's head,
+/// unless this worker no longer owns the job.
 pub async fn give_back(
     conn: &mut impl ConnectionLike,
     keys: &Keys,
-    job_id: &str,
+    delivery: Delivery<'_>,
     message: &str,
     now: &str,
     detail: &str,
-) -> RedisResult<()> {
-    GIVE_BACK
-        .key(keys.job(job_id))
+) -> RedisResult<Written> {
+    let status: String = GIVE_BACK
+        .key(keys.job(delivery.job_id))
         .key(&keys.events)
         .key(&keys.processing)
         .key(&keys.queue)
         .key(&keys.attempts)
+        .key(&keys.rest_jobs)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .arg(message)
         .arg(detail)
+        .arg(&keys.worker_id)
+        .arg(delivery.attempt)
+        .arg(delivery.job_id)
         .invoke_async(conn)
-        .await
+        .await?;
+    Ok(Written::from_status(&status))
+}
+
+/// `check_owned.lua`: which of `running` this worker no longer owns (positions in `running`).
+pub async fn check_owned(
+    conn: &mut impl ConnectionLike,
+    keys: &Keys,
+    running: &[Delivery<'_>],
+) -> RedisResult<Vec<usize>> {
+    if running.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut invocation = CHECK_OWNED.prepare_invoke();
+    invocation.key(&keys.processing).key(&keys.rest_jobs);
+    invocation.arg(&keys.worker_id);
+    for delivery in running {
+        invocation.key(keys.job(delivery.job_id));
+        invocation.arg(delivery.attempt).arg(delivery.message.unwrap_or("")).arg(delivery.job_id);
+    }
+    let lost: Vec<usize> = invocation.invoke_async(conn).await?;
+    Ok(lost.into_iter().filter_map(|position| position.checked_sub(1)).collect())
 }
 
 /// `requeue.lua`: a message that never started goes back to the queue's head, uncounted.
@@ -217,7 +307,7 @@ pub async fn dead_letter(
 ) -> RedisResult<()> {
     let mut invocation = DEAD_LETTER.prepare_invoke();
     invocation.key(&keys.processing).key(&keys.dead).key(&keys.attempts);
-    invocation.arg(message).arg(reason).arg(error).arg(&keys.worker_id).arg(now);
+    invocation.arg(message).arg(reason).arg(error).arg(&keys.worker_id).arg(now).arg(keys.dead_letter_max_len);
     if std::str::from_utf8(message).is_err() {
         use base64::Engine;
         invocation
@@ -231,10 +321,14 @@ pub async fn dead_letter(
 pub struct ScheduleArgs<'a> {
     /// The job id.
     pub job_id: &'a str,
-    /// The message as taken.
+    /// The message: as taken from the queue, or built from a REST job.
     pub message: &'a str,
+    /// Whether the message was taken from the queue (then a refusal dead-letters it).
+    pub from_queue: bool,
     /// When it is due, unix milliseconds.
     pub due_ms: i64,
+    /// How long the record lives: until 7 days after the job is due.
+    pub record_ttl_secs: u64,
     /// RFC 3339 now.
     pub now: &'a str,
     /// Correlation id for a new job.
@@ -243,30 +337,57 @@ pub struct ScheduleArgs<'a> {
     pub fields: &'a Fields,
 }
 
-/// `schedule.lua`: moves a message to the schedule; false when it was a duplicate (dead-lettered).
-pub async fn schedule(conn: &mut impl ConnectionLike, keys: &Keys, args: ScheduleArgs<'_>) -> RedisResult<bool> {
+/// What `schedule` decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduled {
+    /// The job waits in the schedule.
+    Ok,
+    /// A job with the same id is active; a queue message was dead-lettered.
+    Duplicate,
+    /// The schedule holds `redis.max_scheduled` jobs; a queue message was dead-lettered.
+    Full,
+}
+
+/// `schedule.lua`: moves a message to the schedule, or refuses it.
+pub async fn schedule(conn: &mut impl ConnectionLike, keys: &Keys, args: ScheduleArgs<'_>) -> RedisResult<Scheduled> {
     let status: String = SCHEDULE
         .key(keys.job(args.job_id))
         .key(&keys.events)
         .key(&keys.processing)
         .key(&keys.scheduled)
         .key(&keys.dead)
+        .key(&keys.scheduled_index)
+        .key(&keys.attempts)
         .arg(args.message)
         .arg(&keys.worker_id)
         .arg(&keys.heartbeat_prefix)
         .arg(args.due_ms)
         .arg(args.now)
-        .arg(RECORD_TTL_SECS)
+        .arg(args.record_ttl_secs)
         .arg(args.correlation_id)
+        .arg(if args.from_queue { "1" } else { "0" })
+        .arg(keys.max_scheduled)
+        .arg(keys.dead_letter_max_len)
         .arg(flatten(args.fields))
         .invoke_async(conn)
         .await?;
-    Ok(status == "ok")
+    Ok(match status.as_str() {
+        "ok" => Scheduled::Ok,
+        "full" => Scheduled::Full,
+        _ => Scheduled::Duplicate,
+    })
 }
 
 /// `promote.lua`: moves due scheduled messages to the queue's head; returns how many.
 pub async fn promote(conn: &mut impl ConnectionLike, keys: &Keys, now_ms: i64) -> RedisResult<u32> {
-    PROMOTE.key(&keys.scheduled).key(&keys.queue).arg(now_ms).arg(100).invoke_async(conn).await
+    PROMOTE
+        .key(&keys.scheduled)
+        .key(&keys.queue)
+        .key(&keys.scheduled_index)
+        .arg(now_ms)
+        .arg(100)
+        .invoke_async(conn)
+        .await
 }
 
 /// `cancel_scheduled.lua`: cancels a job waiting for its joinAt; false when it was not scheduled.
@@ -280,6 +401,7 @@ pub async fn cancel_scheduled(
         .key(keys.job(job_id))
         .key(&keys.scheduled)
         .key(&keys.events)
+        .key(&keys.scheduled_index)
         .arg(now)
         .arg(RECORD_TTL_SECS)
         .invoke_async(conn)
@@ -315,8 +437,15 @@ pub async fn recover_peers(conn: &mut impl ConnectionLike, keys: &Keys, now: &st
         .await
 }
 
+/// How many copies of `message` this worker's processing list holds (one command: a read).
+pub async fn copies_held(conn: &mut impl ConnectionLike, keys: &Keys, message: &str) -> RedisResult<usize> {
+    let positions: Vec<usize> =
+        redis::cmd("LPOS").arg(&keys.processing).arg(message).arg("COUNT").arg(0).query_async(conn).await?;
+    Ok(positions.len())
+}
+
 /// `reclaim_own.lua`: gives back this worker's messages that no running job holds.
-pub async fn reclaim_own(conn: &mut impl ConnectionLike, keys: &Keys, running: &[String]) -> RedisResult<u32> {
+pub async fn reclaim_own(conn: &mut impl ConnectionLike, keys: &Keys, running: &[Vec<u8>]) -> RedisResult<u32> {
     RECLAIM_OWN.key(&keys.processing).key(&keys.queue).arg(running).invoke_async(conn).await
 }
 

@@ -66,9 +66,15 @@ impl JobBrowser {
     }
 }
 
-/// Launches a browser for one job and prepares its page.
-pub async fn launch(config: &BrowserConfig, executable: &Path, job_id: &str) -> Result<JobBrowser, BrowserError> {
-    let process = BrowserProcess::spawn(executable, config, job_id, LAUNCH_TIMEOUT)
+/// Launches a browser for one job, its profile in a new folder under `profiles`, and prepares its
+/// page.
+pub async fn launch(
+    config: &BrowserConfig,
+    executable: &Path,
+    profiles: &Path,
+    job_id: &str,
+) -> Result<JobBrowser, BrowserError> {
+    let process = BrowserProcess::spawn(executable, config, profiles, job_id, LAUNCH_TIMEOUT)
         .await
         .map_err(|e| BrowserError::Launch(e.to_string()))?;
     let websocket_url = process.websocket_url().to_owned();

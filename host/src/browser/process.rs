@@ -27,16 +27,18 @@ pub struct BrowserProcess {
 }
 
 impl BrowserProcess {
-    /// Starts Chromium and waits until it announces its DevTools websocket.
+    /// Starts Chromium with a new profile folder under `profiles`, and waits until it announces
+    /// its DevTools websocket.
     pub async fn spawn(
         executable: &Path,
         config: &BrowserConfig,
+        profiles: &Path,
         job_id: &str,
         timeout: Duration,
     ) -> std::io::Result<Self> {
         let safe_id: String =
             job_id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).take(40).collect();
-        let user_data_dir = tempfile::Builder::new().prefix(&format!("meetbot-browser-{safe_id}-")).tempdir()?;
+        let user_data_dir = tempfile::Builder::new().prefix(&format!("{safe_id}-")).tempdir_in(profiles)?;
         let mut command = Command::new(executable);
         command
             .args(switches(config, user_data_dir.path(), chrome_major(executable)))

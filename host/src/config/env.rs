@@ -148,6 +148,9 @@ fn apply_legacy(
         }
     }
     if let Some(raw) = get("PORT") {
+        // Every interface, as the original service listened (its deployments reach it from
+        // outside a container). Validation then wants `api.auth_token` or an explicit
+        // `api.allow_unauthenticated`: an upgrade stops with a message rather than expose the API.
         let port = parse_port("PORT", raw)?;
         set(table, &["api", "listen"], Value::String(format!("0.0.0.0:{port}")));
         origins.insert("api.listen".to_owned(), "PORT".to_owned());

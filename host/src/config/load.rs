@@ -16,13 +16,17 @@ use std::{
 use toml::{Table, Value};
 use tracing_subscriber::{EnvFilter, filter::LevelFilter};
 
+use crate::job::id as job_id;
+
 use super::{
     Config, StorageKind,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
 };
+use crate::broker::tls::certificates;
 
 /// Keys whose values must never be echoed, not even in an error about their type.
-const SECRET_KEYS: [&str; 4] = ["api.auth_token", "notify.webhook_secret", "storage.s3.secret_access_key", "redis.url"];
+const SECRET_KEYS: [&str; 5] =
+    ["api.auth_token", "notify.webhook_secret", "notify.webhook_url", "storage.s3.secret_access_key", "redis.url"];
 
 /// Why the configuration could not be loaded. Each message is one line naming the key or
 /// variable at fault and what is wrong with it, so `check-config` can print it as is.
@@ -169,10 +173,16 @@ where
     Ok(config)
 }
 
-/// `<hostname>-<pid>`: unique per process on one host, and readable in Redis keys.
+/// `<hostname>-<pid>`: unique per process on one host, and readable in Redis keys. Characters a
+/// worker id may not hold (it names a folder too) become `-`.
 fn default_worker_id() -> String {
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
-    let host = if host.is_empty() { "meetbot".to_owned() } else { host };
+    let host: String = gethostname::gethostname()
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .take(100)
+        .collect();
+    let host = if host.is_empty() || host.starts_with('.') { format!("meetbot{host}") } else { host };
     format!("{host}-{}", std::process::id())
 }
 
@@ -283,6 +293,12 @@ impl Config {
         };
         let quoted = |s: &str| format!("{s:?}");
 
+        if let Some(problem) = Some(&self.worker.id).filter(|id| !id.is_empty()).and_then(|id| job_id::problem(id)) {
+            let reason = format!(
+                "{problem}; a worker id names its Redis keys and its spool folder: 1-128 characters of A-Z a-z 0-9 . _ -, not starting with `.`"
+            );
+            return Err(invalid("worker.id", quoted(&self.worker.id), &reason));
+        }
         if self.worker.max_concurrent_jobs < 1 {
             let value = self.worker.max_concurrent_jobs.to_string();
             return Err(invalid("worker.max_concurrent_jobs", value, "must be at least 1"));
@@ -294,9 +310,7 @@ impl Config {
         if let Err(reason) = check_log_level(&self.log.level) {
             return Err(invalid("log.level", quoted(&self.log.level), &reason));
         }
-        if self.api.listen.parse::<SocketAddr>().is_err() {
-            return Err(invalid("api.listen", quoted(&self.api.listen), "expected IP:PORT like 0.0.0.0:3000"));
-        }
+        self.validate_api(&invalid)?;
         let redis_ok = RedisUrl::parse(&self.redis.url)
             .is_some_and(|url| matches!(url.scheme.as_str(), "redis" | "rediss") && !url.host.is_empty());
         if !redis_ok {
@@ -306,6 +320,18 @@ impl Config {
                 "expected redis://[user[:password]@]host[:port][/db], or rediss:// for TLS",
             ));
         }
+        if self.redis.url.contains('#') {
+            // Not shown: a `#` may well be inside the password, where masking cannot find it.
+            return Err(invalid(
+                "redis.url",
+                "(not shown)".to_owned(),
+                "`#` starts a URL fragment, which is not supported: write a `#` in the password as %23; \
+                 `#insecure` (no certificate checks) is refused: set `redis.tls_ca_file` to the server's CA instead",
+            ));
+        }
+        if let Err(error) = certificates(&self.redis) {
+            return Err(invalid(error.key, quoted(&error.path.to_string_lossy()), &error.reason));
+        }
         if self.redis.queue.is_empty() {
             return Err(invalid("redis.queue", quoted(""), "must not be empty"));
         }
@@ -314,6 +340,15 @@ impl Config {
         }
         if self.redis.max_attempts < 1 {
             return Err(invalid("redis.max_attempts", self.redis.max_attempts.to_string(), "must be at least 1"));
+        }
+        for (key, value) in [
+            ("redis.max_scheduled", self.redis.max_scheduled),
+            ("redis.dead_letter_max_len", self.redis.dead_letter_max_len),
+            ("notify.redis_list_max_len", self.notify.redis_list_max_len),
+        ] {
+            if value < 1 {
+                return Err(invalid(key, value.to_string(), "must be at least 1"));
+            }
         }
         if parse_window_size(&self.browser.window_size).is_none() {
             return Err(invalid(
@@ -328,7 +363,8 @@ impl Config {
         let webhook = &self.notify.webhook_url;
         let webhook_ok = webhook.is_empty() || webhook.starts_with("http://") || webhook.starts_with("https://");
         if !webhook_ok {
-            return Err(invalid("notify.webhook_url", quoted(webhook), "expected an http:// or https:// URL"));
+            let shown = quoted(&self.webhook_url_masked());
+            return Err(invalid("notify.webhook_url", shown, "expected an http:// or https:// URL"));
         }
         if self.notify.redis_results_list.is_empty() {
             return Err(invalid("notify.redis_results_list", quoted(""), "must not be empty"));
@@ -339,12 +375,83 @@ impl Config {
         Ok(())
     }
 
+    /// The `[api]` keys: a usable address, and one that is loopback unless a token guards it or
+    /// the operator said in so many words that something else does (CONTRACT section 4).
+    fn validate_api(&self, invalid: &dyn Fn(&str, String, &str) -> ConfigError) -> Result<(), ConfigError> {
+        let api = &self.api;
+        let quoted = |s: &str| format!("{s:?}");
+        let Ok(addr) = api.listen.parse::<SocketAddr>() else {
+            return Err(invalid("api.listen", quoted(&api.listen), "expected IP:PORT like 127.0.0.1:3000"));
+        };
+        // `to_canonical` so that an IPv4-mapped `[::ffff:127.0.0.1]` counts as the loopback it is.
+        let public = !addr.ip().to_canonical().is_loopback();
+        if api.enabled && public && api.auth_token.is_empty() && !api.allow_unauthenticated {
+            return Err(invalid(
+                "api.listen",
+                quoted(&api.listen),
+                "is not a loopback address and `api.auth_token` is empty: anyone who can reach it could start \
+                 and cancel bots. Set `api.auth_token`, listen on 127.0.0.1, or set \
+                 `api.allow_unauthenticated = true` if something in front of the worker authenticates",
+            ));
+        }
+        for (index, origin) in api.allowed_origins.iter().enumerate() {
+            if let Err(reason) = check_origin(origin) {
+                return Err(invalid(&format!("api.allowed_origins[{index}]"), quoted(origin), &reason));
+            }
+        }
+        if api.max_connections < 1 {
+            return Err(invalid("api.max_connections", api.max_connections.to_string(), "must be at least 1"));
+        }
+        for (key, secs) in
+            [("api.header_timeout_secs", api.header_timeout_secs), ("api.body_timeout_secs", api.body_timeout_secs)]
+        {
+            if !(1..=3600).contains(&secs) {
+                return Err(invalid(key, secs.to_string(), "must be from 1 to 3600"));
+            }
+        }
+        Ok(())
+    }
+
     /// `browser.window_size` as (width, height); `None` when it is not `WIDTHxHEIGHT` with
     /// positive numbers (never after a successful load).
     #[must_use]
     pub fn window_size(&self) -> Option<(u32, u32)> {
         parse_window_size(&self.browser.window_size)
     }
+}
+
+/// An origin exactly as browsers send it in the `Origin` header (RFC 6454 serialization):
+/// `http` or `https`, a lower-case host, an optional port, nothing else. The header is compared
+/// byte for byte, so anything else (a trailing slash, a path, capitals) would silently never match.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let well_formed = || -> Option<()> {
+        let (scheme, authority) = origin.split_once("://")?;
+        if !matches!(scheme, "http" | "https") {
+            return None;
+        }
+        let (host_ok, port) = match authority.strip_prefix('[') {
+            Some(bracketed) => {
+                let (inside, after) = bracketed.split_once(']')?;
+                let port = if after.is_empty() { None } else { Some(after.strip_prefix(':')?) };
+                (inside.parse::<std::net::Ipv6Addr>().is_ok() && inside == inside.to_ascii_lowercase(), port)
+            }
+            None => {
+                let (host, port) = match authority.split_once(':') {
+                    Some((host, port)) => (host, Some(port)),
+                    None => (authority, None),
+                };
+                let chars_ok = host.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c));
+                (!host.is_empty() && chars_ok, port)
+            }
+        };
+        let port_ok = port.is_none_or(|port| port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok());
+        (host_ok && port_ok).then_some(())
+    };
+    well_formed().ok_or_else(|| {
+        "expected an origin like https://app.example.com or http://localhost:8080: scheme, lower-case host and \
+         optional port, no path, no trailing slash"
+            .to_owned()
+    })
 }
 
 fn parse_window_size(text: &str) -> Option<(u32, u32)> {
@@ -490,6 +597,8 @@ mod tests {
                 ("NOTIFY_WEBHOOK_URL", "https://example.test/hook"),
                 ("NOTIFY_WEBHOOK_SECRET", "hmac-key"),
                 ("PORT", "8080"),
+                // PORT listens on every interface, as the original service did: that needs a token.
+                ("MEETBOT__API__AUTH_TOKEN", "api-token"),
             ]),
         )
         .expect("loads");
@@ -592,6 +701,17 @@ mod tests {
             ("MEETBOT__LOG__LEVEL", "verbose", "log.level"),
             ("MEETBOT__LOG__LEVEL", "info,[", "log.level"),
             ("MEETBOT__NOTIFY__WEBHOOK_URL", "example.test/hook", "notify.webhook_url"),
+            ("MEETBOT__WORKER__ID", "../w", "worker.id"),
+            ("MEETBOT__WORKER__ID", "w 1", "worker.id"),
+            ("MEETBOT__REDIS__MAX_SCHEDULED", "0", "redis.max_scheduled"),
+            ("MEETBOT__REDIS__DEAD_LETTER_MAX_LEN", "0", "redis.dead_letter_max_len"),
+            ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", "0", "notify.redis_list_max_len"),
+            ("MEETBOT__API__MAX_CONNECTIONS", "0", "api.max_connections"),
+            ("MEETBOT__API__HEADER_TIMEOUT_SECS", "0", "api.header_timeout_secs"),
+            ("MEETBOT__API__BODY_TIMEOUT_SECS", "0", "api.body_timeout_secs"),
+            ("MEETBOT__API__BODY_TIMEOUT_SECS", "3601", "api.body_timeout_secs"),
+            ("MEETBOT__REDIS__URL", "rediss://h:6379/#insecure", "redis.url"),
+            ("MEETBOT__REDIS__TLS_CA_FILE", "/etc/ssl/certs/ca.pem", "redis.tls_ca_file"),
         ];
         for (var, value, key) in cases {
             let err = load_from(None, vars(&[(var, value)])).expect_err(var);
@@ -604,9 +724,77 @@ mod tests {
     }
 
     #[test]
+    fn the_api_listens_on_loopback_by_default() {
+        let config = load_from(None, vars(&[])).expect("defaults load");
+        assert_eq!(config.api.listen, "127.0.0.1:3000");
+        assert!(!config.api.allow_unauthenticated);
+        assert!(config.api.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn a_public_address_without_a_token_is_refused_naming_both_keys() {
+        for listen in ["0.0.0.0:3000", "[::]:3000", "192.0.2.7:3000", "[::ffff:192.0.2.7]:3000"] {
+            let err = load_from(None, vars(&[("MEETBOT__API__LISTEN", listen)])).expect_err(listen);
+            let msg = err.to_string();
+            assert!(msg.starts_with(&format!("`api.listen` = \"{listen}\" (from environment variable")), "{msg}");
+            assert!(msg.contains("`api.auth_token`") && msg.contains("`api.allow_unauthenticated = true`"), "{msg}");
+        }
+        let err = load_from(None, vars(&[("PORT", "8080")])).expect_err("legacy PORT is 0.0.0.0");
+        let msg = err.to_string();
+        assert!(msg.contains("`api.listen` = \"0.0.0.0:8080\" (from environment variable PORT)"), "{msg}");
+        assert!(msg.contains("`api.auth_token`"), "{msg}");
+    }
+
+    #[test]
+    fn a_public_address_is_served_with_a_token_or_when_explicitly_allowed() {
+        for (listen, extra) in [
+            ("0.0.0.0:3000", ("MEETBOT__API__AUTH_TOKEN", "t")),
+            ("0.0.0.0:3000", ("MEETBOT__API__ALLOW_UNAUTHENTICATED", "true")),
+            ("0.0.0.0:3000", ("MEETBOT__API__ENABLED", "false")),
+            ("127.0.0.2:3000", ("MEETBOT__LOG__LEVEL", "info")),
+            ("[::1]:3000", ("MEETBOT__LOG__LEVEL", "info")),
+            ("[::ffff:127.0.0.1]:3000", ("MEETBOT__LOG__LEVEL", "info")),
+        ] {
+            let config = load_from(None, vars(&[("MEETBOT__API__LISTEN", listen), extra]));
+            assert!(config.is_ok(), "{listen} with {extra:?}: {config:?}");
+        }
+    }
+
+    #[test]
+    fn allowed_origins_must_be_exact_origins() {
+        let good = r#"["https://app.example.com", "http://localhost:8080", "http://[::1]:3000", "https://10.0.0.1"]"#;
+        let config = load_from(None, vars(&[("MEETBOT__API__ALLOWED_ORIGINS", good)])).expect("good origins");
+        assert_eq!(config.api.allowed_origins.len(), 4);
+        for bad in [
+            "https://app.example.com/",
+            "https://App.example.com",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://app.example.com/path",
+            "https://app.example.com:99999",
+            "https://user@app.example.com",
+            "null",
+            "*",
+        ] {
+            let value = format!("[\"https://ok.example\", {bad:?}]");
+            let err = load_from(None, vars(&[("MEETBOT__API__ALLOWED_ORIGINS", &value)])).expect_err(bad);
+            assert!(err.to_string().starts_with("`api.allowed_origins[1]` = "), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_redis_url_error_masks_the_password() {
         let err = load_from(None, vars(&[("MEETBOT__REDIS__URL", "redis://u:hunter2@")])).expect_err("no host");
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_webhook_url_is_not_echoed() {
+        let err = load_from(None, vars(&[("MEETBOT__NOTIFY__WEBHOOK_URL", "hooks.example/T0/secret-path")]))
+            .expect_err("no scheme");
+        assert!(!err.to_string().contains("secret-path"), "{err}");
+        let err = load_text("[notify]\nwebhook_url = 42", &[]).expect_err("type");
+        assert!(!err.to_string().contains("42"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub use load::{ConfigError, Origin, load, load_from};
 pub use mask::masked_toml;
 
-/// The whole configuration.
+/// The whole configuration. Its `Debug` output masks every secret, as `check-config` does: the
+/// sections holding one (`api`, `redis`, `storage.s3`, `notify`) write their `Debug` from their
+/// masked copy (see `mask`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -84,26 +86,48 @@ pub enum LogFormat {
     Json,
 }
 
-/// `[api]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// `[api]`: safe by default (CONTRACT section 4): loopback only, a token required on any other
+/// address, no web page's requests served, and every connection bounded in time and number.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
     /// Serve the REST API.
     pub enabled: bool,
-    /// Listen address.
+    /// Listen address; a non-loopback one needs `auth_token` or `allow_unauthenticated`.
     pub listen: String,
     /// Bearer token required on every endpoint but /health, /readyz, /metrics; empty = no auth.
     pub auth_token: String,
+    /// Serve a non-loopback `listen` without a token (something in front authenticates).
+    pub allow_unauthenticated: bool,
+    /// Exact origins (`https://app.example.com`) whose browser requests are served; a request
+    /// with any other `Origin` header is refused.
+    pub allowed_origins: Vec<String>,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a complete request head, counted from when it opens or
+    /// its previous response was sent (so it is also the idle keep-alive limit).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body has to arrive in full.
+    pub body_timeout_secs: u64,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { enabled: true, listen: "0.0.0.0:3000".to_owned(), auth_token: String::new() }
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:3000".to_owned(),
+            auth_token: String::new(),
+            allow_unauthenticated: false,
+            allowed_origins: Vec::new(),
+            max_connections: 256,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+        }
     }
 }
 
 /// `[redis]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
     /// Run the queue consumer (and keep job records in Redis).
@@ -116,6 +140,17 @@ pub struct RedisConfig {
     pub key_prefix: String,
     /// Deliveries of one message before it is dead-lettered.
     pub max_attempts: u32,
+    /// Most jobs waiting for their `joinAt`; more are refused (`schedule_full`).
+    pub max_scheduled: u64,
+    /// Newest dead-letter entries kept (`<queue>:dead` is trimmed to them).
+    pub dead_letter_max_len: u64,
+    /// PEM file of the CA(s) that signed the server's certificate (`rediss://`); empty = the
+    /// system's roots.
+    pub tls_ca_file: PathBuf,
+    /// PEM client certificate (chain) for servers that require one (mutual TLS); empty = none.
+    pub tls_cert_file: PathBuf,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: PathBuf,
 }
 
 impl Default for RedisConfig {
@@ -126,6 +161,11 @@ impl Default for RedisConfig {
             queue: "jobs:meetbot:list".to_owned(),
             key_prefix: "meetbot".to_owned(),
             max_attempts: 3,
+            max_scheduled: 10_000,
+            dead_letter_max_len: 10_000,
+            tls_ca_file: PathBuf::new(),
+            tls_cert_file: PathBuf::new(),
+            tls_key_file: PathBuf::new(),
         }
     }
 }
@@ -230,7 +270,7 @@ impl Default for LocalStorageConfig {
 }
 
 /// `[storage.s3]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct S3StorageConfig {
     /// Bucket name.
@@ -281,10 +321,11 @@ impl Default for AutoLeaveConfig {
 }
 
 /// `[notify]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifyConfig {
-    /// Lifecycle webhook URL; empty = none.
+    /// Lifecycle webhook URL; empty = none. Its path and query often carry a token, so they
+    /// are masked in output.
     pub webhook_url: String,
     /// HMAC-SHA256 key for webhook signatures (a secret).
     pub webhook_secret: String,
@@ -292,6 +333,8 @@ pub struct NotifyConfig {
     pub redis_results_list: String,
     /// Failure records for queue clients.
     pub redis_failures_list: String,
+    /// Newest records kept in each of the results and failures lists.
+    pub redis_list_max_len: u64,
 }
 
 impl Default for NotifyConfig {
@@ -301,6 +344,7 @@ impl Default for NotifyConfig {
             webhook_secret: String::new(),
             redis_results_list: "jobs:meetbot:recordings".to_owned(),
             redis_failures_list: "jobs:meetbot:failures".to_owned(),
+            redis_list_max_len: 10_000,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Jobs: what a client asks for, the states a job moves through, and the record kept of it.
 
+pub mod id;
 pub mod record;
 mod request;
 mod state;

@@ -150,6 +150,8 @@ pub enum Reason {
     BrowserCrashed,
     /// The plugin crashed.
     PluginCrashed,
+    /// The recording could not be written (disk full, I/O error).
+    RecordingFailed,
     /// Storing the recording failed.
     UploadFailed,
     /// Anything else.
@@ -158,7 +160,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 22] = [
         Reason::LeftNormally,
         Reason::EndedByHost,
         Reason::RemovedFromMeeting,
@@ -178,6 +180,7 @@ impl Reason {
         Reason::WaitingRoomTimeout,
         Reason::BrowserCrashed,
         Reason::PluginCrashed,
+        Reason::RecordingFailed,
         Reason::UploadFailed,
         Reason::InternalError,
     ];
@@ -204,6 +207,7 @@ impl Reason {
             Reason::WaitingRoomTimeout => "waiting_room_timeout",
             Reason::BrowserCrashed => "browser_crashed",
             Reason::PluginCrashed => "plugin_crashed",
+            Reason::RecordingFailed => "recording_failed",
             Reason::UploadFailed => "upload_failed",
             Reason::InternalError => "internal_error",
         }

@@ -5,6 +5,11 @@
 //!
 //! Headers: `X-Meetbot-Event` (the state), `X-Meetbot-Timestamp` (unix seconds),
 //! `X-Meetbot-Signature` (`sha256=<hex>`, absent when no secret is set).
+//!
+//! Redirects are never followed: following one would send the body and its signature to whatever
+//! host the answer names. A redirect answer fails the delivery at once, without retries (the same
+//! URL will redirect again; the operator has to configure the final one), logged as an error with
+//! the status but not the `Location` (it may carry a token).
 
 use std::time::Duration;
 
@@ -35,7 +40,11 @@ impl Webhooks {
         if config.webhook_url.is_empty() {
             return None;
         }
-        let client = webhook_client::Client::builder().timeout(REQUEST_TIMEOUT).build().ok()?;
+        let client = webhook_client::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(webhook_client::redirect::Policy::none())
+            .build()
+            .ok()?;
         Some(Self { client, url: config.webhook_url.clone(), secret: config.webhook_secret.clone() })
     }
 
@@ -83,6 +92,14 @@ impl Webhooks {
             }
             let failure = match request.send().await {
                 Ok(response) if response.status().is_success() => return,
+                Ok(response) if response.status().is_redirection() => {
+                    metrics::counter!("meetbot_webhook_failures_total").increment(1);
+                    tracing::error!(job_id = %record.job_id, state = %record.state, attempt,
+                        status = response.status().as_u16(),
+                        "webhook answered with a redirect, which is not followed: delivery given up; \
+                         set notify.webhook_url to the final URL");
+                    return;
+                }
                 Ok(response) => format!("HTTP {}", response.status()),
                 Err(error) => error.without_url().to_string(),
             };

@@ -78,11 +78,14 @@ impl Consumer {
             match taken {
                 Ok(Some(message)) => {
                     backoff.reset();
+                    // In hand before anything else runs, so no reclaim of strays gives it back
+                    // while it is being handled.
+                    let held = self.intake.in_hand.hold(&message);
                     // The slot is taken here, before the next BLMOVE, so this loop never takes
                     // more than it can run; the rest of the message's handling overlaps with it.
                     let slot = self.app.store.try_reserve();
                     let intake = self.intake.clone();
-                    handling.spawn(async move { intake.handle(message, slot).await });
+                    handling.spawn(async move { intake.handle(message, slot, held).await });
                     while handling.try_join_next().is_some() {}
                 }
                 Ok(None) => backoff.reset(),
@@ -102,7 +105,8 @@ impl Consumer {
     /// Gives back processing entries no running job holds (a BLMOVE whose reply was lost) and,
     /// once per process, ends the REST jobs an earlier run of this worker id left; true once done.
     async fn reclaim_strays(&self, redis: &crate::store::RedisLink) -> bool {
-        let running = self.app.store.running_messages();
+        let mut running = self.app.store.running_messages();
+        running.extend(self.intake.in_hand.messages());
         match tokio::time::timeout(
             Duration::from_secs(5),
             scripts::reclaim_own(&mut redis.conn.clone(), &redis.keys, &running),

@@ -1,5 +1,7 @@
-//! The heartbeat: this worker's `P:worker:<id>` key with a TTL, refreshed three times per TTL,
-//! and on each beat the recovery of messages held by workers whose heartbeat expired.
+//! The heartbeat: this worker's `P:worker:<id>` key with a TTL, refreshed three times per TTL; on
+//! each beat the recovery of messages held by workers whose heartbeat expired, and the check that
+//! every job running here is still this worker's (a worker that was paused past its TTL lets go of
+//! the jobs peers took over within one beat of reaching Redis again).
 
 use std::time::Duration;
 
@@ -9,27 +11,31 @@ use tokio::sync::watch;
 use crate::{
     broker::{Backoff, scripts},
     job::record::timestamp,
-    store::RedisLink,
+    store::{JobStore, RedisLink},
 };
 
-/// Keeps this worker's messages owned, and recovers dead peers' messages.
+/// Keeps this worker's messages owned, recovers dead peers' messages, and lets go of jobs this
+/// worker no longer owns.
 pub struct Heartbeat {
     redis: RedisLink,
+    store: JobStore,
     ttl_secs: u64,
     started_at: String,
 }
 
 impl Heartbeat {
     /// A heartbeat with the configured TTL.
-    pub fn new(redis: RedisLink, ttl_secs: u64) -> Self {
-        Self { redis, ttl_secs, started_at: timestamp(Utc::now()) }
+    pub fn new(redis: RedisLink, store: JobStore, ttl_secs: u64) -> Self {
+        Self { redis, store, ttl_secs, started_at: timestamp(Utc::now()) }
     }
 
-    /// One beat: refresh the key, then recover peers whose heartbeat expired.
+    /// One beat: refresh the key, recover peers whose heartbeat expired, and check that the jobs
+    /// running here are still this worker's.
     pub async fn beat(&self) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn.clone();
         let info = serde_json::json!({"pid": std::process::id(), "started_at": self.started_at}).to_string();
         scripts::heartbeat(&mut conn, &self.redis.keys, self.ttl_secs, &info).await?;
+        self.store.check_ownership().await?;
         let recovered = scripts::recover_peers(&mut conn, &self.redis.keys, &timestamp(Utc::now())).await?;
         if recovered > 0 {
             tracing::warn!(messages = recovered, "recovered messages of workers whose heartbeat expired");

@@ -1,20 +1,26 @@
 //! What happens to one taken message: dead-lettered if it can never run, scheduled if it is due
 //! later, handed back if its slot went to a REST job meanwhile, otherwise claimed and started.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 
 use chrono::Utc;
 
 use crate::{
     app::App,
-    broker::scripts::{self, Claim, ClaimArgs, ScheduleArgs},
-    dispatch::SubmitError,
+    broker::scripts::{self, Claim, ClaimArgs, ScheduleArgs, Scheduled},
+    dispatch::{SubmitError, record_ttl_until},
     job::{JobRecord, JobRequest, Reason, State, record::timestamp},
-    store::{Origin, RedisLink, Slot},
+    notify,
+    store::{Holder, Origin, RedisLink, Slot},
 };
+
+use super::in_hand::{Held, InHand};
 
 /// A message due within this much is run now rather than scheduled.
 const SCHEDULE_SLACK_MS: i64 = 1000;
@@ -24,12 +30,14 @@ const SCHEDULE_SLACK_MS: i64 = 1000;
 pub struct Intake {
     app: App,
     stranded: Arc<AtomicBool>,
+    /// The messages being handled.
+    pub in_hand: InHand,
 }
 
 impl Intake {
     /// Intake for the worker.
     pub fn new(app: App) -> Self {
-        Self { app, stranded: Arc::new(AtomicBool::new(false)) }
+        Self { app, stranded: Arc::new(AtomicBool::new(false)), in_hand: InHand::default() }
     }
 
     /// Whether a message may have been left in the processing list unowned since the last call
@@ -40,10 +48,11 @@ impl Intake {
 
     /// Handles one message taken into this worker's processing list, with the slot the consumer
     /// reserved for it (none when a REST job took the last one meanwhile).
-    pub async fn handle(&self, message: Vec<u8>, slot: Option<Slot>) {
+    pub async fn handle(&self, message: Vec<u8>, slot: Option<Slot>, held: Held) {
         if !self.settle(message, slot).await {
             self.stranded.store(true, Ordering::SeqCst);
         }
+        drop(held);
     }
 
     /// Gives the message its home; false when Redis failed on the way.
@@ -72,9 +81,28 @@ impl Intake {
             }
             Err(error) => return self.dead_letter(&redis, &message, Reason::InvalidUrl, &error.to_string()).await,
         };
-        let job_id = request.job_id();
-        if self.app.store.is_active(&job_id) {
-            return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
+        let job_id = request.job_id().to_owned();
+        match self.app.store.holder_of(&message) {
+            // This very message came back: a peer recovered it while this worker was paused or cut
+            // off, and it was taken again before anyone else: the job running here still owns it.
+            // Unless the processing list now holds it twice: then a client pushed it again.
+            Some(Holder::Owner) => match scripts::copies_held(&mut redis.conn.clone(), &redis.keys, &message).await {
+                Ok(1) => {
+                    tracing::info!(job_id, "a running job's own message came back to this worker; it keeps it");
+                    return true;
+                }
+                Ok(_) => return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot count the message's copies yet");
+                    return false;
+                }
+            },
+            // The job running here lost it; once that job has let go, the message runs again.
+            Some(Holder::Lost) => return self.requeue_when_gone(&redis, &job_id, &message).await,
+            None if self.app.store.is_active(&job_id) => {
+                return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
+            }
+            None => {}
         }
         let correlation_id = uuid::Uuid::new_v4().to_string();
         if let Some(due) =
@@ -86,19 +114,25 @@ impl Intake {
             let args = ScheduleArgs {
                 job_id: &job_id,
                 message: &message,
+                from_queue: true,
                 due_ms: due.timestamp_millis(),
+                record_ttl_secs: record_ttl_until(due),
                 now: &now,
                 correlation_id: &correlation_id,
                 fields: &fields,
             };
             return match scripts::schedule(&mut redis.conn.clone(), &redis.keys, args).await {
-                Ok(true) => {
+                Ok(Scheduled::Ok) => {
                     tracing::info!(job_id, correlation_id, join_at = %due.to_rfc3339(), "job scheduled");
                     self.app.store.announce(&record);
                     true
                 }
-                Ok(false) => {
+                Ok(Scheduled::Duplicate) => {
                     tracing::warn!(job_id, correlation_id, "duplicate job id; dead-lettered");
+                    true
+                }
+                Ok(Scheduled::Full) => {
+                    tracing::warn!(job_id, correlation_id, "the schedule is full; dead-lettered (schedule_full)");
                     true
                 }
                 Err(error) => self.requeue_after_error(&redis, &message, error).await,
@@ -142,10 +176,10 @@ impl Intake {
                 );
                 record.correlation_id = correlation_id;
                 record.attempt = attempts;
-                self.app
-                    .store
-                    .record_failure(&self.app.config, record, Reason::InternalError, "max_attempts exceeded")
-                    .await;
+                let detail = "max_attempts exceeded";
+                let config = &self.app.config;
+                let notify = |record: &JobRecord| notify::results::client_record(config, record, Some(detail));
+                self.app.store.record_failure(record, Reason::InternalError, detail, notify).await;
             }
             Err(error) => return self.requeue_after_error(&redis, &message, error).await,
         }
@@ -166,6 +200,16 @@ impl Intake {
                 false
             }
         }
+    }
+
+    /// Gives `message` back to the queue once the job `job_id` running here (which lost it) has
+    /// ended; true once done.
+    async fn requeue_when_gone(&self, redis: &RedisLink, job_id: &str, message: &str) -> bool {
+        tracing::info!(job_id, "the message of a job this worker lost came back; it runs again once the bot here left");
+        while self.app.store.is_active(job_id) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.requeue(redis, message).await
     }
 
     async fn requeue_after_error(&self, redis: &RedisLink, message: &str, error: redis::RedisError) -> bool {

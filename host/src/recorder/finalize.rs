@@ -38,6 +38,15 @@ pub fn file_name(format: RecordingFormat) -> &'static str {
     }
 }
 
+/// The file name the partial recording of an earlier, unfinished delivery is stored under
+/// (`recording.attempt-1.webm`): beside the job's own recording, never over it.
+pub fn attempt_file_name(format: RecordingFormat, attempt: u32) -> String {
+    match format {
+        RecordingFormat::Webm => format!("recording.attempt-{attempt}.webm"),
+        RecordingFormat::Mp4 => format!("recording.attempt-{attempt}.mp4"),
+    }
+}
+
 /// Joins and converts `segments` into `dir/recording.<ext>`; returns its path and duration in
 /// seconds.
 pub async fn finalize(
@@ -60,10 +69,16 @@ pub async fn finalize(
             video_first(segment, &file).await?;
             ordered.push(file);
         }
+        // Names relative to the list (the concat demuxer resolves them from its folder), each
+        // quoted: no path of the operator's or the job's reaches ffmpeg's list syntax.
         let list = dir.join("segments.txt");
-        let text: String = ordered.iter().map(|s| format!("file '{}'\n", s.display())).collect();
+        let text: String = ordered
+            .iter()
+            .filter_map(|path| path.file_name())
+            .map(|name| format!("file {}\n", concat_quoted(&name.to_string_lossy())))
+            .collect();
         tokio::fs::write(&list, text).await.map_err(|source| FinalizeError::Spawn { tool: "ffmpeg", source })?;
-        command.args(["-f", "concat", "-safe", "0", "-i"]).arg(&list);
+        command.args(["-f", "concat", "-i"]).arg(&list);
     }
     match format {
         RecordingFormat::Webm => command.args(["-c", "copy"]),
@@ -91,6 +106,13 @@ pub async fn finalize(
     run(command.arg(&output)).await?;
     let duration = probe_duration(&output).await?;
     Ok((output, duration))
+}
+
+/// A file name as the concat demuxer reads it: single-quoted, a quote inside written `'\''`, and
+/// line breaks (which end an entry whatever the quoting) replaced.
+fn concat_quoted(name: &str) -> String {
+    let escaped = name.replace(['\n', '\r'], "_").replace('\'', r"'\''");
+    format!("'{escaped}'")
 }
 
 fn ffmpeg() -> Command {
@@ -163,6 +185,12 @@ mod tests {
             .await
             .expect("run ffprobe");
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    }
+
+    #[test]
+    fn concat_entries_are_quoted() {
+        assert_eq!(concat_quoted("ordered-000.webm"), "'ordered-000.webm'");
+        assert_eq!(concat_quoted("a'b\nc"), r"'a'\''b_c'");
     }
 
     #[tokio::test]

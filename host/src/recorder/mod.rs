@@ -39,6 +39,8 @@ use tokio::{
 
 pub use spool::{Spool, SpoolError, Spooled};
 
+use spool::MAX_CHUNK_BASE64;
+
 use crate::browser::JobBrowser;
 
 /// The binding the page calls with chunks and levels.
@@ -70,6 +72,11 @@ const BAR_HEIGHT: u32 = 57;
 /// 0.25 s after the new document committed, measured with Chromium 156).
 const OLD_BAR_WAIT: Duration = Duration::from_secs(1);
 
+/// Longest text from the page (an error message) that is logged or kept.
+const MAX_PAGE_TEXT: usize = 300;
+/// How many ignored page messages are logged one by one; later ones are only counted.
+const LOGGED_IGNORED: u32 = 10;
+
 /// What the recorder tells the runner while recording.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecorderEvent {
@@ -77,6 +84,9 @@ pub enum RecorderEvent {
     Level(f32),
     /// Capture failed or stopped on its own.
     Failed(String),
+    /// The spool could not be written (disk full, I/O error): recording stopped for good; what
+    /// reached the disk is kept.
+    SpoolFailed(String),
 }
 
 /// Recorder failures.
@@ -91,6 +101,9 @@ pub enum RecorderError {
     /// The spool failed.
     #[error(transparent)]
     Spool(#[from] SpoolError),
+    /// The recorder task did not hand over; what is in the spool folder is kept.
+    #[error("recorder: {0}")]
+    Lost(String),
 }
 
 impl From<chromiumoxide::error::CdpError> for RecorderError {
@@ -120,12 +133,16 @@ enum Message {
     Error {
         message: String,
     },
+    /// A kind this host does not know: ignored (the page is not trusted).
+    #[serde(other)]
+    Unknown,
 }
 
 /// A running recording.
 pub struct Recorder {
     stop: oneshot::Sender<()>,
-    pump: JoinHandle<Result<Spooled, SpoolError>>,
+    pump: JoinHandle<Spooled>,
+    dir: std::path::PathBuf,
 }
 
 impl Recorder {
@@ -149,24 +166,27 @@ impl Recorder {
         begin_capture(&page, &capture, &viewport).await?;
         let (stop, stop_requested) = oneshot::channel();
         let pump = tokio::spawn(pump(page, capture, viewport, page_events, spool, events, stop_requested));
-        Ok(Self { stop, pump })
+        Ok(Self { stop, pump, dir: spool_dir.to_owned() })
     }
 
     /// Stops capturing, waits (at most [`STOP_GRACE`]) for the last chunks, and closes the spool:
     /// what was spooled is kept even when the page no longer answers (gone, or between two
-    /// captures after a navigation).
-    pub async fn stop(self) -> Result<Spooled, RecorderError> {
+    /// captures after a navigation), and even when the recorder task itself failed (then the
+    /// segment files found in the spool folder are what was recorded).
+    pub async fn stop(self) -> Spooled {
         let _ = self.stop.send(());
         let pump = self.pump;
         let abort = pump.abort_handle();
-        match tokio::time::timeout(STOP_GRACE + HAND_OVER, pump).await {
-            Ok(Ok(spooled)) => Ok(spooled?),
-            Ok(Err(join)) => Err(RecorderError::Cdp(format!("recorder task failed: {join}"))),
+        let failure = match tokio::time::timeout(STOP_GRACE + HAND_OVER, pump).await {
+            Ok(Ok(spooled)) => return spooled,
+            Ok(Err(join)) => RecorderError::Lost(format!("the recorder task failed: {join}")),
             Err(_) => {
                 abort.abort();
-                Err(RecorderError::Capture("the recorder did not hand over the spool in time".to_owned()))
+                RecorderError::Lost("the recorder did not hand over the spool in time".to_owned())
             }
-        }
+        };
+        tracing::error!(%failure, "keeping what the spool folder holds");
+        Spooled::found_in(&self.dir).await
     }
 }
 
@@ -237,12 +257,13 @@ impl Viewport {
     }
 
     /// The page reports a new viewport size: one smaller than the recording (a taller bar than
-    /// expected, or a resize before the room was made) is grown back to it.
+    /// expected, or a resize before the room was made) is grown back to it. The page's numbers
+    /// are not trusted: the size set is never larger than the recording plus the bar's room.
     async fn changed(&self, width: u32, height: u32) {
         let (want_width, want_height) = self.size;
         if width < want_width || height < want_height {
             tracing::debug!(width, height, "viewport smaller than the recording; growing it");
-            self.set(want_width.max(width), want_height.max(height)).await;
+            self.set(want_width, height.clamp(want_height, want_height + BAR_HEIGHT)).await;
         }
     }
 
@@ -296,10 +317,12 @@ async fn pump(
     mut spool: Spool,
     events: mpsc::UnboundedSender<RecorderEvent>,
     mut stop_requested: oneshot::Receiver<()>,
-) -> Result<Spooled, SpoolError> {
+) -> Spooled {
     // Set once stop was asked for: no new capture starts after that, and the spool is closed at
     // this moment whether or not the page confirmed.
     let mut give_up_at: Option<Instant> = None;
+    let mut ignored = Ignored::default();
+    let mut failure: Option<SpoolError> = None;
     loop {
         tokio::select! {
             _ = &mut stop_requested, if give_up_at.is_none() => {
@@ -315,9 +338,24 @@ async fn pump(
                 if call.name != BINDING {
                     continue;
                 }
+                if call.payload.len() > MAX_CHUNK_BASE64 + 1024 {
+                    ignored.log(&format!("a page message of {} bytes", call.payload.len()));
+                    continue;
+                }
                 match serde_json::from_str::<Message>(&call.payload) {
-                    Ok(Message::Chunk { seq, data }) => spool.append(seq, &data).await?,
+                    Ok(Message::Chunk { seq, data }) => match spool.append(seq, &data).await {
+                        Ok(None) => {}
+                        Ok(Some(why)) => ignored.log(&why.to_string()),
+                        Err(error) => {
+                            tracing::error!(%error, "the spool cannot be written; recording stops, what was spooled is kept");
+                            let _ = events.send(RecorderEvent::SpoolFailed(error.to_string()));
+                            failure = Some(error);
+                            request_stop(&page).await;
+                            break;
+                        }
+                    },
                     Ok(Message::Level { rms }) => {
+                        let rms = if rms.is_finite() { rms.clamp(0.0, 1.0) } else { 0.0 };
                         let _ = events.send(RecorderEvent::Level(rms));
                     }
                     Ok(Message::Viewport { width, height }) => viewport.changed(width, height).await,
@@ -326,9 +364,11 @@ async fn pump(
                         break;
                     }
                     Ok(Message::Error { message }) => {
+                        let message: String = message.chars().take(MAX_PAGE_TEXT).collect();
                         let _ = events.send(RecorderEvent::Failed(message));
                     }
-                    Err(error) => tracing::debug!(%error, "unreadable recorder message"),
+                    Ok(Message::Unknown) => ignored.log("a message of an unknown kind"),
+                    Err(error) => ignored.log(&format!("an unreadable message ({error})")),
                 }
             }
             navigation = navigations.next() => {
@@ -336,8 +376,14 @@ async fn pump(
                 if navigation.frame.parent_id.is_some() || give_up_at.is_some() {
                     continue;
                 }
-                tracing::info!(url = %navigation.frame.url, "meeting page changed; recording a new segment");
-                spool.next_segment().await?;
+                let url = crate::plugins::mask_secrets(&navigation.frame.url);
+                tracing::info!(%url, "meeting page changed; recording a new segment");
+                if let Err(error) = spool.next_segment().await {
+                    tracing::error!(%error, "the spool cannot be written; recording stops, what was spooled is kept");
+                    let _ = events.send(RecorderEvent::SpoolFailed(error.to_string()));
+                    failure = Some(error);
+                    break;
+                }
                 let recaptured = async {
                     viewport.wait_for_old_bar().await;
                     begin_capture(&page, &capture, &viewport).await
@@ -353,5 +399,28 @@ async fn pump(
             }
         }
     }
-    spool.close().await
+    ignored.summary();
+    spool.close(failure).await
+}
+
+/// Page messages the recorder ignored: the first few are logged, the rest only counted, so a
+/// hostile page cannot flood the log.
+#[derive(Default)]
+struct Ignored {
+    count: u32,
+}
+
+impl Ignored {
+    fn log(&mut self, what: &str) {
+        self.count = self.count.saturating_add(1);
+        if self.count <= LOGGED_IGNORED {
+            tracing::warn!(what, "recorder ignored a page message");
+        }
+    }
+
+    fn summary(&self) {
+        if self.count > LOGGED_IGNORED {
+            tracing::warn!(count = self.count, "recorder ignored page messages");
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! Keeping what happened once the session is over: the recording is finalized with ffmpeg and
 //! stored with `meeting.json` beside it under `<job_id>/`; the spool is removed only after the
-//! store confirmed both. When storing fails for good the local file stays where it is, and the
-//! job fails with `upload_failed` and a detail saying where the file is.
+//! store confirmed both. When storing fails for good the local file is moved to this worker's
+//! `kept/` folder, and the job fails with `upload_failed` and a detail saying where the file is.
+//! When the spool could not be written during the meeting, the job fails with `recording_failed`,
+//! and what reached the disk is finalized and stored all the same.
 
 use std::path::PathBuf;
 
@@ -12,9 +14,19 @@ use crate::{
     job::{JobRecord, Reason},
     recorder::{Spooled, finalize},
     storage::Storage,
+    workdir::WorkDir,
 };
 
 use super::timeline::Timeline;
+
+/// How the job ends, as far as the session knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ending {
+    /// Its reason.
+    pub reason: Reason,
+    /// Its detail.
+    pub detail: Option<String>,
+}
 
 /// What keeping the recording changed about the job's end.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,21 +51,28 @@ fn leaves_early(reason: Reason) -> bool {
             | Reason::Shutdown
             | Reason::BrowserCrashed
             | Reason::PluginCrashed
+            | Reason::RecordingFailed
             | Reason::InternalError
     )
 }
 
-/// Finalizes and stores the recording (if any) and `meeting.json`.
+/// Finalizes and stores the recording (if any) and `meeting.json`. `workdir` is where a recording
+/// that cannot be stored is kept.
 pub async fn keep(
     config: &Config,
     storage: &Storage,
+    workdir: Option<&WorkDir>,
     record: &JobRecord,
     spooled: Option<Spooled>,
     timeline: &mut Timeline,
-    reason: Reason,
-    detail: Option<String>,
+    ending: Ending,
 ) -> Kept {
-    let mut kept = Kept { recording_url: None, duration_secs: None, reason, detail };
+    let mut kept = Kept { recording_url: None, duration_secs: None, reason: ending.reason, detail: ending.detail };
+    if let Some(failure) = spooled.as_ref().and_then(|s| s.failure.as_ref()) {
+        // The bot left because of it; whatever the session reported, the recording is what failed.
+        kept.reason = Reason::RecordingFailed;
+        kept.detail = Some(format!("the recording could not be written: {failure}"));
+    }
     let job_id = &record.job_id;
     let mut local_file: Option<PathBuf> = None;
     if let Some(spooled) = &spooled {
@@ -75,43 +94,66 @@ pub async fn keep(
         match storage.put_file(&key, file).await {
             Ok(url) => {
                 kept.recording_url = Some(url);
-                if leaves_early(reason) {
+                if leaves_early(kept.reason) {
                     append(&mut kept.detail, "partial recording kept");
                 }
             }
             Err(error) => {
                 tracing::error!(%error, file = %file.display(), "recording upload failed; the file stays on disk");
                 kept.reason = Reason::UploadFailed;
-                kept.detail = Some(format!("{error}; the recording is kept at {}", file.display()));
                 // The timeline stays with the kept file, so nothing of the meeting is lost.
                 let beside = file.with_file_name("meeting.json");
+                kept.detail = Some(error.to_string());
                 if let Err(error) = tokio::fs::write(&beside, meeting_json(record, &kept, timeline)).await {
                     tracing::warn!(%error, file = %beside.display(), "meeting.json not written");
                 }
+                let at = keep_on_disk(workdir, file, record);
+                append(&mut kept.detail, &format!("the recording is kept at {}", at.display()));
                 return kept;
             }
         }
     }
     if local_file.is_none() && record.joined_at.is_none() {
         // Never in the call and nothing recorded: there is no meeting to describe.
+        remove_spool(workdir, spooled.as_ref());
         return kept;
     }
     let bytes = meeting_json(record, &kept, timeline);
     if let Err(error) = storage.put_bytes(&format!("{job_id}/meeting.json"), bytes).await {
         tracing::error!(%error, "meeting.json upload failed");
-        if local_file.is_some() {
+        if let Some(file) = &local_file {
             kept.reason = Reason::UploadFailed;
-            let file = local_file.as_ref().map(|f| f.display().to_string()).unwrap_or_default();
-            kept.detail = Some(format!("{error}; the recording is kept at {file}"));
+            let at = keep_on_disk(workdir, file, record);
+            kept.detail = Some(format!("{error}; the recording is kept at {}", at.display()));
             return kept;
         }
     }
-    if let Some(spooled) = spooled
-        && let Err(error) = tokio::fs::remove_dir_all(&spooled.dir).await
-    {
-        tracing::warn!(%error, dir = %spooled.dir.display(), "spool not removed");
-    }
+    remove_spool(workdir, spooled.as_ref());
     kept
+}
+
+/// Moves the spool folder holding `file` to this worker's `kept/` folder; the file's new path
+/// (its old one when it cannot be moved).
+fn keep_on_disk(workdir: Option<&WorkDir>, file: &std::path::Path, record: &JobRecord) -> PathBuf {
+    let (Some(workdir), Some(dir), Some(name)) = (workdir, file.parent(), file.file_name()) else {
+        return file.to_owned();
+    };
+    match workdir.keep(dir, &record.job_id, record.attempt) {
+        Ok(kept) => kept.join(name),
+        Err(error) => {
+            tracing::warn!(%error, "the recording stays in the spool folder");
+            file.to_owned()
+        }
+    }
+}
+
+/// Removes the job's spool folder, only ever inside this worker's folder.
+fn remove_spool(workdir: Option<&WorkDir>, spooled: Option<&Spooled>) {
+    if let (Some(workdir), Some(spooled)) = (workdir, spooled)
+        && let Err(error) = workdir.remove(&spooled.dir)
+    {
+        tracing::warn!(%error, "spool not removed");
+    }
 }
 
 /// meeting.json: the job record as it ends, and the timeline.

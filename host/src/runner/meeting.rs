@@ -13,6 +13,7 @@ use crate::{
     plugins::Report,
     recorder::{Recorder, RecorderEvent},
     store::{ActiveJob, JobStore},
+    workdir::WorkDir,
 };
 
 /// RMS level above which the meeting counts as not silent (about -46 dBFS).
@@ -32,6 +33,8 @@ pub struct Meeting {
     pub recorder_events: mpsc::UnboundedReceiver<RecorderEvent>,
     recorder_tx: mpsc::UnboundedSender<RecorderEvent>,
     recording_tried: bool,
+    /// Why recording failed for good (the spool could not be written), if it did.
+    pub recording_failure: Option<String>,
 }
 
 impl Meeting {
@@ -40,7 +43,16 @@ impl Meeting {
         let (recorder_tx, recorder_events) = mpsc::unbounded_channel();
         let mut timeline = Timeline::default();
         timeline.state(State::Joining);
-        Self { rules, admitted: false, timeline, recorder: None, recorder_events, recorder_tx, recording_tried: false }
+        Self {
+            rules,
+            admitted: false,
+            timeline,
+            recorder: None,
+            recorder_events,
+            recorder_tx,
+            recording_tried: false,
+            recording_failure: None,
+        }
     }
 
     /// Applies one plugin report to the record, the rules and the timeline.
@@ -84,9 +96,15 @@ impl Meeting {
         }
     }
 
-    /// Starts recording once the bot is in the call (once per job).
-    pub async fn start_recording(&mut self, config: &Config, browser: Option<&JobBrowser>, active: &ActiveJob) {
-        let Some(browser) = browser else {
+    /// Starts recording once the bot is in the call (once per job), into the job's spool folder
+    /// under this worker's folder.
+    pub async fn start_recording(
+        &mut self,
+        config: &Config,
+        browser: Option<(&JobBrowser, &WorkDir)>,
+        active: &ActiveJob,
+    ) {
+        let Some((browser, workdir)) = browser else {
             return;
         };
         if self.recording_tried || !self.admitted || !config.recording.enabled {
@@ -94,7 +112,14 @@ impl Meeting {
         }
         self.recording_tried = true;
         let size = config.window_size().unwrap_or((1280, 720));
-        let spool = config.recording.spool_dir.join(active.job_id());
+        let spool = match workdir.job_spool(active.job_id(), active.record().attempt) {
+            Ok(spool) => spool,
+            Err(error) => {
+                tracing::error!(%error, "recording could not start; the meeting goes on unrecorded");
+                self.timeline.recording(format!("could not start: {error}"));
+                return;
+            }
+        };
         match Recorder::start(browser, &spool, size, self.recorder_tx.clone()).await {
             Ok(recorder) => {
                 self.recorder = Some(recorder);
@@ -109,8 +134,8 @@ impl Meeting {
         }
     }
 
-    /// Applies a recorder event.
-    pub fn on_recorder_event(&mut self, event: RecorderEvent) {
+    /// Applies a recorder event; true when recording failed for good and the bot must leave.
+    pub fn on_recorder_event(&mut self, event: RecorderEvent) -> bool {
         match event {
             RecorderEvent::Level(level) if level > SOUND_LEVEL => self.rules.on_sound(Instant::now()),
             RecorderEvent::Level(_) => self.rules.on_quiet(Instant::now()),
@@ -118,6 +143,12 @@ impl Meeting {
                 tracing::warn!(%message, "recorder reported a problem");
                 self.timeline.recording(message);
             }
+            RecorderEvent::SpoolFailed(message) => {
+                self.timeline.recording(format!("failed: {message}"));
+                self.recording_failure = Some(message);
+                return true;
+            }
         }
+        false
     }
 }

@@ -9,7 +9,6 @@ mod timeline;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use chrono::Utc;
 use meetbot_plugin_api::{BrowserTarget, SessionRequest};
 use tokio::time::{Instant, sleep_until};
 use tracing::Instrument;
@@ -21,12 +20,13 @@ pub use timeline::Timeline;
 use crate::{
     browser::{self, JobBrowser},
     config::Config,
-    job::{JobRequest, Reason, State, record::timestamp},
+    job::{JobRequest, Reason, State},
     notify,
     plugins::{LoadedPlugin, SessionContext, SessionLink},
-    recorder::Spooled,
+    recorder::{Spooled, finalize},
     storage::Storage,
     store::{ActiveJob, Control, JobStore},
+    workdir::WorkDir,
 };
 
 /// How long a plugin may take to leave once asked, before the host ends the session itself.
@@ -39,15 +39,28 @@ pub const LANGUAGE: &str = "en-US";
 pub struct Runner {
     config: Arc<Config>,
     store: JobStore,
-    browser: Option<Arc<PathBuf>>,
+    browser: Option<Browsers>,
     storage: Option<Storage>,
 }
 
-/// Why the host asked the bot to leave, and whether the message goes back to the queue.
+/// What jobs of browser-based plugins need: the Chromium to launch, and this worker's folder for
+/// browser profiles and recording spools.
+#[derive(Clone)]
+pub struct Browsers {
+    /// The Chromium executable.
+    pub executable: Arc<PathBuf>,
+    /// This worker's folder.
+    pub workdir: WorkDir,
+}
+
+/// Why the host asked the bot to leave, and what becomes of the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct LeaveRequest {
     reason: Reason,
+    /// The message goes back to the queue (shutdown before admission).
     give_back: bool,
+    /// The job is another worker's now: nothing is written, the recording stays on local disk.
+    lost: bool,
 }
 
 /// How a job ends.
@@ -57,12 +70,14 @@ enum End {
     GiveBack,
     /// A terminal record with this reason and detail.
     Finish(Reason, Option<String>),
+    /// Another worker took the job over: the bot left, nothing is written here.
+    Lost,
 }
 
 impl Runner {
-    /// A runner over the worker's store; `browser` is the Chromium to launch for plugins that
-    /// need one, `storage` where recordings go.
-    pub fn new(config: Arc<Config>, store: JobStore, browser: Option<Arc<PathBuf>>, storage: Option<Storage>) -> Self {
+    /// A runner over the worker's store; `browser` is what browser-based plugins need, `storage`
+    /// where recordings go.
+    pub fn new(config: Arc<Config>, store: JobStore, browser: Option<Browsers>, storage: Option<Storage>) -> Self {
         Self { config, store, browser, storage }
     }
 
@@ -92,11 +107,15 @@ impl Runner {
         match end {
             End::GiveBack => {
                 tracing::info!("shutdown before admission: message given back to the head of the queue");
-                self.store.give_back(&active, "given back at shutdown before admission").await;
+                self.store.give_back(active.job_id(), "given back at shutdown before admission").await;
             }
             End::Finish(reason, detail) => {
                 let (reason, detail) = self.keep(&active, spooled, &mut meeting, reason, detail).await;
                 self.finish(&active, &request, reason, detail, started).await;
+            }
+            End::Lost => {
+                self.keep_locally(&active, spooled).await;
+                self.store.finish(active.job_id(), Reason::InternalError, None, |_| None).await;
             }
         }
     }
@@ -104,16 +123,26 @@ impl Runner {
     /// Stops the recorder, if one runs; what it spooled.
     async fn stop_recording(&self, meeting: &mut Meeting) -> Option<Spooled> {
         let recorder = meeting.recorder.take()?;
-        match recorder.stop().await {
-            Ok(spooled) => {
-                meeting.timeline.recording(format!("stopped: {} bytes", spooled.bytes));
-                Some(spooled)
+        let spooled = recorder.stop().await;
+        meeting.timeline.recording(format!("stopped: {} bytes", spooled.bytes));
+        Some(spooled)
+    }
+
+    /// A job another worker took over keeps its partial recording on local disk only (the other
+    /// worker stores the job's recording under the job's name): finalized if it can be, moved to
+    /// this worker's `kept/` folder, and logged with its path.
+    async fn keep_locally(&self, active: &ActiveJob, spooled: Option<Spooled>) {
+        let (Some(spooled), Some(browsers)) = (spooled, &self.browser) else {
+            return;
+        };
+        if let Err(error) = finalize::finalize(&spooled.segments, self.config.recording.format, &spooled.dir).await {
+            tracing::warn!(%error, "the partial recording could not be finalized; its segments are kept");
+        }
+        match browsers.workdir.keep(&spooled.dir, active.job_id(), active.record().attempt) {
+            Ok(kept) => {
+                tracing::warn!(path = %kept.display(), "the partial recording of a job taken over by another worker is kept on local disk")
             }
-            Err(error) => {
-                tracing::error!(%error, "recorder did not stop cleanly");
-                meeting.timeline.recording(format!("stop failed: {error}"));
-                None
-            }
+            Err(error) => tracing::error!(%error, "the partial recording could not be moved to the kept folder"),
         }
     }
 
@@ -134,7 +163,9 @@ impl Runner {
             meeting.timeline.state(State::Finalizing);
         }
         let record = self.store.get(active.job_id()).await.ok().flatten().unwrap_or_else(|| active.record().clone());
-        let kept = keep::keep(&self.config, storage, &record, spooled, &mut meeting.timeline, reason, detail).await;
+        let workdir = self.browser.as_ref().map(|b| &b.workdir);
+        let ending = keep::Ending { reason, detail };
+        let kept = keep::keep(&self.config, storage, workdir, &record, spooled, &mut meeting.timeline, ending).await;
         if kept.recording_url.is_some() || kept.duration_secs.is_some() {
             self.store
                 .update(active.job_id(), |record| {
@@ -151,9 +182,11 @@ impl Runner {
         if !plugin.needs_browser {
             return Ok(None);
         }
-        let executable = self.browser.as_ref().ok_or("no browser executable configured")?;
-        let browser =
-            browser::launch(&self.config.browser, executable, active.job_id()).await.map_err(|e| e.to_string())?;
+        let browsers = self.browser.as_ref().ok_or("no browser executable configured")?;
+        let profiles = browsers.workdir.browsers();
+        let browser = browser::launch(&self.config.browser, &browsers.executable, &profiles, active.job_id())
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::debug!(target_id = %browser.target_id, "browser launched");
         Ok(Some(browser))
     }
@@ -176,6 +209,7 @@ impl Runner {
         let mut leave_deadline: Option<Instant> = None;
         let mut drain_deadline: Option<Instant> = None;
         let mut browser_died = false;
+        // A century past a monotonic clock's reading since boot cannot overflow it.
         let far = started + Duration::from_secs(100 * 365 * 24 * 3600);
 
         let outcome = loop {
@@ -184,32 +218,44 @@ impl Runner {
                 outcome = &mut session => break Some(outcome),
                 Some(report) = link.reports.recv() => {
                     meeting.on_report(&self.store, active, report).await;
-                    meeting.start_recording(&self.config, browser, active).await;
+                    let recording = browser.zip(self.browser.as_ref().map(|b| &b.workdir));
+                    meeting.start_recording(&self.config, recording, active).await;
                 }
-                Some(event) = meeting.recorder_events.recv() => meeting.on_recorder_event(event),
+                Some(event) = meeting.recorder_events.recv() => {
+                    if meeting.on_recorder_event(event) {
+                        ask_to_leave(&link, &mut leave, &mut leave_deadline, LeaveRequest::because(Reason::RecordingFailed));
+                    }
+                }
                 Some(control) = active.control.recv() => match control {
-                    Control::Leave(reason) => ask_to_leave(&link, &mut leave, &mut leave_deadline, reason, false),
+                    Control::Leave(reason) => ask_to_leave(&link, &mut leave, &mut leave_deadline, LeaveRequest::because(reason)),
+                    Control::Lost => {
+                        let lost = LeaveRequest { reason: Reason::InternalError, give_back: false, lost: true };
+                        // Whatever was asked before, the job is no longer this worker's to end.
+                        leave = None;
+                        ask_to_leave(&link, &mut leave, &mut leave_deadline, lost);
+                    }
                     Control::Shutdown if !meeting.admitted => {
                         let give_back = active.message().is_some();
-                        ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, give_back);
+                        let request = LeaveRequest { reason: Reason::Shutdown, give_back, lost: false };
+                        ask_to_leave(&link, &mut leave, &mut leave_deadline, request);
                     }
                     Control::Shutdown => match (drain_deadline, self.config.worker.drain_timeout_secs) {
                         // A second shutdown signal means: stop draining, leave now.
-                        (Some(_), _) => ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, false),
+                        (Some(_), _) => ask_to_leave(&link, &mut leave, &mut leave_deadline, LeaveRequest::because(Reason::Shutdown)),
                         (None, 0) => {
                             tracing::info!("shutdown: the meeting may go on until it ends");
                             drain_deadline = Some(far);
                         }
-                        (None, secs) => drain_deadline = Some(Instant::now() + Duration::from_secs(secs)),
+                        (None, secs) => drain_deadline = Some(later(Instant::now(), Duration::from_secs(secs), far)),
                     },
                 },
                 () = sleep_until(rule_at), if leave.is_none() => {
                     tracing::info!(reason = %rule_reason, "auto-leave rule fired");
-                    ask_to_leave(&link, &mut leave, &mut leave_deadline, rule_reason, false);
+                    ask_to_leave(&link, &mut leave, &mut leave_deadline, LeaveRequest::because(rule_reason));
                 }
                 () = sleep_until(drain_deadline.unwrap_or(far)), if drain_deadline.is_some() && leave.is_none() => {
                     tracing::info!("drain timeout passed; leaving");
-                    ask_to_leave(&link, &mut leave, &mut leave_deadline, Reason::Shutdown, false);
+                    ask_to_leave(&link, &mut leave, &mut leave_deadline, LeaveRequest::because(Reason::Shutdown));
                 }
                 () = browser_exit(browser) => {
                     browser_died = true;
@@ -228,6 +274,9 @@ impl Runner {
                 Some("the browser process exited during the meeting".to_owned()),
             );
         }
+        if let Some(LeaveRequest { lost: true, .. }) = leave {
+            return End::Lost;
+        }
         if let Some(LeaveRequest { give_back: true, .. }) = leave
             && !meeting.admitted
         {
@@ -245,14 +294,13 @@ impl Runner {
         detail: Option<String>,
         started: Instant,
     ) {
-        // The record as it is now (joined_at, recording_url, duration), not as it started.
-        let mut record =
-            self.store.get(active.job_id()).await.ok().flatten().unwrap_or_else(|| active.record().clone());
-        record.state = reason.terminal_state();
-        record.reason = Some(reason);
-        record.ended_at = Some(timestamp(Utc::now()));
-        let client_record = notify::results::client_record(&self.config, &record, detail.as_deref());
-        let record = self.store.finish(active, reason, detail, Some(client_record)).await;
+        let client_detail = detail.clone();
+        let notify = |record: &crate::job::JobRecord| {
+            Some(notify::results::client_record(&self.config, record, client_detail.as_deref()))
+        };
+        let Some(record) = self.store.finish(active.job_id(), reason, detail, notify).await else {
+            return;
+        };
         let elapsed = started.elapsed().as_secs_f64();
         metrics::counter!("meetbot_jobs_total", "provider" => request.provider.clone(),
             "outcome" => record.state.as_str(), "reason" => reason.as_str())
@@ -287,20 +335,32 @@ impl Runner {
     }
 }
 
+impl LeaveRequest {
+    /// Leaving for `reason`; the job ends here with it.
+    fn because(reason: Reason) -> Self {
+        Self { reason, give_back: false, lost: false }
+    }
+}
+
 fn ask_to_leave(
     link: &SessionLink,
     leave: &mut Option<LeaveRequest>,
     deadline: &mut Option<Instant>,
-    reason: Reason,
-    give_back: bool,
+    request: LeaveRequest,
 ) {
     if leave.is_some() {
         return;
     }
-    tracing::info!(%reason, "asking the bot to leave");
-    *leave = Some(LeaveRequest { reason, give_back });
+    tracing::info!(reason = %request.reason, lost = request.lost, "asking the bot to leave");
+    *leave = Some(request);
     *deadline = Some(Instant::now() + LEAVE_GRACE);
     link.request_leave();
+}
+
+/// `base + wait`, or `far` when that cannot be represented (an hours-long configured wait is
+/// fine; no value may panic the runner).
+fn later(base: Instant, wait: Duration, far: Instant) -> Instant {
+    base.checked_add(wait).map_or(far, |at| at.min(far))
 }
 
 /// Resolves when the job's browser exits; never when there is none.

@@ -97,29 +97,33 @@ impl Rules {
         }
     }
 
-    /// The earliest moment a rule makes the bot leave, with its reason.
+    /// The earliest moment a rule makes the bot leave, with its reason. A limit too large to
+    /// add to a moment (configuration is not bounded) never fires rather than panic.
     pub fn next(&self) -> Option<(Instant, Reason)> {
         let Some(in_call) = self.in_call_since else {
             // Not admitted yet: one bound for the whole way in, so a plugin stuck on an unknown
             // page cannot hold the slot forever.
             let reason =
                 if self.state == State::WaitingRoom { Reason::WaitingRoomTimeout } else { Reason::InternalError };
-            return Some((self.started + self.limits.waiting_room, reason));
+            return self.started.checked_add(self.limits.waiting_room).map(|at| (at, reason));
         };
-        let mut candidates = vec![(in_call + self.limits.max_duration, Reason::MaxDuration)];
+        let mut candidates = vec![(in_call.checked_add(self.limits.max_duration), Reason::MaxDuration)];
         if !self.others_seen {
-            candidates.push((in_call + self.limits.no_one_joined, Reason::NoOneJoined));
+            candidates.push((in_call.checked_add(self.limits.no_one_joined), Reason::NoOneJoined));
         }
         if let (true, Some(alone)) = (self.others_seen, self.alone_since) {
-            candidates.push((alone + self.limits.everyone_left, Reason::EveryoneLeft));
+            candidates.push((alone.checked_add(self.limits.everyone_left), Reason::EveryoneLeft));
         }
         if let (Some(sound), Some(quiet)) = (self.last_sound, self.last_quiet) {
-            let due = (sound + self.limits.silence).max(in_call + self.limits.silence_activate_after);
-            if quiet >= due {
-                candidates.push((quiet, Reason::Silence));
+            let due = sound
+                .checked_add(self.limits.silence)
+                .zip(in_call.checked_add(self.limits.silence_activate_after))
+                .map(|(after_sound, active)| after_sound.max(active));
+            if due.is_some_and(|due| quiet >= due) {
+                candidates.push((Some(quiet), Reason::Silence));
             }
         }
-        candidates.into_iter().min_by_key(|(at, _)| *at)
+        candidates.into_iter().filter_map(|(at, reason)| Some((at?, reason))).min_by_key(|(at, _)| *at)
     }
 }
 
@@ -177,6 +181,24 @@ mod tests {
         r.on_sound(t0 + 30 * S);
         r.on_quiet(t0 + 35 * S);
         assert_eq!(r.next(), Some((t0 + 35 * S, Reason::Silence)));
+    }
+
+    #[test]
+    fn a_limit_too_large_for_the_clock_never_fires_and_never_panics() {
+        let huge = Duration::MAX;
+        let config = AutoLeaveConfig {
+            waiting_room_timeout_secs: u64::MAX,
+            max_duration_secs: u64::MAX,
+            ..AutoLeaveConfig::default()
+        };
+        let t0 = Instant::now();
+        let mut r = Rules::new(Limits::new(&config, &AutoLeaveOverrides::new()), t0);
+        r.on_state(State::WaitingRoom, t0);
+        assert_eq!(r.next(), None);
+        r.on_state(State::InCall, t0);
+        r.on_participants(2, t0);
+        assert_eq!(r.next(), None);
+        assert!(t0.checked_add(huge).is_none());
     }
 
     #[test]

@@ -8,11 +8,14 @@ use crate::job::{JobRecord, Reason};
 /// What the rest of the worker may ask of a running job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
-    /// Leave the meeting for this reason (cancel, shutdown drain).
+    /// Leave the meeting for this reason (cancel, shutdown drain, a record that cannot be written).
     Leave(Reason),
     /// The worker is shutting down: leave now if not yet admitted (the message goes back to the
     /// queue), otherwise finish the meeting or leave once the drain timeout passes.
     Shutdown,
+    /// The job is no longer this worker's (a peer took it over while this worker was paused or cut
+    /// off from Redis): leave, keep the partial recording on local disk, write nothing to Redis.
+    Lost,
 }
 
 /// The runner's handle on its job: the slot (freed on drop), the message to acknowledge, and the
@@ -21,7 +24,7 @@ pub enum Control {
 pub struct ActiveJob {
     record: JobRecord,
     message: Option<String>,
-    /// Requests from the API and the shutdown sequence.
+    /// Requests from the API, the heartbeat and the shutdown sequence.
     pub control: mpsc::UnboundedReceiver<Control>,
     _slot: Slot,
 }

@@ -2,29 +2,32 @@
 //!
 //! Records live in Redis when it is enabled (the `P:job:<id>` hash, written only through the Lua
 //! scripts in `broker`), else in memory. A running job's record is also held here, so reads and
-//! the state machine never wait for Redis, and a Redis outage only delays persistence.
+//! the state machine never wait for Redis, and a Redis outage only delays persistence. Every write
+//! for a running job names the delivery this worker holds, and Redis refuses it once the job is
+//! another worker's (see `ownership.rs`).
 
 mod active;
+mod ownership;
 mod rest_leftovers;
+mod scheduled;
 mod slots;
+mod writes;
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use chrono::Utc;
 use redis::{AsyncCommands, aio::ConnectionManager};
 use tokio::sync::{Notify, broadcast, mpsc};
 
 pub use active::{ActiveJob, Control};
+pub use scheduled::ScheduleFull;
 pub use slots::{Slot, Slots};
 
 use crate::{
-    broker::{Backoff, Keys, scripts},
-    config::Config,
-    job::{JobRecord, Reason, State, TransitionError, record::timestamp},
-    notify,
+    broker::{Keys, scripts::Delivery},
+    job::{JobRecord, Reason, State},
 };
 
 /// How many finished jobs `GET /v1/jobs` remembers.
@@ -62,6 +65,8 @@ struct Inner {
     state: Mutex<StoreState>,
     idle: Notify,
     changes: broadcast::Sender<JobRecord>,
+    /// Most jobs waiting for their joinAt in memory (no Redis).
+    max_scheduled: usize,
     /// Whether [`JobStore::end_rest_leftovers`] ran; held while it runs.
     rest_leftovers_ended: tokio::sync::Mutex<bool>,
 }
@@ -71,12 +76,51 @@ struct StoreState {
     accepting: bool,
     active: HashMap<String, ActiveEntry>,
     recent: VecDeque<JobRecord>,
+    /// Without Redis: jobs waiting for their joinAt, kept until they start or are cancelled.
+    scheduled: HashMap<String, JobRecord>,
 }
 
 struct ActiveEntry {
     record: JobRecord,
     message: Option<String>,
     control: mpsc::UnboundedSender<Control>,
+    /// The job is another worker's now: nothing more is written for it.
+    lost: bool,
+    /// Why the job could not go on, when a write to its record failed for good; the detail it ends with.
+    fault: Option<String>,
+}
+
+impl ActiveEntry {
+    fn delivery(&self) -> OwnedDelivery {
+        OwnedDelivery {
+            job_id: self.record.job_id.clone(),
+            attempt: self.record.attempt,
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// A [`Delivery`] that outlives the store's lock.
+#[derive(Debug, Clone)]
+struct OwnedDelivery {
+    job_id: String,
+    attempt: u32,
+    message: Option<String>,
+}
+
+impl OwnedDelivery {
+    fn as_delivery(&self) -> Delivery<'_> {
+        Delivery { job_id: &self.job_id, attempt: self.attempt, message: self.message.as_deref() }
+    }
+}
+
+/// A running job holding a given queue message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// It still owns its job.
+    Owner,
+    /// It lost the job to another worker and is leaving.
+    Lost,
 }
 
 /// How a job came in.
@@ -91,8 +135,9 @@ pub enum Origin {
 }
 
 impl JobStore {
-    /// A store with `slots` slots; records go to Redis when `redis` is given.
-    pub fn new(slots: usize, redis: Option<RedisLink>) -> Self {
+    /// A store with `slots` slots; records go to Redis when `redis` is given. Without Redis, at most
+    /// `max_scheduled` jobs wait for their joinAt in memory.
+    pub fn new(slots: usize, redis: Option<RedisLink>, max_scheduled: usize) -> Self {
         Self {
             inner: Arc::new(Inner {
                 slots: Slots::new(slots),
@@ -100,6 +145,7 @@ impl JobStore {
                 state: Mutex::new(StoreState { accepting: true, ..StoreState::default() }),
                 idle: Notify::new(),
                 changes: broadcast::channel(1024).0,
+                max_scheduled,
                 rest_leftovers_ended: tokio::sync::Mutex::new(false),
             }),
         }
@@ -154,14 +200,22 @@ impl JobStore {
         self.state().active.contains_key(job_id)
     }
 
+    /// Which running job holds exactly this queue message, if any: one that still owns its job, or
+    /// one that lost it to another worker.
+    pub fn holder_of(&self, message: &str) -> Option<Holder> {
+        let state = self.state();
+        let entry = state.active.values().find(|entry| entry.message.as_deref() == Some(message))?;
+        Some(if entry.lost { Holder::Lost } else { Holder::Owner })
+    }
+
     /// Jobs running here.
     pub fn running(&self) -> usize {
         self.state().active.len()
     }
 
     /// The queue messages held by running jobs (never given back while they run).
-    pub fn running_messages(&self) -> Vec<String> {
-        self.state().active.values().filter_map(|entry| entry.message.clone()).collect()
+    pub fn running_messages(&self) -> Vec<Vec<u8>> {
+        self.state().active.values().filter_map(|entry| entry.message.clone().map(String::into_bytes)).collect()
     }
 
     /// Registers a job that is about to run. `record` is what was written (by the consumer's
@@ -180,14 +234,19 @@ impl JobStore {
             }
             // A scheduled (or earlier) record of this id is superseded by the running job.
             state.recent.retain(|r| r.job_id != job_id);
+            state.scheduled.remove(&job_id);
             if !state.accepting {
                 // Shutdown began while this job was being claimed: it must hear about it.
                 let _ = control_tx.send(Control::Shutdown);
             }
-            state.active.insert(
-                job_id.clone(),
-                ActiveEntry { record: record.clone(), message: message.clone(), control: control_tx },
-            );
+            let entry = ActiveEntry {
+                record: record.clone(),
+                message: message.clone(),
+                control: control_tx,
+                lost: false,
+                fault: None,
+            };
+            state.active.insert(job_id.clone(), entry);
         }
         if message.is_none()
             && let Err(error) = self.persist_rest_start(&record).await
@@ -197,189 +256,6 @@ impl JobStore {
         }
         self.announce(&record);
         Ok(ActiveJob::new(record, message, control_rx, slot))
-    }
-
-    async fn persist_rest_start(&self, record: &JobRecord) -> Result<(), StartError> {
-        let Some(redis) = self.redis() else {
-            return Ok(());
-        };
-        self.end_rest_leftovers().await?;
-        let digest = format!("rest:{}:{}", record.job_id, record.correlation_id);
-        let started = scripts::start_rest(
-            &mut redis.conn.clone(),
-            &redis.keys,
-            &record.job_id,
-            &digest,
-            &timestamp(Utc::now()),
-            &record.to_fields(),
-        )
-        .await?;
-        if started { Ok(()) } else { Err(StartError::Duplicate(record.job_id.clone())) }
-    }
-
-    /// Moves a running job to `state`, applying `change` to its record first. Illegal state
-    /// changes are refused and leave the record as it was.
-    pub async fn transition(
-        &self,
-        job_id: &str,
-        next: State,
-        change: impl FnOnce(&mut JobRecord),
-    ) -> Result<(), TransitionError> {
-        let record = {
-            let mut state = self.state();
-            let Some(entry) = state.active.get_mut(job_id) else {
-                return Ok(());
-            };
-            let from = entry.record.state;
-            if from == next {
-                // Already there (the claim wrote `joining` before the plugin said so): nothing to
-                // persist or publish.
-                return Ok(());
-            }
-            if !from.can_become(next) {
-                return Err(TransitionError { from, to: next });
-            }
-            change(&mut entry.record);
-            entry.record.state = next;
-            entry.record.clone()
-        };
-        self.announce(&record);
-        if let Some(redis) = self.redis() {
-            let written = scripts::transition(
-                &mut redis.conn.clone(),
-                &redis.keys,
-                job_id,
-                &timestamp(Utc::now()),
-                true,
-                &record.to_fields(),
-            )
-            .await;
-            if let Err(error) = written {
-                tracing::warn!(%error, state = %next, "job record not written to redis; kept in memory");
-            }
-        }
-        Ok(())
-    }
-
-    /// Changes fields of a running job's record without changing its state (nothing is
-    /// published).
-    pub async fn update(&self, job_id: &str, change: impl FnOnce(&mut JobRecord)) {
-        let record = {
-            let mut state = self.state();
-            let Some(entry) = state.active.get_mut(job_id) else {
-                return;
-            };
-            change(&mut entry.record);
-            entry.record.clone()
-        };
-        if let Some(redis) = self.redis() {
-            let now = timestamp(Utc::now());
-            let fields = record.to_fields();
-            if let Err(error) =
-                scripts::transition(&mut redis.conn.clone(), &redis.keys, job_id, &now, false, &fields).await
-            {
-                tracing::warn!(%error, "job record not written to redis; kept in memory");
-            }
-        }
-    }
-
-    /// Ends a running job: the terminal record, its event, the client's results/failures record
-    /// and the acknowledgement of its message are written in one step, retried until Redis takes
-    /// them (the message stays safe in the processing list meanwhile).
-    pub async fn finish(
-        &self,
-        job: &ActiveJob,
-        reason: Reason,
-        detail: Option<String>,
-        notify: Option<String>,
-    ) -> JobRecord {
-        let record = {
-            let mut state = self.state();
-            let mut record =
-                state.active.get(job.job_id()).map(|e| e.record.clone()).unwrap_or_else(|| job.record().clone());
-            record.state = reason.terminal_state();
-            record.reason = Some(reason);
-            record.detail = detail;
-            record.ended_at = Some(timestamp(Utc::now()));
-            if let Some(entry) = state.active.get_mut(job.job_id()) {
-                entry.record = record.clone();
-            }
-            record
-        };
-        if let Some(redis) = self.redis() {
-            let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
-            let fields = record.to_fields();
-            let mut backoff = Backoff::default();
-            loop {
-                let args = scripts::FinishArgs {
-                    job_id: &record.job_id,
-                    now: record.ended_at.as_deref().unwrap_or_default(),
-                    message: job.message(),
-                    notify: notify.clone().map(|n| (list.as_str(), n)),
-                    fields: &fields,
-                };
-                match scripts::finish(&mut redis.conn.clone(), &redis.keys, args).await {
-                    Ok(_) => break,
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot write the end of the job to redis yet; retrying");
-                        backoff.wait().await;
-                    }
-                }
-            }
-        }
-        self.announce(&record);
-        self.forget(job.job_id(), Some(record.clone()));
-        record
-    }
-
-    /// Writes the terminal record of a job that never ran here (its message was already
-    /// dead-lettered, e.g. after too many deliveries).
-    pub async fn record_failure(&self, config: &Config, mut record: JobRecord, reason: Reason, detail: &str) {
-        record.state = reason.terminal_state();
-        record.reason = Some(reason);
-        record.detail = Some(detail.to_owned());
-        record.ended_at = Some(timestamp(Utc::now()));
-        if let Some(redis) = self.redis() {
-            let fields = record.to_fields();
-            let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
-            let client_record = notify::results::client_record(config, &record, Some(detail));
-            let args = scripts::FinishArgs {
-                job_id: &record.job_id,
-                now: record.ended_at.as_deref().unwrap_or_default(),
-                message: None,
-                notify: Some((list.as_str(), client_record)),
-                fields: &fields,
-            };
-            if let Err(error) = scripts::finish(&mut redis.conn.clone(), &redis.keys, args).await {
-                tracing::warn!(%error, job_id = %record.job_id, "cannot write the failed record");
-            }
-        }
-        self.announce(&record);
-        self.forget(&record.job_id.clone(), Some(record));
-    }
-
-    /// Gives a job's message back to the head of the queue (shutdown before admission).
-    pub async fn give_back(&self, job: &ActiveJob, detail: &str) {
-        if let (Some(redis), Some(message)) = (self.redis(), job.message()) {
-            let mut backoff = Backoff::default();
-            loop {
-                let now = timestamp(Utc::now());
-                match scripts::give_back(&mut redis.conn.clone(), &redis.keys, job.job_id(), message, &now, detail)
-                    .await
-                {
-                    Ok(()) => break,
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot give the message back yet; retrying");
-                        backoff.wait().await;
-                    }
-                }
-            }
-        }
-        let mut record = job.record().clone();
-        record.state = State::Queued;
-        record.detail = Some(detail.to_owned());
-        self.announce(&record);
-        self.forget(job.job_id(), Some(record));
     }
 
     fn forget(&self, job_id: &str, last: Option<JobRecord>) {
@@ -423,8 +299,8 @@ impl JobStore {
         let local = {
             let state = self.state();
             match state.active.get(job_id) {
-                Some(entry) => return Ok(Some(entry.record.clone())),
-                None => state.recent.iter().find(|r| r.job_id == job_id).cloned(),
+                Some(entry) if !entry.lost => return Ok(Some(entry.record.clone())),
+                _ => state.scheduled.get(job_id).or_else(|| state.recent.iter().find(|r| r.job_id == job_id)).cloned(),
             }
         };
         let Some(redis) = self.redis() else {
@@ -442,44 +318,15 @@ impl JobStore {
         }
     }
 
-    /// Keeps a record of a job that is not running here (a REST job waiting for its joinAt
-    /// without Redis), so it can be read and cancelled.
-    pub fn remember(&self, record: JobRecord) {
-        self.forget(&record.job_id.clone(), Some(record));
-    }
-
-    /// Cancels a job waiting for its joinAt; false when no such job waits.
-    pub async fn cancel_scheduled(&self, job_id: &str) -> Result<bool, redis::RedisError> {
-        let now = timestamp(Utc::now());
-        if let Some(redis) = self.redis() {
-            return scripts::cancel_scheduled(&mut redis.conn.clone(), &redis.keys, job_id, &now).await;
-        }
-        let mut state = self.state();
-        let Some(record) = state.recent.iter_mut().find(|r| r.job_id == job_id && r.state == State::Scheduled) else {
-            return Ok(false);
-        };
-        record.state = State::Completed;
-        record.reason = Some(Reason::Cancelled);
-        record.detail = Some("cancelled before its joinAt".to_owned());
-        record.ended_at = Some(now);
-        let record = record.clone();
-        drop(state);
-        self.announce(&record);
-        Ok(true)
-    }
-
-    /// Whether a job is waiting for its joinAt in this worker's memory (no Redis).
-    pub fn is_scheduled_here(&self, job_id: &str) -> bool {
-        self.state().recent.iter().any(|r| r.job_id == job_id && r.state == State::Scheduled)
-    }
-
-    /// Running jobs, then recently finished ones, optionally only those in `state`.
+    /// Running jobs, then jobs waiting for their joinAt here, then recently finished ones,
+    /// optionally only those in `state`.
     pub fn list(&self, filter: Option<State>) -> Vec<JobRecord> {
         let state = self.state();
         state
             .active
             .values()
             .map(|entry| entry.record.clone())
+            .chain(state.scheduled.values().cloned())
             .chain(state.recent.iter().cloned())
             .filter(|record| filter.is_none_or(|wanted| record.state == wanted))
             .collect()

@@ -1,6 +1,7 @@
 //! A webhook receiver for the tests: a small axum server on a free local port that records every
 //! request (headers, raw body, when it came, what it was answered) and answers each with the
-//! status a test-supplied rule picks, optionally after a delay.
+//! status a test-supplied rule picks, optionally after a delay; or one that answers every request
+//! with a redirect to another URL.
 
 use std::{
     collections::HashMap,
@@ -13,7 +14,7 @@ use axum::{
     Router,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
 };
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -71,6 +72,8 @@ pub type Rule = dyn Fn(&Delivery) -> (u16, Duration) + Send + Sync;
 struct Shared {
     deliveries: Mutex<Vec<Delivery>>,
     rule: Box<Rule>,
+    /// The `Location` sent with every answer, when set.
+    location: Option<String>,
 }
 
 /// The running receiver; stops when dropped.
@@ -89,7 +92,16 @@ impl WebhookReceiver {
 
     /// A receiver that answers as `rule` says.
     pub fn with_rule(rule: impl Fn(&Delivery) -> (u16, Duration) + Send + Sync + 'static) -> Self {
-        let shared = Arc::new(Shared { deliveries: Mutex::new(Vec::new()), rule: Box::new(rule) });
+        Self::serve(Box::new(rule), None)
+    }
+
+    /// A receiver that answers every request with `status` (a 3xx) and `Location: <location>`.
+    pub fn redirecting(status: u16, location: String) -> Self {
+        Self::serve(Box::new(move |_| (status, Duration::ZERO)), Some(location))
+    }
+
+    fn serve(rule: Box<Rule>, location: Option<String>) -> Self {
+        let shared = Arc::new(Shared { deliveries: Mutex::new(Vec::new()), rule, location });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let listener = RT
             .block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
@@ -136,7 +148,7 @@ async fn receive(
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, HeaderMap) {
     let headers: HashMap<String, String> = headers
         .iter()
         .map(|(name, value)| {
@@ -164,7 +176,11 @@ async fn receive(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let mut answer_headers = HeaderMap::new();
+    if let Some(location) = shared.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
+        answer_headers.insert(header::LOCATION, location);
+    }
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), answer_headers)
 }
 
 /// `sha256=` + hex HMAC-SHA256 of `"<timestamp>.<body>"` keyed with `secret`, computed here

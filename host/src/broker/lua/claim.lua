@@ -4,13 +4,15 @@
 -- KEYS[4] attempts hash (field: message digest), KEYS[5] events channel
 -- ARGV[1] message, ARGV[2] worker id, ARGV[3] heartbeat key prefix, ARGV[4] max attempts,
 -- ARGV[5] now (RFC 3339), ARGV[6] record TTL (s), ARGV[7] correlation id for a new job,
--- ARGV[8..] record fields as field/value pairs
+-- ARGV[8] most entries kept in the dead-letter list, ARGV[9..] record fields as field/value pairs
 -- Returns {status, attempt, correlation_id}, status one of 'ok', 'duplicate', 'exhausted'.
 local message, me, at = ARGV[1], ARGV[2], ARGV[5]
 local digest = redis.sha1hex(message)
 if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then
   redis.call('LREM', KEYS[2], 1, message)
-  redis.call('RPUSH', KEYS[3], dead_letter_entry('invalid_message', 'duplicate', message, me, at, 0))
+  local attempts = tonumber(redis.call('HGET', KEYS[4], digest)) or 0
+  redis.call('HDEL', KEYS[4], digest)
+  push_bounded(KEYS[3], dead_letter_entry('invalid_message', 'duplicate', message, me, at, attempts), ARGV[8])
   return { 'duplicate', 0, '' }
 end
 local attempt = redis.call('HINCRBY', KEYS[4], digest, 1)
@@ -18,8 +20,9 @@ local max_attempts = tonumber(ARGV[4])
 if attempt > max_attempts then
   redis.call('LREM', KEYS[2], 1, message)
   redis.call('HDEL', KEYS[4], digest)
-  redis.call('RPUSH', KEYS[3], dead_letter_entry('internal_error',
-    'delivered ' .. max_attempts .. ' times without finishing (redis.max_attempts)', message, me, at, max_attempts))
+  push_bounded(KEYS[3], dead_letter_entry('internal_error',
+    'delivered ' .. max_attempts .. ' times without finishing (redis.max_attempts)', message, me, at, max_attempts),
+    ARGV[8])
   local correlation = redis.call('HGET', KEYS[1], 'correlation_id') or ARGV[7]
   return { 'exhausted', max_attempts, correlation }
 end
@@ -27,7 +30,7 @@ local correlation = ARGV[7]
 if not clear_if_finished(KEYS[1]) then
   correlation = redis.call('HGET', KEYS[1], 'correlation_id') or correlation
 end
-hset_from(KEYS[1], 8)
+hset_from(KEYS[1], 9)
 redis.call('HSET', KEYS[1], 'worker', me, 'digest', digest, 'attempt', attempt, 'correlation_id', correlation)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 publish_state(KEYS[1], KEYS[5], at)

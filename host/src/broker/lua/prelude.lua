@@ -46,6 +46,34 @@ local function dead_letter_entry(reason, err, message, worker, at, attempts)
   return cjson.encode({ reason = reason, error = err, message = message, worker = worker, at = at, attempts = attempts })
 end
 
+-- Appends `entry` to `list` and keeps only its newest `max_len` entries: no list grows without bound.
+local function push_bounded(list, entry, max_len)
+  redis.call('RPUSH', list, entry)
+  redis.call('LTRIM', list, -tonumber(max_len), -1)
+end
+
+-- Whether worker `me` still owns the running job at job_key as delivery `attempt`: the record names it,
+-- is not finished, and the delivery is still its own (the queue message in its processing list, or,
+-- for a REST job (message ''), the job in its REST set). A peer takes a job over by moving its message
+-- out (recovery) and rewriting the record (claim); a REST job of a worker taken for dead is ended by the
+-- peer: either way the first worker must write nothing more. A record that is gone altogether means
+-- Redis lost its data (a restart without persistence): nobody else can hold the job, so the owner
+-- keeps it and registers its delivery again.
+local function owns(job_key, me, attempt, processing, rest_set, message, job_id)
+  if redis.call('EXISTS', job_key) == 0 then
+    if message == '' then
+      redis.call('SADD', rest_set, job_id)
+    elseif not redis.call('LPOS', processing, message) then
+      redis.call('RPUSH', processing, message)
+    end
+    return true
+  end
+  local f = redis.call('HMGET', job_key, 'worker', 'attempt', 'state')
+  if f[1] ~= me or f[2] ~= attempt or f[3] == 'completed' or f[3] == 'failed' then return false end
+  if message == '' then return redis.call('SISMEMBER', rest_set, job_id) == 1 end
+  return redis.call('LPOS', processing, message) ~= false
+end
+
 -- Ends the REST job at job_key failed/internal_error with `detail`, unless it is finished already or
 -- now belongs to another worker; true when it ended it. Used when the worker running it is gone.
 local function end_orphaned_rest_job(job_key, owner, channel, at, detail)

@@ -1,23 +1,37 @@
--- schedule: a taken message whose joinAt is in the future moves to the schedule, and its record
--- says so. A duplicate of a job active elsewhere is dead-lettered instead.
+-- schedule: a job whose joinAt is in the future waits in the schedule, and its record says so. The
+-- schedule holds at most `max` jobs; a duplicate of a job active elsewhere is refused. A queue
+-- message refused here is dead-lettered in the same step; a REST job's refusal is the caller's to
+-- answer (its message was built by the worker and is in no list).
 -- KEYS[1] job hash, KEYS[2] events channel, KEYS[3] processing list, KEYS[4] schedule (sorted set),
--- KEYS[5] dead-letter list
+-- KEYS[5] dead-letter list, KEYS[6] schedule index (hash: message digest -> message), KEYS[7] attempts hash
 -- ARGV[1] message, ARGV[2] worker id, ARGV[3] heartbeat key prefix, ARGV[4] due (unix ms),
--- ARGV[5] now (RFC 3339), ARGV[6] record TTL (s), ARGV[7] correlation id, ARGV[8..] fields as pairs
--- Returns 'ok' or 'duplicate'.
-local message, me = ARGV[1], ARGV[2]
+-- ARGV[5] now (RFC 3339), ARGV[6] record TTL (s), ARGV[7] correlation id, ARGV[8] '1' for a queue
+-- message, ARGV[9] most jobs in the schedule, ARGV[10] most entries kept in the dead-letter list,
+-- ARGV[11..] fields as pairs
+-- Returns 'ok', 'duplicate' or 'full'.
+local message, me, from_queue = ARGV[1], ARGV[2], ARGV[8] == '1'
 local digest = redis.sha1hex(message)
-redis.call('LREM', KEYS[3], 1, message)
-if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then
-  redis.call('RPUSH', KEYS[5], dead_letter_entry('invalid_message', 'duplicate', message, me, ARGV[5], 0))
-  return 'duplicate'
+local function refuse(status, detail)
+  if from_queue then
+    redis.call('LREM', KEYS[3], 1, message)
+    local attempts = tonumber(redis.call('HGET', KEYS[7], digest)) or 0
+    redis.call('HDEL', KEYS[7], digest)
+    push_bounded(KEYS[5], dead_letter_entry('invalid_message', detail, message, me, ARGV[5], attempts), ARGV[10])
+  end
+  return status
 end
+if is_active_elsewhere(KEYS[1], digest, me, ARGV[3]) then return refuse('duplicate', 'duplicate') end
+if redis.call('ZSCORE', KEYS[4], message) == false and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[9]) then
+  return refuse('full', 'schedule_full')
+end
+if from_queue then redis.call('LREM', KEYS[3], 1, message) end
 local correlation = ARGV[7]
 if not clear_if_finished(KEYS[1]) then
   correlation = redis.call('HGET', KEYS[1], 'correlation_id') or correlation
 end
 redis.call('ZADD', KEYS[4], ARGV[4], message)
-hset_from(KEYS[1], 8)
+redis.call('HSET', KEYS[6], digest, message)
+hset_from(KEYS[1], 11)
 redis.call('HSET', KEYS[1], 'state', 'scheduled', 'worker', me, 'digest', digest, 'correlation_id', correlation)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 publish_state(KEYS[1], KEYS[2], ARGV[5])
