@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -87,13 +88,46 @@ def check_config(binary, env, what):
     return result.stdout
 
 
+def check_staged_tree(repo, binary, plan, image_config):
+    """Lays out the image's files with scripts/stage-image (from the build `binary` belongs to) and
+    checks the tree: the paths the Dockerfile and the image's config name, folder modes the
+    worker's plugin-folder rule accepts, and the three platform plugins loading from there."""
+    plugin_dir = image_config["plugins"]["dirs"][0]
+    config_path = plan["env"]["MEETBOT_CONFIG"]
+    entry = plan["entrypoint"][-1]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        result = subprocess.run([repo / "scripts/stage-image", Path(binary).parent, root], capture_output=True, text=True)
+        check(result.returncode == 0, "scripts/stage-image lays out the image's files")
+        if result.returncode != 0:
+            print("      " + result.stderr.strip())
+            return
+        files = sorted("/" + str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        expected = sorted([entry, config_path] + [f"{plugin_dir}/libmeetbot_plugin_{name}.so"
+                                                  for name in ("google", "microsoft", "zoom")])
+        check(files == expected, f"the staged tree is exactly the worker, its config and three plugins: {files}")
+        loose = [str(p) for p in [root, *root.rglob("*")] if p.is_dir() and p.stat().st_mode & 0o022]
+        check(not loose, f"no staged folder is writable by group or others (the worker refuses such plugin folders): {loose}")
+        result = subprocess.run(
+            [root / entry.lstrip("/"), "plugins"],
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MEETBOT_CONFIG": str(root / config_path.lstrip("/")),
+                 "MEETBOT__PLUGINS__DIRS": json.dumps([str(root / plugin_dir.lstrip("/"))]),
+                 "MEETBOT__API__AUTH_TOKEN": "lint-token"},
+            capture_output=True, text=True, timeout=30)
+        listed = result.stdout
+        check(result.returncode == 0 and all(p in listed for p in ("google", "microsoft", "zoom"))
+              and "refused" not in listed,
+              "`meetbot plugins` loads the google, microsoft and zoom plugins from the staged plugin folder")
+        if result.returncode != 0 or "refused" in listed:
+            print("      " + (listed + result.stderr).strip().replace("\n", "\n      "))
+
+
 def main(repo, binary):
     repo = Path(repo)
     plan = json.loads(subprocess.run([repo / "scripts/dockerfile-plan", repo / "deploy/Dockerfile"],
                                      check=True, capture_output=True, text=True).stdout)
     image_config = tomllib.loads((repo / "deploy/meetbot.toml").read_text())
     defaults = tomllib.loads((repo / "config/default.toml").read_text())
-    stage_script = (repo / "scripts/stage-image").read_text()
 
     # --- The image -----------------------------------------------------------------------------
     print("== the image (deploy/Dockerfile, deploy/meetbot.toml, scripts/stage-image)")
@@ -120,10 +154,7 @@ def main(repo, binary):
         for part in key:
             value = value[part]
         check(value.startswith(volume + "/"), f"{'.'.join(key)} = {value} is on the volume")
-    plugin_dir = image_config["plugins"]["dirs"][0]
-    check(f'"$root{plugin_dir}/' in stage_script, f"scripts/stage-image puts the plugins in plugins.dirs ({plugin_dir})")
-    check(f'"$root{plan["env"]["MEETBOT_CONFIG"]}"' in stage_script,
-          f"scripts/stage-image puts the config where MEETBOT_CONFIG points ({plan['env']['MEETBOT_CONFIG']})")
+    check_staged_tree(repo, binary, plan, image_config)
 
     # --- compose -------------------------------------------------------------------------------
     print("== deploy/compose.yaml")
