@@ -106,6 +106,15 @@ def check_staged_tree(repo, binary, plan, image_config):
         expected = sorted([entry, config_path] + [f"{plugin_dir}/libmeetbot_plugin_{name}.so"
                                                   for name in ("google", "microsoft", "zoom")])
         check(files == expected, f"the staged tree is exactly the worker, its config and three plugins: {files}")
+        # debian:bookworm-slim has glibc (libc6) and libgcc-s1, both required packages; anything
+        # else the worker or a plugin links would have to be installed by the Dockerfile.
+        base_libs = {"linux-vdso.so.1", "libc.so.6", "libm.so.6", "libgcc_s.so.1", "libpthread.so.0",
+                     "libdl.so.2", "librt.so.1", "ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2"}
+        for path in (root / f.lstrip("/") for f in files if not f.endswith(".toml")):
+            ldd = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+            needed = {line.split()[0] for line in ldd.splitlines() if line.strip()}
+            check(needed <= base_libs, f"{path.name} links only glibc and libgcc, which debian:bookworm-slim has "
+                                       f"(others: {sorted(needed - base_libs) or 'none'})")
         loose = [str(p) for p in [root, *root.rglob("*")] if p.is_dir() and p.stat().st_mode & 0o022]
         check(not loose, f"no staged folder is writable by group or others (the worker refuses such plugin folders): {loose}")
         result = subprocess.run(
