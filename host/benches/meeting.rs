@@ -17,7 +17,8 @@
 //! 4. Recording cost: CPU of the worker and of the browser tree over 60 s of recording at the
 //!    default 1280x720, and the worker's RSS at the start and end of a long recording
 //!    (`MEETBOT_BENCH_LONG_SECS`, default 600). Its floor: the same call on a worker with
-//!    recording off, so the figure splits into the page's own cost and the recording's.
+//!    recording off (CPU and peak memory), so the figure splits into the page's own cost and the
+//!    recording's, and sizes deployments that do not record.
 //!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to the worker's `browser.args`,
 //!    to weigh a switch against the defaults.
 //! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
@@ -760,10 +761,13 @@ async fn unrecorded_call(
     // As long after in_call as the recorded call's window starts after its recording.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut cpu = CpuTracker::start(worker.pid());
+    // Memory too: the unrecorded call is the sizing figure for deployments with recording off.
+    let mut peaks = Peaks::default();
     let begun = Instant::now();
     while begun.elapsed() < FLOOR_WINDOW {
         tokio::time::sleep(RECORDING_EVERY).await;
         cpu.sample();
+        peaks.add(memory(worker.pid()));
     }
     let secs = begun.elapsed().as_secs_f64();
     let (host, browser) = cpu.used(ticks);
@@ -773,13 +777,18 @@ async fn unrecorded_call(
     println!(
         "the same call unrecorded (recording.enabled = false; the floor of the recording cost), {secs:.0} s:\n  \
          CPU: host {:.3} cores, browser tree {:.3} cores, together {:.3} cores; CPU-seconds by process: {}; \
-         job ended {}/{}",
+         job ended {}/{}\n  peak PSS host + browser {}, peak RSS host + browser (sum) {:.1} MiB, peak host RSS {:.1} MiB \
+         (sampled every {} ms)",
         host / secs,
         browser / secs,
         (host + browser) / secs,
         breakdown(&by_kind, " s", 1),
         terminal.state,
-        terminal.reason
+        terminal.reason,
+        mib_or(peaks.total_pss),
+        mib(peaks.total_rss),
+        mib(peaks.host_rss),
+        RECORDING_EVERY.as_millis()
     );
     worker.wait_no_children().await;
     (host + browser) / secs
