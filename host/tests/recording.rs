@@ -14,7 +14,10 @@
 //!   the detail says "partial recording kept";
 //! - the client's results list entry names the stored recording (`blobUrl`, `metadata.duration`);
 //! - the silence rule: the bot stays while the meeting is heard, and leaves (`completed/silence`,
-//!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`.
+//!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`;
+//! - a spool whose disk fills up in the call (a small tmpfs in a mount namespace of the worker's
+//!   own): the bot leaves, the job ends `failed/recording_failed` with a detail saying the
+//!   recording could not be written and why, and what reached the disk is stored and plays.
 //!
 //! Needs the Google Meet plugin next to the binary (`cargo build --workspace`), /usr/bin/chromium
 //! and ffmpeg/ffprobe.
@@ -34,6 +37,7 @@ use serde_json::{Value, json};
 use support::{
     media::{decode_frame_at, mp4_index_first, probe, video_frame_times, volume, webm_has_cues},
     meet::{FIXTURES, meet_job, meet_worker, turn, wait_action},
+    platform::GOOGLE,
     webhook::WebhookReceiver,
     *,
 };
@@ -352,4 +356,55 @@ fn the_silence_rule_leaves_once_the_meeting_goes_quiet() {
     wait_action(&link, ActionKind::LeaveClicked, Duration::from_secs(5));
     let file = file_of(&record, &dirs.stored("rec-silence", "recording.webm"));
     assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::LeaveClicked));
+}
+
+/// The size of the full-spool test's tmpfs: the first seconds of a call (~0.1 MB a second at
+/// 800 kbit/s), the first segment's start with room to spare, then full.
+const SMALL_SPOOL_KIB: u32 = 640;
+
+#[test]
+fn a_spool_that_fills_up_ends_the_job_recording_failed_and_keeps_what_was_recorded() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    // The worker's spool (`<spool_dir>/<worker.id>/jobs`, where segments are written) is a small
+    // tmpfs, mounted in a mount namespace of the worker's own: no mount outlives the test, and
+    // the rest of the worker's folder (browser profiles) is on the ordinary disk.
+    let jobs = dirs.spool.path().join("full-spool").join("jobs");
+    std::fs::create_dir_all(&jobs).expect("create the spool folder");
+    let mount = format!(
+        "mount -t tmpfs -o size={SMALL_SPOOL_KIB}k meetbot-small-spool \"$SPOOL\" && exec \"$@\"",
+    );
+    let wrapper: Vec<String> = ["env", &format!("SPOOL={}", jobs.display()), "unshare", "--mount"]
+        .into_iter()
+        .chain(["--propagation", "private", "sh", "-c", &mount, "sh"])
+        .map(str::to_owned)
+        .collect();
+    let config = format!("[worker]\nid = \"full-spool\"\n{}", dirs.config("webm"));
+    let _worker = GOOGLE.worker_wrapped(&redis, &config, &wrapper);
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-full", &link.url, None));
+
+    // Nothing ends the call but the full disk.
+    wait_for_state(&redis, "rec-full", "in_call", Duration::from_secs(30));
+    let record = wait_for_end(&redis, "rec-full", Duration::from_secs(60));
+    assert_ended(&record, "failed", "recording_failed");
+    let detail = record.get("detail").cloned().unwrap_or_default();
+    assert!(detail.contains("the recording could not be written"), "the detail says what failed: {detail}");
+    assert!(detail.contains("No space left on device"), "the detail says why: {detail}");
+    assert!(detail.contains("partial recording kept"), "the detail says the recording is kept: {detail}");
+    wait_action(&link, ActionKind::LeaveClicked, Duration::from_secs(5));
+
+    let file = file_of(&record, &dirs.stored("rec-full", "recording.webm"));
+    let probe = probe(&file);
+    assert_eq!((probe.of_kind("video").len(), probe.of_kind("audio").len()), (1, 1), "{probe:?}");
+    let duration = probe.duration.unwrap_or_else(|| panic!("no container duration: {probe:?}"));
+    let span = meeting_span(&link, ActionKind::LeaveClicked);
+    eprintln!("measured: {duration:.2} s recorded of {span:.2} s in the call before the spool was full");
+    assert!(duration > 1.0, "what reached the disk plays: {duration:.2} s");
+    assert!(duration < span, "the recording stops where the disk filled up: {duration:.2} s of {span:.2} s");
+    assert!((secs(&record, "duration_secs") - duration).abs() < 0.2, "{record:?}");
+    decode_frame_at(&file, duration / 2.0).unwrap_or_else(|e| panic!("seeking to the middle failed: {e}"));
+    let meeting = assert_meeting_json(&dirs.stored("rec-full", "meeting.json"), &record);
+    assert_eq!(meeting["job"]["detail"], record["detail"], "{}", meeting["job"]);
 }
