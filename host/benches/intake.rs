@@ -8,8 +8,11 @@
 //! 3. RPUSH → `joining` event latency, one job at a time on an idle worker.
 //! 4. A slot frees → the next queued job starts, with one slot.
 //!
-//! Needs `redis-server` and `redis-benchmark` on PATH, and the worker binary plus the test plugin
-//! built first: `cargo build --workspace --release && cargo bench -p meetbot-host --bench intake`.
+//! Needs `redis-server` and `redis-benchmark` on PATH, and the worker binary plus the scripted test
+//! plugin (an example of `tests/plugins`, in `target/release/examples/`) built first:
+//! `cargo build --workspace --release && cargo build --release -p meetbot-test-plugins --examples`,
+//! then `cargo bench -p meetbot-host --bench intake`. Each worker loads the plugin from a folder of
+//! its own.
 
 mod common;
 
@@ -44,21 +47,22 @@ const SLOT_ROUNDS: usize = 50;
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// `target/<profile>/meetbot`, next to this bench executable (`target/<profile>/deps/intake-…`).
-fn worker_binary() -> PathBuf {
+/// `target/<profile>/meetbot`, next to this bench executable (`target/<profile>/deps/intake-…`),
+/// and the scripted test plugin in `target/<profile>/examples/`.
+fn worker_binary() -> (PathBuf, PathBuf) {
     let exe = std::env::current_exe().expect("current executable");
     let profile_dir = exe.parent().and_then(Path::parent).expect("bench executable lives in target/<profile>/deps");
     let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let flag = if profile == "release" { " --release" } else { "" };
     let binary = profile_dir.join("meetbot");
-    let plugin = profile_dir.join("libmeetbot_plugin_scripted.so");
+    let plugin = profile_dir.join("examples").join("libmeetbot_plugin_scripted.so");
     assert!(binary.is_file(), "{} is missing: run `cargo build --workspace{flag}` first", binary.display());
     assert!(
         plugin.is_file(),
-        "{} is missing (the scripted test plugin): run `cargo build --workspace{flag}` first",
+        "{} is missing (the scripted test plugin): run `cargo build{flag} -p meetbot-test-plugins --examples` first",
         plugin.display()
     );
-    binary
+    (binary, plugin)
 }
 
 /// RPUSH and LPOP requests/s as `redis-benchmark` reports them.
@@ -99,14 +103,24 @@ struct Worker {
 }
 
 impl Worker {
-    async fn start(binary: &Path, redis_port: u16, slots: usize) -> Self {
+    async fn start(binary: &Path, plugin: &Path, redis_port: u16, slots: usize) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let api = format!("127.0.0.1:{}", free_port());
+        // The worker refuses plugin folders and files other users can write, whatever the umask.
+        let plugins = dir.path().join("plugins");
+        fs::create_dir(&plugins).expect("create the plugin folder");
+        let installed = plugins.join(plugin.file_name().expect("plugin file name"));
+        fs::copy(plugin, &installed).unwrap_or_else(|e| panic!("copy {}: {e}", plugin.display()));
+        for path in [&plugins, &installed] {
+            fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        }
         let config = format!(
             "[worker]\nid = \"bench-1\"\nmax_concurrent_jobs = {slots}\nheartbeat_ttl_secs = 15\n\n\
              [api]\nlisten = \"{api}\"\n\n\
              [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
-             [log]\nlevel = \"warn\"\n"
+             [plugins]\ndirs = [\"{}\"]\n\n\
+             [log]\nlevel = \"warn\"\n",
+            plugins.display()
         );
         let config_path = dir.path().join("meetbot.toml");
         fs::write(&config_path, config).expect("write config");
@@ -436,7 +450,7 @@ fn report_throughput(label: &str, (elapsed, pushed): (Duration, Duration), floor
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let binary = worker_binary();
+    let (binary, plugin) = worker_binary();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let version = Command::new("redis-server")
         .arg("--version")
@@ -468,7 +482,7 @@ async fn main() {
     // 2 and 3: eight slots.
     redis.flush().await;
     let mut conn = redis.conn().await;
-    let wide = Worker::start(&binary, redis.port, 8).await;
+    let wide = Worker::start(&binary, &plugin, redis.port, 8).await;
     warm_up(&mut conn, &wide, "8").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &wide).await;
@@ -483,7 +497,7 @@ async fn main() {
     // Not a goal, a diagnosis: with many slots a no-op job's own run time no longer caps the
     // rate, so this shows the ceiling of the intake path itself.
     redis.flush().await;
-    let many = Worker::start(&binary, redis.port, 64).await;
+    let many = Worker::start(&binary, &plugin, redis.port, 64).await;
     warm_up(&mut conn, &many, "64").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &many).await;
@@ -494,7 +508,7 @@ async fn main() {
 
     // 2 and 4: one slot, a fresh worker.
     redis.flush().await;
-    let narrow = Worker::start(&binary, redis.port, 1).await;
+    let narrow = Worker::start(&binary, &plugin, redis.port, 1).await;
     warm_up(&mut conn, &narrow, "1").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &narrow).await;

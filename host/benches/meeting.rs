@@ -443,11 +443,15 @@ fn worker_binary() -> PathBuf {
     let dir = root.join(std::process::id().to_string());
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create the worker's folder");
+    // The worker refuses plugin folders and files other users can write, whatever the umask.
+    let owner_only = || std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    fs::set_permissions(&dir, owner_only()).expect("chmod the worker's folder");
     for file in [&binary, &plugin] {
         let link = dir.join(file.file_name().expect("file name"));
         if fs::hard_link(file, &link).is_err() {
             fs::copy(file, &link).unwrap_or_else(|e| panic!("copy {}: {e}", file.display()));
         }
+        fs::set_permissions(&link, owner_only()).expect("chmod");
     }
     dir.join("meetbot")
 }

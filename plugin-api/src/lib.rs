@@ -9,9 +9,17 @@
 //! This crate holds only the types that cross the boundary. Helpers for writing plugins (an owned
 //! tokio runtime, panic safety, browser plumbing) live in `meetbot-plugin-kit`.
 //!
-//! Versioning: this crate's version is the ABI version. Adding a field at the end of a prefix type
-//! (a `#[sabi(last_prefix_field)]` boundary moves) is a new patch version; any other change is a new
-//! minor version, which old plugins are refused against.
+//! Versioning: this crate's version is the ABI version. Adding a field after the
+//! `#[sabi(last_prefix_field)]` field of a prefix type ([`PluginRoot`], the [`HostContext`] vtable),
+//! at the end and never moving that attribute, is a new patch version: plugins built against the
+//! older patch still load, and the new field's accessor returns `None` for them (each such field
+//! carries `#[sabi(missing_field(option))]` and says in its documentation since which version it
+//! exists). Any other change is a new minor version, which old plugins are refused against.
+//!
+//! | version | change |
+//! |---|---|
+//! | 0.1.0 | `PluginRoot { manifest, normalize_url, run }` |
+//! | 0.1.1 | `PluginRoot::meeting_hosts`: the hosts normalized URLs may point at; the host requires it |
 #![warn(missing_docs)]
 
 mod context;

@@ -26,10 +26,14 @@ pub struct PluginManifest {
     pub needs_browser: bool,
 }
 
-/// The root module: the plugin's three entry points.
+/// The root module: the plugin's entry points.
 ///
 /// Every function must be panic-free at the boundary: a panic unwinding out of an `extern "C"`
-/// function aborts the host process. `meetbot-plugin-kit` wraps all three for you.
+/// function aborts the host process. `meetbot-plugin-kit` wraps them all for you.
+///
+/// Fields after `run` were added in later patch versions: a plugin built against an older
+/// `plugin-api` lacks them, and their accessors return `None` (see the versioning rule in the
+/// crate documentation).
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginRootRef)))]
@@ -45,6 +49,12 @@ pub struct PluginRoot {
     /// copy of tokio cannot see.
     #[sabi(last_prefix_field)]
     pub run: extern "C" fn(request: SessionRequest, host: HostContextBox) -> FfiFuture<SessionOutcome>,
+    /// Since 0.1.1. The hosts the URLs `normalize_url` returns may point at, each an exact host name
+    /// (`meet.google.com`) or `*.` and a domain for any subdomain of it (`*.zoom.us`, which does not
+    /// cover `zoom.us` itself). Called once at load time. The host refuses a plugin that declares
+    /// none (or predates this entry point), and refuses any normalized URL whose host is not listed.
+    #[sabi(missing_field(option))]
+    pub meeting_hosts: extern "C" fn() -> RVec<RString>,
 }
 
 impl RootModule for PluginRootRef {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
 use super::id;
@@ -155,6 +155,13 @@ impl JobRequest {
         if without_id {
             return Err(RequestError::MissingFields(vec!["botId or eventId"]));
         }
+        // A REST job due later waits in the schedule as its queue message, which the queue parses
+        // again when it is due: it must fit the queue's limit too. A body just under the limit can
+        // grow past it on the way (numbers become strings, absent optional fields appear).
+        let message_len = job.to_message().len();
+        if message_len > MAX_MESSAGE_BYTES {
+            return Err(RequestError::TooLarge(message_len));
+        }
         Ok(job)
     }
 
@@ -222,7 +229,9 @@ impl JobRequest {
     }
 
     /// The job as a queue message, bearer token included: what a schedule keeps until the job is
-    /// due (like the queue itself, the schedule holds the client's whole message).
+    /// due (like the queue itself, the schedule holds the client's whole message). It parses back
+    /// into the same job; a job id derived from the client's message (no `botId`, no `eventId`)
+    /// is not carried, so only jobs that name their id (every REST job) may travel this way.
     pub fn to_message(&self) -> String {
         let mut message = self.public_json();
         message["bearerToken"] = self.bearer_token.expose().into();
@@ -278,13 +287,17 @@ fn checked_job_id(field: &'static str, value: &str) -> Result<String, RequestErr
     }
 }
 
+/// `joinAt`, in UTC. Its UTC form must be an RFC 3339 time too (years 0000 to 9999): it is what
+/// records show and what a scheduled job's message carries, parsed again when the job is due.
 fn join_at(map: &Map<String, Value>) -> Result<Option<DateTime<Utc>>, RequestError> {
-    match opaque_text(map, "joinAt")? {
-        None => Ok(None),
-        Some(text) => DateTime::parse_from_rfc3339(&text)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| RequestError::invalid("joinAt", format!("not an RFC 3339 time ({e})"))),
+    let Some(text) = opaque_text(map, "joinAt")? else { return Ok(None) };
+    let time = DateTime::parse_from_rfc3339(&text)
+        .map_err(|e| RequestError::invalid("joinAt", format!("not an RFC 3339 time ({e})")))?
+        .with_timezone(&Utc);
+    if !(0..=9999).contains(&time.year()) {
+        return Err(RequestError::invalid("joinAt", "is outside the years 0000 to 9999 in UTC"));
     }
+    Ok(Some(time))
 }
 
 fn auto_leave(map: &Map<String, Value>) -> Result<AutoLeaveOverrides, RequestError> {
@@ -433,6 +446,46 @@ mod tests {
         let again = JobRequest::from_message(&text).expect("valid");
         assert_eq!(first.job_id(), again.job_id());
         assert!(crate::job::id::is_valid(first.job_id()));
+    }
+
+    #[test]
+    fn a_join_at_whose_utc_time_leaves_the_years_0000_to_9999_is_refused() {
+        // Broke the fuzz targets' round-trip property (fuzz/src/job.rs): their UTC form
+        // ("-0001-12-31T23:00:00+00:00", "+10000-...") is no RFC 3339 time, so a scheduled job's
+        // message would not parse again.
+        for bad in ["0000-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"] {
+            let mut body = full();
+            body["joinAt"] = bad.into();
+            assert!(refusal(&body).to_string().contains("joinAt"), "{bad}");
+        }
+        for good in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59+00:00", "0000-01-01T01:00:00+01:00"] {
+            let mut body = full();
+            body["joinAt"] = good.into();
+            let job = JobRequest::from_message(&body.to_string()).expect(good);
+            let again = JobRequest::from_message(&job.to_message()).expect("its message parses again");
+            assert_eq!(again.join_at, job.join_at, "{good}");
+        }
+    }
+
+    #[test]
+    fn a_rest_job_whose_queue_message_would_pass_the_limit_is_refused_as_too_large() {
+        // Broke the job_rest fuzz target's round-trip property: a body within the 64 KiB limit
+        // whose queue message (numbers as strings, absent fields added) is over it would be
+        // scheduled, then dead-lettered as too_large when due.
+        let mut body = full();
+        body["userId"] = 42.into();
+        body["joinAt"] = "2030-01-02T03:04:05+01:00".into();
+        body["name"] = "".into();
+        let room = MAX_MESSAGE_BYTES - body.to_string().len();
+        body["name"] = "n".repeat(room).into();
+        assert_eq!(body.to_string().len(), MAX_MESSAGE_BYTES);
+        let error = JobRequest::from_rest(body.as_object().expect("object"), None).expect_err("too large");
+        assert_eq!(error.detail(), "too_large");
+
+        body["name"] = "n".repeat(room - 100).into();
+        let job = JobRequest::from_rest(body.as_object().expect("object"), None).expect("fits");
+        assert!(job.to_message().len() <= MAX_MESSAGE_BYTES);
+        assert_eq!(JobRequest::from_message(&job.to_message()).expect("parses again"), job);
     }
 
     #[test]

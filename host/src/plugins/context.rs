@@ -2,12 +2,15 @@
 //! channel, and the runner's "please leave" flows back through a watch.
 //!
 //! Every method returns at once and cannot panic: it runs on the plugin's threads, where a panic
-//! would abort the process.
+//! would abort the process. Log lines and event details are plugin text that reaches the worker's
+//! log and the job's timeline: their passcodes are masked here, where they enter the host.
 
 use abi_stable::{sabi_trait::TD_Opaque, std_types::RStr};
 use async_ffi::{FfiFuture, FutureExt};
 use meetbot_plugin_api::{HostContext, HostContext_TO, HostContextBox, LogLevel, SessionState};
 use tokio::sync::{mpsc, watch};
+
+use super::mask_secrets;
 
 /// Something a plugin reported.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,12 +81,13 @@ impl HostContext for SessionContext {
     }
 
     fn report_event(&self, kind: RStr<'_>, detail: RStr<'_>) {
-        let _ = self.reports.send(Report::Event { kind: kind.as_str().to_owned(), detail: detail.as_str().to_owned() });
+        let (kind, detail) = (mask_secrets(kind.as_str()).into_owned(), mask_secrets(detail.as_str()).into_owned());
+        let _ = self.reports.send(Report::Event { kind, detail });
     }
 
     fn log(&self, level: LogLevel, message: RStr<'_>) {
         let _entered = self.span.enter();
-        let message = message.as_str();
+        let message = mask_secrets(message.as_str());
         match level {
             LogLevel::Debug => tracing::debug!(target: "meetbot::plugin", "{message}"),
             LogLevel::Info => tracing::info!(target: "meetbot::plugin", "{message}"),

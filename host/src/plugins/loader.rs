@@ -1,19 +1,24 @@
-//! Loading one plugin library.
+//! Loading one plugin library, and the host's guard around what it answers.
 //!
 //! `RootModule::load_from_file` caches one library per root-module type, so a second plugin would
 //! come back as the first: each file goes through `lib_header_from_path(..).init_root_module()`,
 //! which still checks the ABI version and the layout of every type that crosses the boundary.
+//!
+//! A plugin must declare its meeting hosts (`PluginRoot::meeting_hosts`, plugin-api 0.1.1), and
+//! every URL its `normalize_url` returns is checked against them and the host's URL policy
+//! ([`super::url_policy`]). Whatever text a plugin hands back (a refusal, an outcome's detail) has
+//! its passcodes masked ([`super::mask_secrets`]) before the host stores or logs it.
 
 use std::path::{Path, PathBuf};
 
 use abi_stable::{
-    library::{LibraryError, lib_header_from_path},
+    library::{LibraryError, RootModule, lib_header_from_path},
     std_types::RResult,
 };
 use meetbot_plugin_api::{PluginManifest, PluginRootRef, SessionOutcome, SessionRequest};
 use serde::Serialize;
 
-use super::SessionContext;
+use super::{MeetingHosts, SessionContext, mask_secrets, url_policy};
 
 /// A plugin library that loaded and described itself.
 #[derive(Clone)]
@@ -28,6 +33,8 @@ pub struct LoadedPlugin {
     pub providers: Vec<String>,
     /// Whether its sessions need a browser.
     pub needs_browser: bool,
+    /// The hosts its normalized URLs may point at.
+    pub meeting_hosts: MeetingHosts,
     root: PluginRootRef,
 }
 
@@ -48,17 +55,28 @@ pub struct Refusal {
 }
 
 impl LoadedPlugin {
-    /// Asks the plugin to validate and normalize a meeting link.
+    /// Asks the plugin to validate and normalize a meeting link, then holds the URL it returns to
+    /// the host's policy. `Err` is a one-line reason (`invalid_url`), passcodes masked.
     pub fn normalize_url(&self, provider: &str, url: &str) -> Result<String, String> {
         match (self.root.normalize_url())(provider.into(), url.into()) {
-            RResult::ROk(url) => Ok(url.into()),
-            RResult::RErr(why) => Err(why.into()),
+            RResult::ROk(normalized) => {
+                let normalized = String::from(normalized);
+                url_policy::check(&normalized, &self.meeting_hosts)
+                    .map_err(|refusal| format!("plugin `{}` returned a URL the host refuses: {refusal}", self.name))?;
+                Ok(normalized)
+            }
+            RResult::RErr(why) => Err(mask_secrets(&why).into_owned()),
         }
     }
 
-    /// Runs one session; the future is driven by the plugin's own runtime.
+    /// Runs one session; the future is driven by the plugin's own runtime. The outcome's detail
+    /// has its passcodes masked.
     pub async fn run(&self, request: SessionRequest, context: SessionContext) -> SessionOutcome {
-        (self.root.run())(request, context.into_ffi()).await
+        let mut outcome = (self.root.run())(request, context.into_ffi()).await;
+        if let std::borrow::Cow::Owned(masked) = mask_secrets(&outcome.detail) {
+            outcome.detail = masked.into();
+        }
+        outcome
     }
 }
 
@@ -75,14 +93,33 @@ pub fn load_library(path: &Path) -> Result<LoadedPlugin, Refusal> {
     if providers.is_empty() {
         return Err(refuse(format!("plugin `{name}` declares no providers")));
     }
+    let declared = root.meeting_hosts().map(|meeting_hosts| meeting_hosts().into_iter().map(String::from).collect());
+    let meeting_hosts = declared_hosts(declared).map_err(|why| refuse(format!("plugin `{name}` {why}")))?;
     Ok(LoadedPlugin {
         path: path.to_owned(),
         name: name.into(),
         version: version.into(),
         providers: providers.into_iter().map(Into::into).collect(),
         needs_browser,
+        meeting_hosts,
         root,
     })
+}
+
+/// The plugin-api version this host was built against.
+fn api_version() -> &'static str {
+    <PluginRootRef as RootModule>::VERSION_STRINGS.version.as_str()
+}
+
+/// The meeting hosts a plugin declared; `None` when it predates the entry point (plugin-api 0.1.0).
+fn declared_hosts(declared: Option<Vec<String>>) -> Result<MeetingHosts, String> {
+    match declared {
+        None => Err(format!(
+            "declares no meeting hosts: it was built against plugin-api 0.1.0; rebuild it against {} or later",
+            api_version()
+        )),
+        Some(declared) => MeetingHosts::parse(&declared),
+    }
 }
 
 fn one_line(error: &LibraryError) -> String {
@@ -99,5 +136,25 @@ fn one_line(error: &LibraryError) -> String {
         LibraryError::InvalidAbiHeader(_) => "built with an incompatible abi_stable version".to_owned(),
         LibraryError::InvalidCAbi { .. } => "built with an incompatible C ABI".to_owned(),
         other => other.to_string().lines().next().unwrap_or("refused").to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_built_before_meeting_hosts_existed_is_refused_with_the_version_to_rebuild_against() {
+        let why = declared_hosts(None).unwrap_err();
+        assert!(why.starts_with("declares no meeting hosts: it was built against plugin-api 0.1.0"), "{why}");
+        assert!(why.ends_with(&format!("rebuild it against {} or later", api_version())), "{why}");
+        assert_ne!(api_version(), "0.1.0");
+    }
+
+    #[test]
+    fn a_plugin_declaring_no_or_bad_meeting_hosts_is_refused() {
+        assert_eq!(declared_hosts(Some(Vec::new())), Err("declares no meeting hosts".to_owned()));
+        assert!(declared_hosts(Some(vec!["*".to_owned()])).unwrap_err().starts_with("declares `*`"));
+        assert!(declared_hosts(Some(vec!["zoom.us".to_owned(), "*.zoom.us".to_owned()])).is_ok());
     }
 }

@@ -8,7 +8,7 @@ use std::{
 
 use serde::Serialize;
 
-use super::{LoadedPlugin, Refusal, load_library};
+use super::{LoadedPlugin, Refusal, load_library, permissions};
 
 /// A provider claimed by two plugins: the first in `plugins.dirs` order keeps it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -42,13 +42,15 @@ fn is_library(path: &Path) -> bool {
 
 impl Registry {
     /// Scans `dirs` in order (not recursively), then the folder of the running executable, and
-    /// loads every library found. A folder that does not exist is skipped; a library that cannot
-    /// be loaded is refused and the others still load.
+    /// loads every library found. A folder that does not exist is skipped; a folder other users
+    /// can write is refused with all its files, as is a library file they can write; a library
+    /// that cannot be loaded is refused; the others still load.
     pub fn load(dirs: &[PathBuf]) -> Self {
         let mut search: Vec<PathBuf> = dirs.to_vec();
         if let Some(exe_dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_owned)) {
             search.push(exe_dir);
         }
+        let mut seen_dirs = HashSet::new();
         let mut seen = HashSet::new();
         let mut registry = Registry::default();
         for dir in search {
@@ -56,13 +58,24 @@ impl Registry {
                 tracing::debug!(dir = %dir.display(), "plugin folder not found, skipped");
                 continue;
             };
+            if !seen_dirs.insert(dir.canonicalize().unwrap_or_else(|_| dir.clone())) {
+                continue;
+            }
+            if let Some(refusal) = permissions::check_folder(&dir) {
+                registry.refused.push(refusal);
+                continue;
+            }
             let mut files: Vec<PathBuf> =
                 entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file() && is_library(p)).collect();
             files.sort();
             for file in files {
                 let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
-                if seen.insert(canonical) {
-                    registry.add(file);
+                if !seen.insert(canonical.clone()) {
+                    continue;
+                }
+                match permissions::check_library(&file, &canonical) {
+                    Some(refusal) => registry.refused.push(refusal),
+                    None => registry.add(file),
                 }
             }
         }
@@ -105,7 +118,7 @@ impl Registry {
     pub fn log_summary(&self) {
         for plugin in &self.plugins {
             tracing::info!(file = %plugin.path.display(), name = %plugin.name, version = %plugin.version,
-                providers = ?plugin.providers, "plugin loaded");
+                providers = ?plugin.providers, meeting_hosts = %plugin.meeting_hosts, "plugin loaded");
         }
         for refusal in &self.refused {
             tracing::warn!(file = %refusal.path.display(), reason = %refusal.reason, "plugin refused");

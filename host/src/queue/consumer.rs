@@ -80,7 +80,7 @@ impl Consumer {
                     backoff.reset();
                     // In hand before anything else runs, so no reclaim of strays gives it back
                     // while it is being handled.
-                    let held = self.intake.hold(&message);
+                    let held = self.intake.in_hand.hold(&message);
                     // The slot is taken here, before the next BLMOVE, so this loop never takes
                     // more than it can run; the rest of the message's handling overlaps with it.
                     let slot = self.app.store.try_reserve();
@@ -106,7 +106,7 @@ impl Consumer {
     /// once per process, ends the REST jobs an earlier run of this worker id left; true once done.
     async fn reclaim_strays(&self, redis: &crate::store::RedisLink) -> bool {
         let mut running = self.app.store.running_messages();
-        running.extend(self.intake.in_hand());
+        running.extend(self.intake.in_hand.messages());
         match tokio::time::timeout(
             Duration::from_secs(5),
             scripts::reclaim_own(&mut redis.conn.clone(), &redis.keys, &running),

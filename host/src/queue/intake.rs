@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -20,6 +20,8 @@ use crate::{
     store::{Holder, Origin, RedisLink, Slot},
 };
 
+use super::in_hand::{Held, InHand};
+
 /// A message due within this much is run now rather than scheduled.
 const SCHEDULE_SLACK_MS: i64 = 1000;
 
@@ -28,41 +30,14 @@ const SCHEDULE_SLACK_MS: i64 = 1000;
 pub struct Intake {
     app: App,
     stranded: Arc<AtomicBool>,
-    in_hand: Arc<Mutex<Vec<Vec<u8>>>>,
-}
-
-/// A taken message this process is still handling (between BLMOVE and its job's registration, or
-/// its move to the dead-letter list or the schedule): the processing list keeps it, whatever
-/// reclaims strays meanwhile. Dropping the guard lets go of it.
-pub struct InHand {
-    in_hand: Arc<Mutex<Vec<Vec<u8>>>>,
-    message: Vec<u8>,
-}
-
-impl Drop for InHand {
-    fn drop(&mut self) {
-        let mut in_hand = self.in_hand.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(position) = in_hand.iter().position(|m| *m == self.message) {
-            in_hand.swap_remove(position);
-        }
-    }
+    /// The messages being handled.
+    pub in_hand: InHand,
 }
 
 impl Intake {
     /// Intake for the worker.
     pub fn new(app: App) -> Self {
-        Self { app, stranded: Arc::new(AtomicBool::new(false)), in_hand: Arc::default() }
-    }
-
-    /// Notes a message just taken as in hand, before anything else can look at the processing list.
-    pub fn hold(&self, message: &[u8]) -> InHand {
-        self.in_hand.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(message.to_vec());
-        InHand { in_hand: self.in_hand.clone(), message: message.to_vec() }
-    }
-
-    /// The messages in hand now.
-    pub fn in_hand(&self) -> Vec<Vec<u8>> {
-        self.in_hand.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        Self { app, stranded: Arc::new(AtomicBool::new(false)), in_hand: InHand::default() }
     }
 
     /// Whether a message may have been left in the processing list unowned since the last call
@@ -73,7 +48,7 @@ impl Intake {
 
     /// Handles one message taken into this worker's processing list, with the slot the consumer
     /// reserved for it (none when a REST job took the last one meanwhile).
-    pub async fn handle(&self, message: Vec<u8>, slot: Option<Slot>, held: InHand) {
+    pub async fn handle(&self, message: Vec<u8>, slot: Option<Slot>, held: Held) {
         if !self.settle(message, slot).await {
             self.stranded.store(true, Ordering::SeqCst);
         }

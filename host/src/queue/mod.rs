@@ -3,6 +3,7 @@
 
 mod consumer;
 mod heartbeat;
+mod in_hand;
 mod intake;
 mod schedule;
 

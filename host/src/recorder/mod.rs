@@ -376,7 +376,8 @@ async fn pump(
                 if navigation.frame.parent_id.is_some() || give_up_at.is_some() {
                     continue;
                 }
-                tracing::info!(url = %navigation.frame.url, "meeting page changed; recording a new segment");
+                let url = crate::plugins::mask_secrets(&navigation.frame.url);
+                tracing::info!(%url, "meeting page changed; recording a new segment");
                 if let Err(error) = spool.next_segment().await {
                     tracing::error!(%error, "the spool cannot be written; recording stops, what was spooled is kept");
                     let _ = events.send(RecorderEvent::SpoolFailed(error.to_string()));

@@ -74,31 +74,49 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_meetbot"))
 }
 
-/// A library next to the binary; panics with a clear message when it was not built.
-fn built_library(file: &str, krate: &str) -> PathBuf {
-    let path = bin().parent().expect("binary folder").join(file);
+/// The file names of the test plugins (examples of `tests/plugins`), which must never lie next to
+/// a `meetbot` binary.
+pub const TEST_PLUGIN_FILES: [&str; 2] = ["libmeetbot_plugin_scripted.so", "libmeetbot_plugin_incompatible.so"];
+
+/// A test plugin: an example of `tests/plugins`, in `target/<profile>/examples/` (never next to
+/// the binary); panics with a clear message when it was not built.
+fn test_plugin(file: &str) -> PathBuf {
+    let path = bin().parent().expect("binary folder").join("examples").join(file);
     assert!(
         path.is_file(),
-        "{} is missing: build the test plugins first with `cargo build --workspace` (crate {krate})",
+        "{} is missing: the test plugins are examples of `tests/plugins`, built by `cargo test --workspace` \
+         or `cargo build -p meetbot-test-plugins --examples`",
         path.display()
     );
     path
 }
 
-/// `libmeetbot_plugin_scripted.so`, next to the binary.
+/// The scripted test plugin (`tests/plugins/scripted.rs`).
 pub fn scripted_so() -> PathBuf {
-    built_library("libmeetbot_plugin_scripted.so", "tests/plugins/scripted")
+    test_plugin(TEST_PLUGIN_FILES[0])
 }
 
-/// `libmeetbot_plugin_incompatible.so`, next to the binary.
+/// The incompatible test plugin (`tests/plugins/incompatible.rs`).
 pub fn incompatible_so() -> PathBuf {
-    built_library("libmeetbot_plugin_incompatible.so", "tests/plugins/incompatible")
+    test_plugin(TEST_PLUGIN_FILES[1])
+}
+
+/// Puts a hard link (or a copy) of `file` at `target`, readable and executable by all but
+/// writable by its owner only: the worker refuses plugin files and folders others can write, and
+/// what a build leaves behind follows the umask.
+pub fn install_owner_only(file: &Path, target: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if std::fs::hard_link(file, target).is_err() {
+        std::fs::copy(file, target).unwrap_or_else(|e| panic!("copy {} to {}: {e}", file.display(), target.display()));
+    }
+    std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", target.display()));
 }
 
 /// The binary the tests run: a hard link (or copy) of `meetbot` in a folder of its own, next to
 /// links of the scripted and the incompatible test plugins only. A worker also scans the folder of
 /// its executable for plugins, and the real platform plugins (google, zoom, ...) are built next to
-/// `meetbot` too: run from there, a test worker would load them and could start real Chromium
+/// `meetbot`: run from there, a test worker would load them and could start real Chromium
 /// sessions. From its own folder it loads exactly the test plugins, whatever else is built.
 pub fn test_bin() -> PathBuf {
     static BIN: LazyLock<PathBuf> = LazyLock::new(|| {
@@ -116,12 +134,10 @@ pub fn test_bin() -> PathBuf {
         let dir = root.join(std::process::id().to_string());
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the test binary folder");
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod the test binary folder");
         for file in [&real, &scripted, &incompatible] {
-            let target = dir.join(file.file_name().expect("file name"));
-            if std::fs::hard_link(file, &target).is_err() {
-                std::fs::copy(file, &target)
-                    .unwrap_or_else(|e| panic!("copy {} to {}: {e}", file.display(), target.display()));
-            }
+            install_owner_only(file, &dir.join(file.file_name().expect("file name")));
         }
         dir.join(real.file_name().expect("binary name"))
     });
@@ -547,19 +563,24 @@ const COMPAT_VARS: [&str; 14] = [
 
 /// A `meetbot` command with a clean environment (no config variables inherited).
 pub fn meetbot_command() -> Command {
-    wrapped_meetbot_command(&[])
+    wrapped_meetbot_command(&test_bin(), &[])
 }
 
-/// `wrapper... meetbot` with a clean environment: the program of the command is `wrapper[0]` (when
-/// given), which is to run `meetbot` with the arguments that follow (see [`Worker::start_wrapped`]).
-fn wrapped_meetbot_command(wrapper: &[String]) -> Command {
+/// As [`meetbot_command`], for a link of the binary elsewhere (whose folder holds other plugins).
+pub fn meetbot_command_for(binary: &Path) -> Command {
+    wrapped_meetbot_command(binary, &[])
+}
+
+/// `wrapper... binary` with a clean environment: the program of the command is `wrapper[0]` (when
+/// given), which is to run `binary` with the arguments that follow (see [`Worker::start_wrapped`]).
+fn wrapped_meetbot_command(binary: &Path, wrapper: &[String]) -> Command {
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
-            command.args(args).arg(test_bin());
+            command.args(args).arg(binary);
             command
         }
-        None => Command::new(test_bin()),
+        None => Command::new(binary),
     };
     for var in COMPAT_VARS {
         command.env_remove(var);
@@ -738,7 +759,7 @@ impl Worker {
         std::fs::write(&config_path, text).expect("write config");
         let log_path = root.join("worker.log");
         let log = File::create(&log_path).expect("log file");
-        let child = wrapped_meetbot_command(wrapper)
+        let child = wrapped_meetbot_command(&test_bin(), wrapper)
             .arg("run")
             .arg("--config")
             .arg(&config_path)

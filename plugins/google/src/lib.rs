@@ -33,6 +33,10 @@ impl Plugin for GoogleMeet {
         url::normalize(url).map_err(|e| e.to_string())
     }
 
+    fn meeting_hosts() -> &'static [&'static str] {
+        &[url::MEET_HOST]
+    }
+
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
         flow::run(request, host).await
     }
@@ -54,6 +58,7 @@ mod tests {
         assert_eq!(manifest.name, "google-meet");
         assert_eq!(manifest.providers, vec!["google".to_owned()]);
         assert!(manifest.needs_browser);
+        assert_eq!(GoogleMeet::meeting_hosts(), ["meet.google.com"]);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! account and analytics hints that an anonymous bot must not send, and the fragment is never
 //! sent to the server. Everything that is not a meeting code on `meet.google.com` is refused
 //! with a one-line reason, because such a job can never succeed and should be dead-lettered
-//! rather than open a browser.
+//! rather than open a browser. The normal form is built from the code alone, so nothing else of the
+//! given text (user names, ports, dot segments, encoded characters) can reach the browser; control
+//! characters inside a link, which the URL parser would silently drop, are refused.
 
 use url::Url;
 
@@ -23,6 +25,9 @@ pub enum UrlError {
     /// Nothing to parse.
     #[error("the meeting URL is empty")]
     Empty,
+    /// Control characters (a newline, a tab, ...) inside the link.
+    #[error("the link contains control characters")]
+    ControlCharacters,
     /// Not parseable as a URL at all.
     #[error("not a URL: {0}")]
     Unparseable(String),
@@ -59,6 +64,9 @@ pub fn normalize(raw: &str) -> Result<String, UrlError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(UrlError::Empty);
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(UrlError::ControlCharacters);
     }
     // People paste "meet.google.com/abc-defg-hij" without a scheme; only a missing scheme gets one,
     // so "ftp://..." is still refused for its scheme.
@@ -162,6 +170,26 @@ mod tests {
         ];
         for (link, expected) in cases {
             assert_eq!(normalize(link), Err(expected), "{link}");
+        }
+    }
+
+    #[test]
+    fn hostile_forms_are_refused_or_reduced_to_the_code() {
+        for (link, expected) in [
+            ("https://meet.google.com/abc-\ndefg-hij", UrlError::ControlCharacters),
+            ("https://meet.google.com/abc-defg-hij\r\nX-Evil: 1", UrlError::ControlCharacters),
+            ("meet.google.com/abc\t-defg-hij", UrlError::ControlCharacters),
+            ("https://meet.google.com@evil.example/abc-defg-hij", UrlError::Host("evil.example".into())),
+            ("meet.google.com@evil.example/abc-defg-hij", UrlError::Host("evil.example".into())),
+            ("https://evil.example\\@meet.google.com/abc-defg-hij", UrlError::Host("evil.example".into())),
+            ("https://meet.google.com/abc%2Fdefg-hij", UrlError::BadCode("abc%2Fdefg-hij".into())),
+            ("https://127.0.0.1/abc-defg-hij", UrlError::Host("127.0.0.1".into())),
+        ] {
+            assert_eq!(normalize(link), Err(expected), "{link:?}");
+        }
+        // Dot segments resolve before the code is read; what comes out is only ever a code link.
+        for link in ["https://meet.google.com/x/../abc-defg-hij", "https://meet.google.com/%2e%2e/abc-defg-hij"] {
+            assert_eq!(normalize(link).as_deref(), Ok(NORMAL), "{link}");
         }
     }
 

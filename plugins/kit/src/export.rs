@@ -4,7 +4,8 @@
 //! panics with "no reactor running" when the host's runtime polls it, so sessions run on a runtime
 //! owned by the library and the host only awaits their join handle. A panic unwinding out of an
 //! `extern "C"` function aborts the host, so every entry point catches panics and turns them into
-//! errors: `plugin_crashed` for a session, a refusal for URL validation.
+//! errors: `plugin_crashed` for a session, a refusal for URL validation, no meeting hosts (which the
+//! host refuses the plugin for) for the host list.
 
 use std::{
     any::Any,
@@ -15,7 +16,7 @@ use std::{
 
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
-    std_types::{RResult, RStr, RString},
+    std_types::{RResult, RStr, RString, RVec},
 };
 use async_ffi::{FfiFuture, FutureExt};
 use meetbot_plugin_api::{
@@ -33,13 +34,24 @@ pub trait Plugin: 'static {
     /// Validates and normalizes a meeting link for `provider`.
     fn normalize_url(provider: &str, url: &str) -> Result<String, String>;
 
+    /// The hosts the URLs [`Plugin::normalize_url`] returns may point at: exact host names
+    /// (`meet.google.com`) or `*.` and a domain for any of its subdomains (`*.zoom.us`). The host
+    /// refuses a plugin that declares none, and refuses every normalized URL on another host.
+    fn meeting_hosts() -> &'static [&'static str];
+
     /// Runs one session to its end; runs on the plugin's own runtime.
     fn run(request: SessionRequest, host: Host) -> impl Future<Output = SessionOutcome> + Send + 'static;
 }
 
 /// The root module for plugin `P`: return it from your `#[export_root_module]` function.
 pub fn root_module<P: Plugin>() -> PluginRootRef {
-    PluginRoot { manifest: manifest::<P>, normalize_url: normalize_url::<P>, run: run::<P> }.leak_into_prefix()
+    PluginRoot {
+        manifest: manifest::<P>,
+        normalize_url: normalize_url::<P>,
+        run: run::<P>,
+        meeting_hosts: meeting_hosts::<P>,
+    }
+    .leak_into_prefix()
 }
 
 /// The runtime every session of this library runs on, started on first use.
@@ -74,6 +86,13 @@ extern "C" fn normalize_url<P: Plugin>(provider: RStr<'_>, url: RStr<'_>) -> RRe
         Ok(url) => RResult::ROk(url.into()),
         Err(why) => RResult::RErr(why.into()),
     }
+}
+
+extern "C" fn meeting_hosts<P: Plugin>() -> RVec<RString> {
+    // A panic declares nothing, and the host refuses a plugin that declares no hosts.
+    catch_unwind(P::meeting_hosts)
+        .map(|hosts| hosts.iter().map(|host| RString::from(*host)).collect())
+        .unwrap_or_default()
 }
 
 extern "C" fn run<P: Plugin>(request: SessionRequest, host: HostContextBox) -> FfiFuture<SessionOutcome> {

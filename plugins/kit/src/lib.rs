@@ -16,7 +16,10 @@
 //! struct Echo;
 //! impl Plugin for Echo {
 //!     fn manifest() -> Manifest { Manifest::new("echo", env!("CARGO_PKG_VERSION"), &["echo"]) }
-//!     fn normalize_url(_provider: &str, url: &str) -> Result<String, String> { Ok(url.to_owned()) }
+//!     fn normalize_url(_provider: &str, url: &str) -> Result<String, String> {
+//!         url.starts_with("https://echo.example/").then(|| url.to_owned()).ok_or_else(|| "not an echo link".into())
+//!     }
+//!     fn meeting_hosts() -> &'static [&'static str] { &["echo.example"] }
 //!     async fn run(_request: SessionRequest, host: Host) -> SessionOutcome {
 //!         host.state(SessionState::InCall);
 //!         host.left().await;

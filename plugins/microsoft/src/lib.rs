@@ -33,6 +33,10 @@ impl Plugin for MicrosoftTeams {
         url::normalize(url).map_err(|e| e.to_string())
     }
 
+    fn meeting_hosts() -> &'static [&'static str] {
+        &url::HOSTS
+    }
+
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
         flow::run(request, host).await
     }
@@ -54,6 +58,7 @@ mod tests {
         assert_eq!(manifest.name, "microsoft-teams");
         assert_eq!(manifest.providers, vec!["microsoft".to_owned()]);
         assert!(manifest.needs_browser);
+        assert_eq!(MicrosoftTeams::meeting_hosts(), ["teams.microsoft.com", "teams.live.com"]);
         assert!(MicrosoftTeams::normalize_url("google", "https://teams.live.com/meet/123").is_err());
         assert!(MicrosoftTeams::normalize_url("microsoft", "https://teams.live.com/meet/123").is_ok());
     }

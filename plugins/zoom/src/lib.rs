@@ -29,6 +29,10 @@ impl Plugin for Zoom {
         url::normalize(link).map_err(|e| e.to_string())
     }
 
+    fn meeting_hosts() -> &'static [&'static str] {
+        &url::MEETING_HOSTS
+    }
+
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
         flow::run(request, host).await
     }
@@ -50,6 +54,7 @@ mod tests {
         assert_eq!(manifest.name, "zoom");
         assert_eq!(manifest.providers, vec!["zoom".to_owned()]);
         assert!(manifest.needs_browser);
+        assert_eq!(Zoom::meeting_hosts(), ["zoom.us", "*.zoom.us", "zoomgov.com", "*.zoomgov.com"]);
     }
 
     #[test]

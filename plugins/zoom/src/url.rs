@@ -8,6 +8,10 @@
 //! kept because vanity and regional hosts route to the account's own cluster and SSO settings; the
 //! passcode is kept because without it the web client asks for it; every other parameter (tracking,
 //! `uname`, ...) is dropped so the bot's name is only ever the one the job gives.
+//!
+//! The URL the bot opens is built from the parsed parts only (host, digits, re-encoded passcode),
+//! so nothing else of the given text reaches the browser. Links with a user name, password or port,
+//! or with control characters inside, are refused rather than repaired: no real invitation has them.
 
 use url::Url;
 
@@ -20,6 +24,12 @@ pub enum UrlError {
     /// A scheme other than http(s).
     #[error("a Zoom link must use https, not `{0}`")]
     Scheme(String),
+    /// Control characters (a newline, a tab, ...) inside the link.
+    #[error("the link contains control characters")]
+    ControlCharacters,
+    /// A user name, password or explicit non-standard port: never part of a real Zoom link.
+    #[error("a Zoom link carries no user name, password or port")]
+    Authority,
     /// The host is not Zoom's.
     #[error("`{0}` is not a Zoom host (expected zoom.us or a subdomain such as us05web.zoom.us)")]
     NotZoom(String),
@@ -36,6 +46,13 @@ pub enum UrlError {
 
 /// The provider this plugin serves.
 pub const PROVIDER: &str = "zoom";
+
+/// Zoom's own domains: `zoom.us` and the government cloud `zoomgov.com`, each with its subdomains.
+const DOMAINS: [&str; 2] = ["zoom.us", "zoomgov.com"];
+
+/// The hosts the normalized URL may point at, as declared to the host: [`DOMAINS`] and their
+/// subdomains.
+pub const MEETING_HOSTS: [&str; 4] = ["zoom.us", "*.zoom.us", "zoomgov.com", "*.zoomgov.com"];
 
 /// Validates a Zoom meeting link and returns the web-client URL the bot opens.
 pub fn normalize(raw: &str) -> Result<String, UrlError> {
@@ -57,13 +74,21 @@ pub struct MeetingLink {
 /// Parses and validates a Zoom meeting link in any accepted form.
 pub fn parse(raw: &str) -> Result<MeetingLink, UrlError> {
     let trimmed = raw.trim();
+    // The URL parser drops tabs and newlines silently; a link carrying them is not a pasted invitation.
+    if trimmed.chars().any(char::is_control) {
+        return Err(UrlError::ControlCharacters);
+    }
     let url = Url::parse(trimmed).map_err(|e| UrlError::Unparseable(format!("{e}: `{trimmed}`")))?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(UrlError::Scheme(url.scheme().to_owned()));
     }
-    let host = url.host_str().unwrap_or_default().trim_end_matches('.').to_owned();
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_suffix('.').unwrap_or(host).to_owned();
     if !is_zoom_host(&host) {
         return Err(UrlError::NotZoom(host));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.port().is_some() {
+        return Err(UrlError::Authority);
     }
     let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
     let id = match segments.as_slice() {
@@ -117,10 +142,15 @@ pub fn framed_client_url(current: &str) -> Option<String> {
     Some(framed.into())
 }
 
-/// Zoom's own domains: `zoom.us` and its subdomains, and the government cloud `zoomgov.com`.
+/// One of [`DOMAINS`] or a subdomain of one whose every label is letters, digits and hyphens.
 fn is_zoom_host(host: &str) -> bool {
-    ["zoom.us", "zoomgov.com"].iter().any(|domain| {
-        host == *domain || host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1)
+    let is_label = |label: &str| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    DOMAINS.iter().any(|domain| {
+        host == *domain
+            || host
+                .strip_suffix(domain)
+                .and_then(|sub| sub.strip_suffix('.'))
+                .is_some_and(|sub| sub.split('.').all(is_label))
     })
 }
 
@@ -181,6 +211,65 @@ mod tests {
             let text = error.to_string();
             assert!(!text.is_empty() && !text.contains('\n'), "{given}: {text:?}");
         }
+    }
+
+    #[test]
+    fn declared_meeting_hosts_are_the_zoom_domains_and_their_subdomains() {
+        let expected: Vec<String> = DOMAINS.iter().flat_map(|d| [(*d).to_owned(), format!("*.{d}")]).collect();
+        assert_eq!(MEETING_HOSTS.to_vec(), expected);
+    }
+
+    #[test]
+    fn userinfo_ports_and_control_characters_are_refused() {
+        for (given, expected) in [
+            ("https://user:pw@zoom.us/j/1234567890", UrlError::Authority),
+            ("https://evil.example@zoom.us/j/1234567890", UrlError::Authority),
+            ("https://zoom.us:8443/j/1234567890", UrlError::Authority),
+            ("https://zoom.us/j/12345\n67890", UrlError::ControlCharacters),
+            ("https://zoom.us/j/1234567890?pwd=a\tb", UrlError::ControlCharacters),
+            ("https://zoom.us/j/1234567890\r\nX-Evil: 1", UrlError::ControlCharacters),
+        ] {
+            assert_eq!(normalize(given), Err(expected), "{given:?}");
+        }
+        assert_eq!(normalize("https://zoom.us:443/j/1234567890").as_deref(), Ok("https://zoom.us/wc/join/1234567890"));
+    }
+
+    #[test]
+    fn hosts_with_empty_or_odd_labels_are_not_zoom() {
+        for host in ["a..zoom.us", ".zoom.us", "evilzoom.us", "a_b.zoom.us", "zoom.us.evil.example"] {
+            let link = format!("https://{host}/j/1234567890");
+            assert!(matches!(normalize(&link), Err(UrlError::NotZoom(_))), "{link}: {:?}", normalize(&link));
+        }
+        assert_eq!(
+            normalize("https://us05web.zoom.us./j/1234567890").as_deref(),
+            Ok("https://us05web.zoom.us/wc/join/1234567890")
+        );
+    }
+
+    #[test]
+    fn dot_segments_and_encoded_slashes_never_make_a_meeting_id() {
+        for link in [
+            "https://zoom.us/j/../wc/join/1234567890",
+            "https://zoom.us/j/%2e%2e/1234567890",
+            "https://zoom.us/j/12345%2F67890",
+            "https://zoom.us/j/1234567890%2F..%2F..%2Fsignin",
+        ] {
+            let normalized = normalize(link);
+            assert!(
+                normalized
+                    .as_deref()
+                    .map_or(true, |url| url.starts_with("https://zoom.us/wc/join/") && !url.contains('%')),
+                "{link}: {normalized:?}"
+            );
+        }
+        assert!(normalize("https://zoom.us/j/12345%2F67890").is_err());
+    }
+
+    #[test]
+    fn a_passcode_cannot_smuggle_parameters_or_characters() {
+        let got = normalize("https://zoom.us/j/1234567890?pwd=a%26uname%3DEvil%23x%0Ay").unwrap();
+        assert_eq!(got, "https://zoom.us/wc/join/1234567890?pwd=a%26uname%3DEvil%23x%0Ay");
+        assert_eq!(parse(&got).unwrap().passcode.as_deref(), Some("a&uname=Evil#x\ny"));
     }
 
     #[test]

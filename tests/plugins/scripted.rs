@@ -14,18 +14,29 @@
 //! | `end=R` | the reason the call ends with (default `left_normally`) |
 //! | `panic=run` / `panic=call` | panic at the start of the session / once in the call |
 //! | `panic=normalize` | panic while validating the URL |
+//! | `normalized=U` | `normalize_url` returns `U` (percent-decoded) instead of the link, e.g. a URL the host must refuse |
 //!
 //! Other hosts than `script.test` are refused by URL validation, as is `?invalid`.
+//!
+//! Like a real plugin, the session logs `opening <url>` and reports a `navigated` event with its
+//! URL, and a scripted `outcome` names the URL in its detail: tests prove through them that
+//! passcodes in a meeting URL never reach the worker's log.
+//!
+//! The plugin declares `script.test` as its meeting host. The environment variable
+//! `MEETBOT_TEST_SCRIPTED_HOSTS` (comma-separated, may be empty) replaces that list when the worker
+//! loads the plugin, so tests can make it declare none or invalid ones.
+//!
+//! Built as an example of `meetbot-test-plugins` (see its `Cargo.toml`), never next to `meetbot`.
 
-use std::time::Duration;
+use std::{sync::OnceLock, time::Duration};
 
 use abi_stable::export_root_module;
 use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest, SessionState, reason};
 use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
+use meetbot_test_plugins::{Lobby, PanicAt, Script};
 
-mod script;
-
-use script::{Lobby, Script};
+/// Replaces the declared meeting hosts (comma-separated) when set.
+const HOSTS_VAR: &str = "MEETBOT_TEST_SCRIPTED_HOSTS";
 
 /// The scripted test plugin.
 pub struct Scripted;
@@ -37,10 +48,19 @@ impl Plugin for Scripted {
 
     fn normalize_url(_provider: &str, url: &str) -> Result<String, String> {
         let script = Script::parse(url)?;
-        if script.panic_at == Some(script::PanicAt::Normalize) {
+        if script.panic_at == Some(PanicAt::Normalize) {
             panic!("scripted panic while validating the URL");
         }
-        Ok(url.to_owned())
+        Ok(script.normalized.unwrap_or_else(|| url.to_owned()))
+    }
+
+    fn meeting_hosts() -> &'static [&'static str] {
+        static HOSTS: OnceLock<Vec<&'static str>> = OnceLock::new();
+        HOSTS.get_or_init(|| match std::env::var(HOSTS_VAR) {
+            // Leaked once per process: the list lives as long as the library.
+            Ok(list) => list.split(',').filter(|host| !host.is_empty()).map(|host| &*host.to_owned().leak()).collect(),
+            Err(_) => vec!["script.test"],
+        })
     }
 
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
@@ -53,9 +73,11 @@ impl Plugin for Scripted {
 }
 
 async fn play(script: Script, request: &SessionRequest, host: &Host) -> SessionOutcome {
-    if script.panic_at == Some(script::PanicAt::Run) {
+    if script.panic_at == Some(PanicAt::Run) {
         panic!("scripted panic at session start");
     }
+    host.info(&format!("opening {}", request.url));
+    host.event("navigated", request.url.as_str());
     host.state(SessionState::Joining);
     host.event("name_typed", request.bot_name.as_str());
     if !sleep_unless_left(host, script.join).await {
@@ -76,11 +98,11 @@ async fn play(script: Script, request: &SessionRequest, host: &Host) -> SessionO
         }
     }
     if let Some(outcome) = script.outcome {
-        return SessionOutcome::new(&outcome, "scripted outcome");
+        return SessionOutcome::new(&outcome, format!("scripted outcome on {}", request.url));
     }
     host.state(SessionState::InCall);
     host.participants(script.participants);
-    if script.panic_at == Some(script::PanicAt::Call) {
+    if script.panic_at == Some(PanicAt::Call) {
         panic!("scripted panic in the call");
     }
     match script.call {

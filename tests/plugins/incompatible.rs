@@ -1,6 +1,8 @@
 //! A plugin built against a changed ABI: the same root module name and version as
 //! `meetbot-plugin-api` 0.1, but `manifest` returns a different type and `run` takes other
 //! arguments. The host must refuse it with one line (abi_stable's layout check) and load the others.
+//!
+//! Built as an example of `meetbot-test-plugins` (see its `Cargo.toml`), never next to `meetbot`.
 
 use abi_stable::{
     StableAbi, declare_root_module_statics, export_root_module, library::RootModule, prefix_type::PrefixTypeTrait,

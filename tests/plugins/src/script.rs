@@ -1,36 +1,53 @@
-//! Parsing the session script out of the meeting URL.
+//! Parsing the session script out of the meeting URL (the keys are listed in the scripted plugin's
+//! documentation, `scripted.rs`).
 
 use std::time::Duration;
 
 /// Where the scripted session panics, if anywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PanicAt {
+    /// While validating the URL.
     Normalize,
+    /// At the start of the session.
     Run,
+    /// Once in the call.
     Call,
 }
 
 /// What the session does in the waiting room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lobby {
+    /// No waiting room.
     Skip,
+    /// In the waiting room this long.
     Wait(Duration),
+    /// In the waiting room until the host asks the bot to leave.
     Forever,
 }
 
 /// The parsed script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
+    /// Time spent joining (`join_ms`).
     pub join: Duration,
+    /// The waiting room (`lobby_ms`).
     pub lobby: Lobby,
+    /// The reason to end with right after the lobby (`outcome`).
     pub outcome: Option<String>,
+    /// The participant count reported in the call (`participants`).
     pub participants: u32,
+    /// Time in the call before it ends by itself (`call_ms`).
     pub call: Option<Duration>,
+    /// The reason the call ends with (`end`).
     pub end: String,
+    /// Where to panic (`panic`).
     pub panic_at: Option<PanicAt>,
+    /// The URL `normalize_url` returns instead of the link itself (`normalized`, percent-decoded).
+    pub normalized: Option<String>,
 }
 
 impl Script {
+    /// The script of a `https://script.test/...` link, or why it is refused.
     pub fn parse(url: &str) -> Result<Self, String> {
         let rest = url
             .strip_prefix("https://script.test/")
@@ -44,6 +61,7 @@ impl Script {
             call: None,
             end: "left_normally".to_owned(),
             panic_at: None,
+            normalized: None,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -63,6 +81,7 @@ impl Script {
                         _ => return Err(bad(key, value)),
                     })
                 }
+                "normalized" => script.normalized = Some(percent_decoded(value).ok_or_else(|| bad(key, value))?),
                 "invalid" => return Err("the script asks to be refused".to_owned()),
                 _ => {}
             }
@@ -73,6 +92,23 @@ impl Script {
 
 fn millis(key: &str, value: &str) -> Result<Duration, String> {
     value.parse().map(Duration::from_millis).map_err(|_| bad(key, value))
+}
+
+/// `%XX` escapes decoded (a `+` stays a `+`); `None` for a broken escape or non-UTF-8 bytes.
+fn percent_decoded(value: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(value.len());
+    let mut rest = value.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = tail.get(..2).filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))?;
+            bytes.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 fn bad(key: &str, value: &str) -> String {
@@ -93,6 +129,17 @@ mod tests {
         assert_eq!(s.call, Some(Duration::from_millis(30)));
         assert_eq!(s.end, "ended_by_host");
         assert_eq!(s.participants, 4);
+    }
+
+    #[test]
+    fn normalized_is_percent_decoded() {
+        let s =
+            Script::parse("https://script.test/m?normalized=https%3A%2F%2Fuser%40evil.example%3A8443%2Fx%3Fa%3D1+2")
+                .expect("valid script");
+        assert_eq!(s.normalized.as_deref(), Some("https://user@evil.example:8443/x?a=1+2"));
+        assert!(Script::parse("https://script.test/m?normalized=%zz").is_err());
+        assert!(Script::parse("https://script.test/m?normalized=%+1").is_err());
+        assert!(Script::parse("https://script.test/m?normalized=%C3").is_err());
     }
 
     #[test]
