@@ -17,7 +17,8 @@
 //!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`;
 //! - a spool whose disk fills up in the call (a small tmpfs in a mount namespace of the worker's
 //!   own): the bot leaves, the job ends `failed/recording_failed` with a detail saying the
-//!   recording could not be written and why, and what reached the disk is stored and plays.
+//!   recording could not be written and why, and what reached the disk is stored and plays
+//!   (finalized in the temp folder, since the spool's disk has no room for it).
 //!
 //! Needs the Google Meet plugin next to the binary (`cargo build --workspace`), /usr/bin/chromium
 //! and ffmpeg/ffprobe.
@@ -370,12 +371,15 @@ fn a_spool_that_fills_up_ends_the_job_recording_failed_and_keeps_what_was_record
     // The worker's spool (`<spool_dir>/<worker.id>/jobs`, where segments are written) is a small
     // tmpfs, mounted in a mount namespace of the worker's own: no mount outlives the test, and
     // the rest of the worker's folder (browser profiles) is on the ordinary disk.
+    // Its temp folder, where the recording is finalized when the spool has no room, is one of the
+    // test's own, to see that nothing stays there.
     let jobs = dirs.spool.path().join("full-spool").join("jobs");
+    let temp = dirs.spool.path().join("temp");
     std::fs::create_dir_all(&jobs).expect("create the spool folder");
-    let mount = format!(
-        "mount -t tmpfs -o size={SMALL_SPOOL_KIB}k meetbot-small-spool \"$SPOOL\" && exec \"$@\"",
-    );
-    let wrapper: Vec<String> = ["env", &format!("SPOOL={}", jobs.display()), "unshare", "--mount"]
+    std::fs::create_dir_all(&temp).expect("create the temp folder");
+    let mount = format!("mount -t tmpfs -o size={SMALL_SPOOL_KIB}k meetbot-small-spool \"$SPOOL\" && exec \"$@\"",);
+    let (spool_var, temp_var) = (format!("SPOOL={}", jobs.display()), format!("TMPDIR={}", temp.display()));
+    let wrapper: Vec<String> = ["env", &spool_var, &temp_var, "unshare", "--mount"]
         .into_iter()
         .chain(["--propagation", "private", "sh", "-c", &mount, "sh"])
         .map(str::to_owned)
@@ -407,4 +411,12 @@ fn a_spool_that_fills_up_ends_the_job_recording_failed_and_keeps_what_was_record
     decode_frame_at(&file, duration / 2.0).unwrap_or_else(|e| panic!("seeking to the middle failed: {e}"));
     let meeting = assert_meeting_json(&dirs.stored("rec-full", "meeting.json"), &record);
     assert_eq!(meeting["job"]["detail"], record["detail"], "{}", meeting["job"]);
+    // (Chromium keeps folders of its own there.)
+    let left: Vec<_> = std::fs::read_dir(&temp)
+        .expect("read the temp folder")
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("meetbot-")))
+        .collect();
+    assert!(left.is_empty(), "the recording finalized in the temp folder is removed once stored: {left:?}");
 }
