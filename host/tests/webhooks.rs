@@ -17,16 +17,13 @@ mod support;
 
 use std::{
     collections::BTreeMap,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
     thread,
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{
+    events::EventsTap,
     webhook::{Delivery, WebhookReceiver, expected_signature, signature_valid},
     *,
 };
@@ -38,62 +35,6 @@ const SCRIPT: &str = "lobby_ms=200&call_ms=300";
 
 fn webhook_config(receiver: &WebhookReceiver, secret: &str) -> String {
     format!("[notify]\nwebhook_url = \"{}\"\nwebhook_secret = \"{secret}\"\n", receiver.url())
-}
-
-/// The messages published on `meetbot:events`, collected by a thread from the moment this returns.
-struct EventsTap {
-    events: Arc<Mutex<Vec<Value>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl EventsTap {
-    fn start(redis: &RedisServer) -> Self {
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (ready_tx, ready) = std::sync::mpsc::channel();
-        let mut conn = redis.conn();
-        let (sink, stopped) = (events.clone(), stop.clone());
-        let thread = thread::spawn(move || {
-            let mut pubsub = conn.as_pubsub();
-            pubsub.subscribe(EVENTS).expect("SUBSCRIBE meetbot:events");
-            pubsub.set_read_timeout(Some(Duration::from_millis(100))).expect("read timeout");
-            let _ = ready_tx.send(());
-            while !stopped.load(Ordering::SeqCst) {
-                match pubsub.get_message() {
-                    Ok(message) => {
-                        let payload: String = message.get_payload().expect("event payload");
-                        let event: Value = serde_json::from_str(&payload).expect("events are JSON");
-                        sink.lock().unwrap_or_else(|p| p.into_inner()).push(event);
-                    }
-                    Err(error) if error.is_timeout() => {}
-                    Err(error) => panic!("events subscription failed: {error}"),
-                }
-            }
-        });
-        ready.recv_timeout(Duration::from_secs(5)).expect("subscribed to meetbot:events");
-        Self { events, stop, thread: Some(thread) }
-    }
-
-    /// The states published for `job_id`, in order.
-    fn states(&self, job_id: &str) -> Vec<String> {
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|e| e["job_id"] == job_id)
-            .filter_map(|e| e["state"].as_str().map(str::to_owned))
-            .collect()
-    }
-}
-
-impl Drop for EventsTap {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// How many times each value occurs.

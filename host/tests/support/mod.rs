@@ -16,6 +16,7 @@
 
 #![allow(dead_code)] // each test binary uses a part of the harness
 
+pub mod events;
 pub mod media;
 pub mod meet;
 pub mod platform;
