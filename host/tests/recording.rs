@@ -18,7 +18,11 @@
 //! - a spool whose disk fills up in the call (a small tmpfs in a mount namespace of the worker's
 //!   own): the bot leaves, the job ends `failed/recording_failed` with a detail saying the
 //!   recording could not be written and why, and what reached the disk is stored and plays
-//!   (finalized in the temp folder, since the spool's disk has no room for it).
+//!   (finalized in the temp folder, since the spool's disk has no room for it);
+//! - a hostile meeting page (the fake Meet's `HostileToRecorder` scenario) looks for the
+//!   recorder's binding to send it bogus messages: the capture runs in an isolated world, and the
+//!   page finds nothing of meetbot's on its window; the recording ends as any other. (What the
+//!   recorder does with bogus messages that do reach it is in recorder_hostile.rs.)
 //!
 //! Needs the Google Meet plugin next to the binary (`cargo build --workspace`), /usr/bin/chromium
 //! and ffmpeg/ffprobe.
@@ -212,9 +216,17 @@ fn assert_meeting_json(path: &Path, record: &HashMap<String, String>) -> Value {
     meeting
 }
 
+/// No worker folder under the spool folder (`<spool_dir>/<worker.id>/jobs/<job_id>.<attempt>`)
+/// holds a spool of the job any more.
 fn assert_spool_gone(dirs: &Dirs, job_id: &str) {
-    let spool = dirs.spool.path().join(job_id);
-    assert!(!spool.exists(), "the spool of the job is still there: {:?}", std::fs::read_dir(&spool).ok());
+    let spools: Vec<PathBuf> = std::fs::read_dir(dirs.spool.path())
+        .expect("read the spool folder")
+        .flatten()
+        .flat_map(|worker| std::fs::read_dir(worker.path().join("jobs")).into_iter().flatten().flatten())
+        .map(|spool| spool.path())
+        .filter(|spool| spool.file_name().is_some_and(|name| name.to_string_lossy().starts_with(&format!("{job_id}."))))
+        .collect();
+    assert!(spools.is_empty(), "the spool of the job is still there: {spools:?}");
 }
 
 #[test]
@@ -419,4 +431,31 @@ fn a_spool_that_fills_up_ends_the_job_recording_failed_and_keeps_what_was_record
         .filter(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("meetbot-")))
         .collect();
     assert!(left.is_empty(), "the recording finalized in the temp folder is removed once stored: {left:?}");
+}
+
+#[test]
+fn a_meeting_page_cannot_reach_the_recorder() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let worker = meet_worker(&redis, &dirs.config("webm"));
+    let link = MeetingLink::meet(Scenario::HostileToRecorder);
+    redis.push(&meet_job("rec-hostile", &link.url, None));
+
+    // The page looks for the recorder's binding (and anything else of meetbot's) on its window
+    // while the bot records, to call it with bogus chunks, stops and errors: there is nothing.
+    wait_for_state(&redis, "rec-hostile", "in_call", Duration::from_secs(30));
+    let harassed = wait_action(&link, ActionKind::RecorderHarassed, Duration::from_secs(30));
+    assert_eq!(harassed.count, Some(0), "the page sent the recorder nothing: {harassed:?}");
+    let text = harassed.text.clone().unwrap_or_default();
+    assert!(text.contains("no recorder binding") && text.ends_with("seen: none"), "{text}");
+    thread::sleep(IN_CALL);
+    FIXTURES.end_meeting(&link.id);
+    let record = wait_for_end(&redis, "rec-hostile", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "ended_by_host");
+
+    let file = file_of(&record, &dirs.stored("rec-hostile", "recording.webm"));
+    assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::EndedByHost));
+    let log = worker.log();
+    assert!(!log.contains("recorder ignored"), "nothing but the capture called the recorder");
 }

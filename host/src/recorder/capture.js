@@ -1,7 +1,9 @@
 // meetbot recorder, page side: captures this tab's video and audio with getDisplayMedia
 // (preferCurrentTab; the browser runs with --auto-accept-this-tab-capture), records it with
 // MediaRecorder, and hands every chunk to the host through a CDP binding as base64 slices, in
-// order. It also meters the audio level once a second, for the silence rule, and reports the
+// order. It runs in an isolated world of the page (the only one the binding is exposed to): the
+// meeting page's scripts share the DOM with it, but see neither the binding, nor this script's
+// globals (its stop function), nor the built-ins it uses. It also meters the audio level once a second, for the silence rule, and reports the
 // viewport's size whenever it changes (the host keeps it at the recording's size).
 // Evaluated as a function: ({binding, width, height, sliceMs, frameRate, videoBitsPerSecond,
 // roomHeight}) => Promise<string>.
