@@ -312,9 +312,10 @@ impl Viewport {
     }
 }
 
-/// Runs the capture function in a new isolated world ([`WORLD`]) of the page's current document,
-/// as a user gesture (getDisplayMedia wants one), with room for the sharing bar; the world's
-/// execution context.
+/// Runs the capture function in the isolated world [`WORLD`] of the page's current document
+/// (Chromium makes it on the first request and gives a frame one world per name), as a user
+/// gesture (getDisplayMedia wants one), with room for the sharing bar; the world's execution
+/// context.
 async fn begin_capture(
     page: &Page,
     expression: &str,
