@@ -209,6 +209,19 @@ mod tests {
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
     }
 
+    #[tokio::test]
+    async fn a_failed_finalize_leaves_nothing_of_its_own_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (good, broken) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
+        segment(&good, false).await;
+        std::fs::write(&broken, b"not a webm").expect("write a broken segment");
+        let failed = finalize(&[good.clone(), broken.clone()], RecordingFormat::Webm, dir.path()).await;
+        assert!(matches!(failed, Err(FinalizeError::Ffmpeg(_))), "{failed:?}");
+        let mut left: Vec<_> = std::fs::read_dir(dir.path()).expect("read").flatten().map(|e| e.path()).collect();
+        left.sort();
+        assert_eq!(left, [good, broken], "only the segments stay");
+    }
+
     #[test]
     fn concat_entries_are_quoted() {
         assert_eq!(concat_quoted("ordered-000.webm"), "'ordered-000.webm'");
