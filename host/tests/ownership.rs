@@ -2,7 +2,7 @@
 //! TTL has its job taken over by a peer; once it runs again it writes nothing more for that job,
 //! its bot leaves within the TTL, and the job ends exactly once, by the peer. A job without
 //! `botId`/`eventId` keeps one id across deliveries, and a job its own delivery just ended is not
-//! taken for lost. The same with real Chromium and a fake meeting is in e2e_google.rs.
+//! taken for lost. The same with real Chromium and a fake meeting is in ownership_meet.rs.
 
 mod support;
 

@@ -32,7 +32,13 @@ use std::{
 };
 
 use axum::{Router, response::Html, routing::get};
-use chromiumoxide::{Page, cdp::browser_protocol::target::TargetId};
+use chromiumoxide::{
+    Page,
+    cdp::{
+        browser_protocol::{page::CreateIsolatedWorldParams, target::TargetId},
+        js_protocol::runtime::{EvaluateParams, ExecutionContextId},
+    },
+};
 use meetbot_host::{
     browser::{self, JobBrowser},
     config::{BrowserConfig, RecordingFormat},
@@ -136,6 +142,39 @@ async fn wait_until(page: &Page, expression: &str, timeout: Duration) -> Duratio
     panic!("`{expression}` did not become true within {timeout:?}");
 }
 
+/// Waits until the recorder captures the page's current document: its capture script defined
+/// `__meetbotRecorderStop` in the recorder's isolated world (`meetbot-recorder`; the page's own
+/// scripts do not see it). Chromium gives a frame one world per name, so the test's request for a
+/// world of that name lands in the recorder's.
+async fn wait_until_captured(page: &Page, timeout: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Ok(Some(world)) = recorder_world(page).await {
+            let check = EvaluateParams::builder()
+                .expression("typeof window.__meetbotRecorderStop === 'function'")
+                .context_id(world)
+                .return_by_value(true)
+                .build()
+                .expect("evaluate params");
+            if let Ok(result) = page.evaluate_expression(check).await
+                && result.into_value::<bool>().unwrap_or(false)
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the recorder did not capture the new document within {timeout:?}");
+}
+
+/// The execution context of the recorder's isolated world in the page's current document.
+async fn recorder_world(page: &Page) -> Result<Option<ExecutionContextId>, chromiumoxide::error::CdpError> {
+    let Some(frame) = page.mainframe().await? else { return Ok(None) };
+    let mut world = CreateIsolatedWorldParams::new(frame);
+    world.world_name = Some("meetbot-recorder".to_owned());
+    Ok(Some(page.execute(world).await?.result.execution_context_id))
+}
+
 /// The size the page is laid out at (its viewport), `[width, height]`.
 async fn layout(page: &Page) -> Vec<u32> {
     let result = page.evaluate_expression("[innerWidth, innerHeight]").await.expect("read the viewport");
@@ -202,9 +241,9 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
     let navigated = started.elapsed();
     page.evaluate_expression("setTimeout(() => location.assign('/b'), 0)").await.expect("navigate to /b");
     wait_until(&page, "location.pathname === '/b' && window.meetingReady === true", Duration::from_secs(10)).await;
-    // `__meetbotRecorderStop` is what capture.js defines once it captures a document: the
-    // recorder has captured the new one.
-    wait_until(&page, "typeof window.__meetbotRecorderStop === 'function'", Duration::from_secs(10)).await;
+    // `__meetbotRecorderStop` is what capture.js defines in the recorder's world once it
+    // captures a document: the recorder has captured the new one.
+    wait_until_captured(&page, Duration::from_secs(10)).await;
     let recaptured = started.elapsed();
     // What the recorder reported until now; all that comes later is from the new document.
     let mut failures = Vec::new();

@@ -14,7 +14,15 @@
 //!   the detail says "partial recording kept";
 //! - the client's results list entry names the stored recording (`blobUrl`, `metadata.duration`);
 //! - the silence rule: the bot stays while the meeting is heard, and leaves (`completed/silence`,
-//!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`.
+//!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`;
+//! - a spool whose disk fills up in the call (a small tmpfs in a mount namespace of the worker's
+//!   own): the bot leaves, the job ends `failed/recording_failed` with a detail saying the
+//!   recording could not be written and why, and what reached the disk is stored and plays
+//!   (finalized in the temp folder, since the spool's disk has no room for it);
+//! - a hostile meeting page (the fake Meet's `HostileToRecorder` scenario) looks for the
+//!   recorder's binding to send it bogus messages: the capture runs in an isolated world, and the
+//!   page finds nothing of meetbot's on its window; the recording ends as any other. (What the
+//!   recorder does with bogus messages that do reach it is in recorder_hostile.rs.)
 //!
 //! Needs the Google Meet plugin next to the binary (`cargo build --workspace`), /usr/bin/chromium
 //! and ffmpeg/ffprobe.
@@ -34,6 +42,7 @@ use serde_json::{Value, json};
 use support::{
     media::{decode_frame_at, mp4_index_first, probe, video_frame_times, volume, webm_has_cues},
     meet::{FIXTURES, meet_job, meet_worker, turn, wait_action},
+    platform::GOOGLE,
     webhook::WebhookReceiver,
     *,
 };
@@ -207,9 +216,17 @@ fn assert_meeting_json(path: &Path, record: &HashMap<String, String>) -> Value {
     meeting
 }
 
+/// No worker folder under the spool folder (`<spool_dir>/<worker.id>/jobs/<job_id>.<attempt>`)
+/// holds a spool of the job any more.
 fn assert_spool_gone(dirs: &Dirs, job_id: &str) {
-    let spool = dirs.spool.path().join(job_id);
-    assert!(!spool.exists(), "the spool of the job is still there: {:?}", std::fs::read_dir(&spool).ok());
+    let spools: Vec<PathBuf> = std::fs::read_dir(dirs.spool.path())
+        .expect("read the spool folder")
+        .flatten()
+        .flat_map(|worker| std::fs::read_dir(worker.path().join("jobs")).into_iter().flatten().flatten())
+        .map(|spool| spool.path())
+        .filter(|spool| spool.file_name().is_some_and(|name| name.to_string_lossy().starts_with(&format!("{job_id}."))))
+        .collect();
+    assert!(spools.is_empty(), "the spool of the job is still there: {spools:?}");
 }
 
 #[test]
@@ -362,4 +379,93 @@ fn the_silence_rule_leaves_once_the_meeting_goes_quiet() {
     wait_action(&link, ActionKind::LeaveClicked, Duration::from_secs(5));
     let file = file_of(&record, &dirs.stored("rec-silence", "recording.webm"));
     assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::LeaveClicked));
+}
+
+/// The size of the full-spool test's tmpfs: the first seconds of a call (~0.1 MB a second at
+/// 800 kbit/s), the first segment's start with room to spare, then full.
+const SMALL_SPOOL_KIB: u32 = 640;
+
+#[test]
+fn a_spool_that_fills_up_ends_the_job_recording_failed_and_keeps_what_was_recorded() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    // The worker's spool (`<spool_dir>/<worker.id>/jobs`, where segments are written) is a small
+    // tmpfs, mounted in a mount namespace of the worker's own: no mount outlives the test, and
+    // the rest of the worker's folder (browser profiles) is on the ordinary disk.
+    // Its temp folder, where the recording is finalized when the spool has no room, is one of the
+    // test's own, to see that nothing stays there.
+    let jobs = dirs.spool.path().join("full-spool").join("jobs");
+    let temp = dirs.spool.path().join("temp");
+    std::fs::create_dir_all(&jobs).expect("create the spool folder");
+    std::fs::create_dir_all(&temp).expect("create the temp folder");
+    let mount = format!("mount -t tmpfs -o size={SMALL_SPOOL_KIB}k meetbot-small-spool \"$SPOOL\" && exec \"$@\"",);
+    let (spool_var, temp_var) = (format!("SPOOL={}", jobs.display()), format!("TMPDIR={}", temp.display()));
+    let wrapper: Vec<String> = ["env", &spool_var, &temp_var, "unshare", "--mount"]
+        .into_iter()
+        .chain(["--propagation", "private", "sh", "-c", &mount, "sh"])
+        .map(str::to_owned)
+        .collect();
+    let config = format!("[worker]\nid = \"full-spool\"\n{}", dirs.config("webm"));
+    let _worker = GOOGLE.worker_wrapped(&redis, &config, &wrapper);
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-full", &link.url, None));
+
+    // Nothing ends the call but the full disk.
+    wait_for_state(&redis, "rec-full", "in_call", Duration::from_secs(30));
+    let record = wait_for_end(&redis, "rec-full", Duration::from_secs(60));
+    assert_ended(&record, "failed", "recording_failed");
+    let detail = record.get("detail").cloned().unwrap_or_default();
+    assert!(detail.contains("the recording could not be written"), "the detail says what failed: {detail}");
+    assert!(detail.contains("No space left on device"), "the detail says why: {detail}");
+    assert!(detail.contains("partial recording kept"), "the detail says the recording is kept: {detail}");
+    wait_action(&link, ActionKind::LeaveClicked, Duration::from_secs(5));
+
+    let file = file_of(&record, &dirs.stored("rec-full", "recording.webm"));
+    let probe = probe(&file);
+    assert_eq!((probe.of_kind("video").len(), probe.of_kind("audio").len()), (1, 1), "{probe:?}");
+    let duration = probe.duration.unwrap_or_else(|| panic!("no container duration: {probe:?}"));
+    let span = meeting_span(&link, ActionKind::LeaveClicked);
+    eprintln!("measured: {duration:.2} s recorded of {span:.2} s in the call before the spool was full");
+    assert!(duration > 1.0, "what reached the disk plays: {duration:.2} s");
+    assert!(duration < span, "the recording stops where the disk filled up: {duration:.2} s of {span:.2} s");
+    assert!((secs(&record, "duration_secs") - duration).abs() < 0.2, "{record:?}");
+    decode_frame_at(&file, duration / 2.0).unwrap_or_else(|e| panic!("seeking to the middle failed: {e}"));
+    let meeting = assert_meeting_json(&dirs.stored("rec-full", "meeting.json"), &record);
+    assert_eq!(meeting["job"]["detail"], record["detail"], "{}", meeting["job"]);
+    // (Chromium keeps folders of its own there.)
+    let left: Vec<_> = std::fs::read_dir(&temp)
+        .expect("read the temp folder")
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("meetbot-")))
+        .collect();
+    assert!(left.is_empty(), "the recording finalized in the temp folder is removed once stored: {left:?}");
+}
+
+#[test]
+fn a_meeting_page_cannot_reach_the_recorder() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let worker = meet_worker(&redis, &dirs.config("webm"));
+    let link = MeetingLink::meet(Scenario::HostileToRecorder);
+    redis.push(&meet_job("rec-hostile", &link.url, None));
+
+    // The page looks for the recorder's binding (and anything else of meetbot's) on its window
+    // while the bot records, to call it with bogus chunks, stops and errors: there is nothing.
+    wait_for_state(&redis, "rec-hostile", "in_call", Duration::from_secs(30));
+    let harassed = wait_action(&link, ActionKind::RecorderHarassed, Duration::from_secs(30));
+    assert_eq!(harassed.count, Some(0), "the page sent the recorder nothing: {harassed:?}");
+    let text = harassed.text.clone().unwrap_or_default();
+    assert!(text.contains("no recorder binding") && text.ends_with("seen: none"), "{text}");
+    thread::sleep(IN_CALL);
+    FIXTURES.end_meeting(&link.id);
+    let record = wait_for_end(&redis, "rec-hostile", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "ended_by_host");
+
+    let file = file_of(&record, &dirs.stored("rec-hostile", "recording.webm"));
+    assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::EndedByHost));
+    let log = worker.log();
+    assert!(!log.contains("recorder ignored"), "nothing but the capture called the recorder");
 }

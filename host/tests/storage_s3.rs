@@ -178,7 +178,7 @@ fn a_meetings_recording_is_stored_in_the_bucket() {
     moto.create_bucket("recordings");
     let redis = RedisServer::start();
     let spool = tempfile::tempdir().expect("tempdir");
-    let (record, _worker) = run_meeting(&redis, "s3-job", &s3_toml(&moto.endpoint(), "recordings"), spool.path(), 5);
+    let (record, worker) = run_meeting(&redis, "s3-job", &s3_toml(&moto.endpoint(), "recordings"), spool.path(), 5);
     assert_ended(&record, "completed", "max_duration");
     assert_eq!(record.get("recording_url").map(String::as_str), Some("s3://recordings/s3-job/recording.webm"));
 
@@ -208,7 +208,9 @@ fn a_meetings_recording_is_stored_in_the_bucket() {
     // (`blobUrl` there is checked in recording.rs, `the_results_list_names_the_stored_recording`.)
     assert_eq!(results[0]["metadata"]["storage"]["type"], "s3", "{}", results[0]);
     assert_eq!(results[0]["metadata"]["storage"]["bucket"], "recordings", "{}", results[0]);
-    assert!(!spool.path().join("s3-job").exists(), "the spool of the job is removed after the upload");
+    let jobs = spool.path().join(&worker.id).join("jobs");
+    assert!(jobs.is_dir(), "the worker spools under {}", jobs.display());
+    assert!(!jobs.join("s3-job.1").exists(), "the spool of the job is removed after the upload");
 }
 
 #[test]
@@ -222,7 +224,9 @@ fn an_unreachable_store_fails_the_job_and_keeps_the_file() {
     assert!(!record.contains_key("recording_url"), "nothing was stored: {record:?}");
 
     let detail = record.get("detail").cloned().unwrap_or_default();
-    let kept = spool.path().join("s3-down").join("recording.webm");
+    // Kept in the worker folder's kept/ (`<spool_dir>/<worker.id>/kept/<job_id>.<attempt>/`).
+    let kept =
+        spool.path().canonicalize().expect("spool folder").join(&worker.id).join("kept/s3-down.1/recording.webm");
     assert!(
         detail.contains(&kept.display().to_string()),
         "the detail names the local file {}: {detail}",

@@ -1,9 +1,12 @@
 // meetbot recorder, page side: captures this tab's video and audio with getDisplayMedia
 // (preferCurrentTab; the browser runs with --auto-accept-this-tab-capture), records it with
 // MediaRecorder, and hands every chunk to the host through a CDP binding as base64 slices, in
-// order. Once a second it reports the audio level, for the silence rule, and the video frames
-// recorded since the last report (with the gaps: stretches of more than a second without a
-// frame), for the host's metrics; the last counts come with `stopped`. It also reports the
+// order. It runs in an isolated world of the page (the only one the binding is exposed to): the
+// meeting page's scripts share the DOM with it, but see neither the binding, nor this script's
+// globals (its stop function), nor the built-ins it uses. Once a second it reports the audio level,
+// for the silence rule, and the video frames recorded since the last report (with the gaps:
+// stretches of more than a second without a frame), for the host's metrics; the last counts come
+// with `stopped`. It also reports the
 // viewport's size whenever it changes (the host keeps it at the recording's size).
 // Evaluated as a function: ({binding, width, height, sliceMs, frameRate, videoBitsPerSecond,
 // roomHeight}) => Promise<string>.

@@ -48,7 +48,9 @@ pub fn attempt_file_name(format: RecordingFormat, attempt: u32) -> String {
 }
 
 /// Joins and converts `segments` into `dir/recording.<ext>`; returns its path and duration in
-/// seconds.
+/// seconds. `dir` may be another folder than the segments'. When it fails, what it wrote in `dir`
+/// is removed again (a half-written file must not pass for a recording, and on a full disk the
+/// room is wanted back).
 pub async fn finalize(
     segments: &[PathBuf],
     format: RecordingFormat,
@@ -57,6 +59,23 @@ pub async fn finalize(
     if segments.is_empty() {
         return Err(FinalizeError::Empty);
     }
+    let mut written = Vec::new();
+    let finalized = join_and_convert(segments, format, dir, &mut written).await;
+    if finalized.is_err() {
+        for file in written {
+            let _ = tokio::fs::remove_file(file).await;
+        }
+    }
+    finalized
+}
+
+/// [`finalize`]'s work; every file it creates in `dir` is first pushed onto `written`.
+async fn join_and_convert(
+    segments: &[PathBuf],
+    format: RecordingFormat,
+    dir: &Path,
+    written: &mut Vec<PathBuf>,
+) -> Result<(PathBuf, f64), FinalizeError> {
     let output = dir.join(file_name(format));
     let mut command = ffmpeg();
     command.args(["-fflags", "+genpts"]);
@@ -66,12 +85,14 @@ pub async fn finalize(
         let mut ordered = Vec::with_capacity(segments.len());
         for (i, segment) in segments.iter().enumerate() {
             let file = dir.join(format!("ordered-{i:03}.webm"));
+            written.push(file.clone());
             video_first(segment, &file).await?;
             ordered.push(file);
         }
         // Names relative to the list (the concat demuxer resolves them from its folder), each
         // quoted: no path of the operator's or the job's reaches ffmpeg's list syntax.
         let list = dir.join("segments.txt");
+        written.push(list.clone());
         let text: String = ordered
             .iter()
             .filter_map(|path| path.file_name())
@@ -103,6 +124,7 @@ pub async fn finalize(
             "+faststart",
         ]),
     };
+    written.push(output.clone());
     run(command.arg(&output)).await?;
     let duration = probe_duration(&output).await?;
     Ok((output, duration))
@@ -185,6 +207,19 @@ mod tests {
             .await
             .expect("run ffprobe");
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn a_failed_finalize_leaves_nothing_of_its_own_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (good, broken) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
+        segment(&good, false).await;
+        std::fs::write(&broken, b"not a webm").expect("write a broken segment");
+        let failed = finalize(&[good.clone(), broken.clone()], RecordingFormat::Webm, dir.path()).await;
+        assert!(matches!(failed, Err(FinalizeError::Ffmpeg(_))), "{failed:?}");
+        let mut left: Vec<_> = std::fs::read_dir(dir.path()).expect("read").flatten().map(|e| e.path()).collect();
+        left.sort();
+        assert_eq!(left, [good, broken], "only the segments stay");
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! recording with ffmpeg. A page that navigates during the meeting is captured again into a new
 //! segment.
 //!
+//! The meeting page is not trusted. The capture script runs in an isolated world of its own
+//! ([`WORLD`]), the only one the binding is exposed to, so the page's scripts can neither hand the
+//! recorder chunks of their own nor stop the capture. What arrives is still checked: bounded
+//! sizes and sequence numbers (spool.rs), unknown kinds and unreadable messages ignored (a few
+//! logged, the rest counted), a stop confirmation only when a stop was asked for, and only the
+//! first few error reports passed on.
+//!
 //! Every frame of a recording has the configured size (`browser.window_size`), and the page is
 //! laid out at that size while it is recorded. Chromium shows a "sharing this tab" bar shortly
 //! after capture starts, which takes [`BAR_HEIGHT`] px from the viewport; so the viewport is
@@ -24,10 +31,10 @@ use chromiumoxide::{
     cdp::{
         browser_protocol::{
             browser::{GetWindowForTargetParams, SetContentsSizeParams},
-            page::EventFrameNavigated,
+            page::{CreateIsolatedWorldParams, EventFrameNavigated},
             target::TargetId,
         },
-        js_protocol::runtime::{AddBindingParams, EvaluateParams, EventBindingCalled},
+        js_protocol::runtime::{AddBindingParams, EvaluateParams, EventBindingCalled, ExecutionContextId},
     },
 };
 use futures::StreamExt;
@@ -45,8 +52,12 @@ use spool::MAX_CHUNK_BASE64;
 
 use crate::browser::JobBrowser;
 
-/// The binding the page calls with chunks and levels.
+/// The binding the capture calls with chunks and levels.
 const BINDING: &str = "__meetbotRecorder";
+/// The isolated world the capture runs in, and the only one the binding is exposed to: the
+/// meeting page's own scripts can neither call the binding (and hand the recorder chunks of
+/// their own) nor reach the capture's stop function.
+const WORLD: &str = "meetbot-recorder";
 /// The page-side capture function.
 const CAPTURE_JS: &str = include_str!("capture.js");
 /// MediaRecorder timeslice: how often a chunk reaches the spool.
@@ -78,6 +89,9 @@ const OLD_BAR_WAIT: Duration = Duration::from_secs(1);
 const MAX_PAGE_TEXT: usize = 300;
 /// How many ignored page messages are logged one by one; later ones are only counted.
 const LOGGED_IGNORED: u32 = 10;
+/// How many error reports of the page's capture are passed on to the runner (logged and put on
+/// the timeline); later ones are ignored, so a page cannot flood the log or `meeting.json`.
+const PASSED_PAGE_ERRORS: u32 = 10;
 
 /// What the recorder tells the runner while recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,7 +177,9 @@ impl Recorder {
         events: mpsc::UnboundedSender<RecorderEvent>,
     ) -> Result<Self, RecorderError> {
         let page = find_page(browser).await?;
-        page.execute(AddBindingParams::new(BINDING)).await?;
+        let mut binding = AddBindingParams::new(BINDING);
+        binding.execution_context_name = Some(WORLD.to_owned());
+        page.execute(binding).await?;
         let page_events = PageEvents {
             calls: page.event_listener::<EventBindingCalled>().await?,
             navigations: page.event_listener::<EventFrameNavigated>().await?,
@@ -172,9 +188,10 @@ impl Recorder {
         spool.next_segment().await?;
         let viewport = Viewport { page: page.clone(), size: (width, height) };
         let capture = capture_expression(width, height);
-        begin_capture(&page, &capture, &viewport).await?;
+        let world = begin_capture(&page, &capture, &viewport).await?;
         let (stop, stop_requested) = oneshot::channel();
-        let pump = tokio::spawn(pump(page, capture, viewport, page_events, spool, events, stop_requested));
+        let capture = Capture { page, expression: capture, viewport, world: Some(world) };
+        let pump = tokio::spawn(pump(capture, page_events, spool, events, stop_requested));
         Ok(Self { stop, pump, dir: spool_dir.to_owned() })
     }
 
@@ -199,9 +216,20 @@ impl Recorder {
     }
 }
 
-/// Asks the page's capture to stop (it sends its last chunk, then `stopped`).
-async fn request_stop(page: &Page) {
-    let stop = format!("window.{BINDING}Stop && window.{BINDING}Stop()");
+/// Asks the capture running in `world` to stop (it sends its last chunk, then `stopped`).
+async fn request_stop(page: &Page, world: Option<ExecutionContextId>) {
+    let Some(world) = world else {
+        tracing::debug!("no capture to stop (between two documents)");
+        return;
+    };
+    let stop = EvaluateParams::builder()
+        .expression(format!("window.{BINDING}Stop && window.{BINDING}Stop()"))
+        .context_id(world)
+        .build();
+    let stop = match stop {
+        Ok(stop) => stop,
+        Err(error) => return tracing::debug!(%error, "recorder stop call not built"),
+    };
     match tokio::time::timeout(PAGE_CALL, page.evaluate_expression(stop)).await {
         Ok(Ok(_)) => {}
         Ok(Err(error)) => tracing::debug!(%error, "recorder stop call failed (page gone?)"),
@@ -293,12 +321,24 @@ impl Viewport {
     }
 }
 
-/// Runs the capture function as a user gesture (getDisplayMedia wants one), with room for the
-/// sharing bar.
-async fn begin_capture(page: &Page, expression: &str, viewport: &Viewport) -> Result<(), RecorderError> {
+/// Runs the capture function in the isolated world [`WORLD`] of the page's current document
+/// (Chromium makes it on the first request and gives a frame one world per name), as a user
+/// gesture (getDisplayMedia wants one), with room for the sharing bar; the world's execution
+/// context.
+async fn begin_capture(
+    page: &Page,
+    expression: &str,
+    viewport: &Viewport,
+) -> Result<ExecutionContextId, RecorderError> {
     viewport.make_room().await;
+    let frame =
+        page.mainframe().await?.ok_or_else(|| RecorderError::Capture("the page has no main frame".to_owned()))?;
+    let mut world = CreateIsolatedWorldParams::new(frame);
+    world.world_name = Some(WORLD.to_owned());
+    let world = page.execute(world).await?.result.execution_context_id;
     let params = EvaluateParams::builder()
         .expression(expression)
+        .context_id(world)
         .await_promise(true)
         .user_gesture(true)
         .return_by_value(true)
@@ -307,7 +347,16 @@ async fn begin_capture(page: &Page, expression: &str, viewport: &Viewport) -> Re
     let result = page.evaluate_expression(params).await.map_err(|e| RecorderError::Capture(e.to_string()))?;
     let status: String = result.into_value().unwrap_or_default();
     tracing::info!(%status, "recording started");
-    Ok(())
+    Ok(world)
+}
+
+/// The running capture: the page, how to start it again on a new document, and the isolated
+/// world it runs in now (none between a navigation and the new document's capture).
+struct Capture {
+    page: Page,
+    expression: String,
+    viewport: Viewport,
+    world: Option<ExecutionContextId>,
 }
 
 /// What the recorder task listens to on the page: the capture's messages and document changes.
@@ -319,9 +368,7 @@ struct PageEvents {
 /// Moves the page's messages into the spool and the runner until the capture stopped, or until
 /// [`STOP_GRACE`] after a stop request when the page does not confirm.
 async fn pump(
-    page: Page,
-    capture: String,
-    viewport: Viewport,
+    mut capture: Capture,
     PageEvents { mut calls, mut navigations }: PageEvents,
     mut spool: Spool,
     events: mpsc::UnboundedSender<RecorderEvent>,
@@ -331,13 +378,14 @@ async fn pump(
     // this moment whether or not the page confirmed.
     let mut give_up_at: Option<Instant> = None;
     let mut ignored = Ignored::default();
+    let mut page_errors: u32 = 0;
     let mut failure: Option<SpoolError> = None;
     let mut frames = FrameMeter::new(FRAME_RATE, Instant::now());
     loop {
         tokio::select! {
             _ = &mut stop_requested, if give_up_at.is_none() => {
                 give_up_at = Some(Instant::now() + STOP_GRACE);
-                request_stop(&page).await;
+                request_stop(&capture.page, capture.world).await;
             }
             () = tokio::time::sleep_until(give_up_at.unwrap_or_else(Instant::now)), if give_up_at.is_some() => {
                 tracing::warn!("the page did not confirm the end of the capture; keeping what arrived");
@@ -360,7 +408,7 @@ async fn pump(
                             tracing::error!(%error, "the spool cannot be written; recording stops, what was spooled is kept");
                             let _ = events.send(RecorderEvent::SpoolFailed(error.to_string()));
                             failure = Some(error);
-                            request_stop(&page).await;
+                            request_stop(&capture.page, capture.world).await;
                             break;
                         }
                     },
@@ -371,15 +419,23 @@ async fn pump(
                             let _ = events.send(RecorderEvent::Level(rms));
                         }
                     }
-                    Ok(Message::Viewport { width, height }) => viewport.changed(width, height).await,
+                    Ok(Message::Viewport { width, height }) => capture.viewport.changed(width, height).await,
+                    // Only the answer to a stop request ends the recording. A capture that ended
+                    // on its own has said so (`error`), and a later document is captured again.
+                    Ok(Message::Stopped { .. }) if give_up_at.is_none() => {
+                        ignored.log("a capture end nobody asked for");
+                    }
                     Ok(Message::Stopped { rescaled, frames: count, gaps }) => {
                         frames.report(count, gaps, Instant::now(), false);
                         tracing::debug!(rescaled = rescaled.unwrap_or(0), "capture stopped");
                         break;
                     }
+                    Ok(Message::Error { .. }) if page_errors >= PASSED_PAGE_ERRORS => {
+                        ignored.log("an error report past the first ones");
+                    }
                     Ok(Message::Error { message }) => {
-                        let message: String = message.chars().take(MAX_PAGE_TEXT).collect();
-                        let _ = events.send(RecorderEvent::Failed(message));
+                        page_errors += 1;
+                        let _ = events.send(RecorderEvent::Failed(clipped(&message)));
                     }
                     Ok(Message::Unknown) => ignored.log("a message of an unknown kind"),
                     Err(error) => ignored.log(&format!("an unreadable message ({error})")),
@@ -398,12 +454,16 @@ async fn pump(
                     failure = Some(error);
                     break;
                 }
+                capture.world = None;
                 let recaptured = async {
-                    viewport.wait_for_old_bar().await;
-                    begin_capture(&page, &capture, &viewport).await
+                    capture.viewport.wait_for_old_bar().await;
+                    begin_capture(&capture.page, &capture.expression, &capture.viewport).await
                 };
                 let failure = match tokio::time::timeout(RECAPTURE, recaptured).await {
-                    Ok(Ok(())) => None,
+                    Ok(Ok(world)) => {
+                        capture.world = Some(world);
+                        None
+                    }
                     Ok(Err(error)) => Some(error.to_string()),
                     Err(_) => Some("the new page did not start capturing in time".to_owned()),
                 };
@@ -425,10 +485,11 @@ struct Ignored {
 }
 
 impl Ignored {
+    /// Counts one; logs it (clipped: `what` may quote the page) while few were logged.
     fn log(&mut self, what: &str) {
         self.count = self.count.saturating_add(1);
         if self.count <= LOGGED_IGNORED {
-            tracing::warn!(what, "recorder ignored a page message");
+            tracing::warn!(what = %clipped(what), "recorder ignored a page message");
         }
     }
 
@@ -437,4 +498,9 @@ impl Ignored {
             tracing::warn!(count = self.count, "recorder ignored page messages");
         }
     }
+}
+
+/// Text from the page (or quoting it), cut to [`MAX_PAGE_TEXT`] characters.
+fn clipped(text: &str) -> String {
+    text.chars().take(MAX_PAGE_TEXT).collect()
 }

@@ -3,16 +3,21 @@
 //! store confirmed both. When storing fails for good the local file is moved to this worker's
 //! `kept/` folder, and the job fails with `upload_failed` and a detail saying where the file is.
 //! When the spool could not be written during the meeting, the job fails with `recording_failed`,
-//! and what reached the disk is finalized and stored all the same.
+//! and what reached the disk is finalized (in the temp folder when the spool's disk is full) and
+//! stored all the same.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
+use tempfile::TempDir;
 
 use crate::{
-    config::Config,
+    config::{Config, RecordingFormat},
     job::{JobRecord, Reason},
-    recorder::{Spooled, finalize},
+    recorder::{
+        Spooled,
+        finalize::{self, FinalizeError},
+    },
     storage::Storage,
     workdir::WorkDir,
 };
@@ -75,8 +80,10 @@ pub async fn keep(
     }
     let job_id = &record.job_id;
     let mut local_file: Option<PathBuf> = None;
+    // Where the recording was finalized when the spool's own disk had no room left for it.
+    let mut scratch: Option<TempDir> = None;
     if let Some(spooled) = &spooled {
-        match finalize::finalize(&spooled.segments, config.recording.format, &spooled.dir).await {
+        match finalize_spooled(config.recording.format, spooled, &mut scratch).await {
             Ok((file, duration)) => {
                 timeline.recording(format!("finalized: {duration:.1} s"));
                 kept.duration_secs = Some(duration);
@@ -107,7 +114,7 @@ pub async fn keep(
                 if let Err(error) = tokio::fs::write(&beside, meeting_json(record, &kept, timeline)).await {
                     tracing::warn!(%error, file = %beside.display(), "meeting.json not written");
                 }
-                let at = keep_on_disk(workdir, file, record);
+                let at = keep_on_disk(workdir, spooled.as_ref(), file, scratch, record);
                 append(&mut kept.detail, &format!("the recording is kept at {}", at.display()));
                 return kept;
             }
@@ -123,7 +130,7 @@ pub async fn keep(
         tracing::error!(%error, "meeting.json upload failed");
         if let Some(file) = &local_file {
             kept.reason = Reason::UploadFailed;
-            let at = keep_on_disk(workdir, file, record);
+            let at = keep_on_disk(workdir, spooled.as_ref(), file, scratch, record);
             kept.detail = Some(format!("{error}; the recording is kept at {}", at.display()));
             return kept;
         }
@@ -132,18 +139,55 @@ pub async fn keep(
     kept
 }
 
-/// Moves the spool folder holding `file` to this worker's `kept/` folder; the file's new path
-/// (its old one when it cannot be moved).
-fn keep_on_disk(workdir: Option<&WorkDir>, file: &std::path::Path, record: &JobRecord) -> PathBuf {
-    let (Some(workdir), Some(dir), Some(name)) = (workdir, file.parent(), file.file_name()) else {
-        return file.to_owned();
+/// Finalizes the spooled segments beside them. When the spool ran out of room (its failure), the
+/// finalized file has no room there either: it is then written to a folder of its own in the
+/// system's temp folder (`scratch`, often another file system), removed once the file is stored.
+async fn finalize_spooled(
+    format: RecordingFormat,
+    spooled: &Spooled,
+    scratch: &mut Option<TempDir>,
+) -> Result<(PathBuf, f64), String> {
+    let beside = finalize::finalize(&spooled.segments, format, &spooled.dir).await;
+    let error = match beside {
+        Err(error) if spooled.failure.is_some() && !matches!(error, FinalizeError::Empty) => error,
+        other => return other.map_err(|error| error.to_string()),
     };
-    match workdir.keep(dir, &record.job_id, record.attempt) {
-        Ok(kept) => kept.join(name),
-        Err(error) => {
-            tracing::warn!(%error, "the recording stays in the spool folder");
-            file.to_owned()
-        }
+    let dir = tempfile::Builder::new()
+        .prefix("meetbot-finalize-")
+        .tempdir()
+        .map_err(|io| format!("{error}; no temp folder to finalize in either: {io}"))?;
+    tracing::warn!(%error, folder = %dir.path().display(), "no room to finalize beside the spool; finalizing in the temp folder");
+    let finalized = finalize::finalize(&spooled.segments, format, dir.path()).await;
+    *scratch = Some(dir);
+    finalized.map_err(|again| format!("{error}; in the temp folder: {again}"))
+}
+
+/// Keeps a recording that could not be stored: the spool folder moves to this worker's `kept/`
+/// folder, and a file finalized in `scratch` stays there. The file's path from then on (its old
+/// one when the spool folder cannot be moved).
+fn keep_on_disk(
+    workdir: Option<&WorkDir>,
+    spooled: Option<&Spooled>,
+    file: &Path,
+    scratch: Option<TempDir>,
+    record: &JobRecord,
+) -> PathBuf {
+    let moved = match (workdir, spooled) {
+        (Some(workdir), Some(spooled)) => match workdir.keep(&spooled.dir, &record.job_id, record.attempt) {
+            Ok(kept) => Some((spooled.dir.clone(), kept)),
+            Err(error) => {
+                tracing::warn!(%error, "the recording stays in the spool folder");
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(scratch) = scratch {
+        return scratch.keep().join(file.file_name().unwrap_or_default());
+    }
+    match moved {
+        Some((from, to)) => file.strip_prefix(&from).map_or_else(|_| file.to_owned(), |name| to.join(name)),
+        None => file.to_owned(),
     }
 }
 

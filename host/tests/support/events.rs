@@ -1,4 +1,6 @@
-//! A tap on the `meetbot:events` channel: every event published while it lives, in order.
+//! A tap on the `meetbot:events` channel: a thread that subscribes and collects every event
+//! published from the moment [`EventsTap::start`] returns, for tests that check what was (or was
+//! not) announced, and by which worker.
 
 use std::{
     sync::{
@@ -21,6 +23,7 @@ pub struct EventsTap {
 }
 
 impl EventsTap {
+    /// Subscribes (returns once the subscription is in place).
     pub fn start(redis: &RedisServer) -> Self {
         let events = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -48,12 +51,7 @@ impl EventsTap {
         Self { events, stop, thread: Some(thread) }
     }
 
-    /// The states published for `job_id`, in order.
-    pub fn states(&self, job_id: &str) -> Vec<String> {
-        self.of(job_id).iter().filter_map(|e| e["state"].as_str().map(str::to_owned)).collect()
-    }
-
-    /// Every event published for `job_id`, in order.
+    /// The events published for `job_id`, in order.
     pub fn of(&self, job_id: &str) -> Vec<Value> {
         self.events
             .lock()
@@ -62,6 +60,11 @@ impl EventsTap {
             .filter(|e| e["job_id"] == job_id)
             .cloned()
             .collect()
+    }
+
+    /// The states published for `job_id`, in order.
+    pub fn states(&self, job_id: &str) -> Vec<String> {
+        self.of(job_id).iter().filter_map(|e| e["state"].as_str().map(str::to_owned)).collect()
     }
 }
 

@@ -564,12 +564,25 @@ const COMPAT_VARS: [&str; 14] = [
 
 /// A `meetbot` command with a clean environment (no config variables inherited).
 pub fn meetbot_command() -> Command {
-    meetbot_command_for(&test_bin())
+    wrapped_meetbot_command(&test_bin(), &[])
 }
 
 /// As [`meetbot_command`], for a link of the binary elsewhere (whose folder holds other plugins).
 pub fn meetbot_command_for(binary: &Path) -> Command {
-    let mut command = Command::new(binary);
+    wrapped_meetbot_command(binary, &[])
+}
+
+/// `wrapper... binary` with a clean environment: the program of the command is `wrapper[0]` (when
+/// given), which is to run `binary` with the arguments that follow (see [`Worker::start_wrapped`]).
+fn wrapped_meetbot_command(binary: &Path, wrapper: &[String]) -> Command {
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
     for var in COMPAT_VARS {
         command.env_remove(var);
     }
@@ -664,10 +677,23 @@ impl Worker {
 
     /// As [`Worker::start`], with any `redis.url`.
     pub fn start_with_url(redis_url: &str, extra: &str) -> Worker {
+        Self::start_inner(redis_url, extra, &[])
+    }
+
+    /// As [`Worker::start`], with the worker started through `wrapper`: the process spawned is
+    /// `wrapper[0] wrapper[1..] <meetbot> run --config FILE`, and the wrapper must end by exec-ing
+    /// that (so the process the harness signals and kills is the worker itself). For a worker in a
+    /// setting of its own, e.g. a private mount namespace with a small spool:
+    /// `["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount ... && exec \"$@\"", "sh"]`.
+    pub fn start_wrapped(redis: &RedisServer, extra: &str, wrapper: &[String]) -> Worker {
+        Self::start_inner(&redis.url(), extra, wrapper)
+    }
+
+    fn start_inner(redis_url: &str, extra: &str, wrapper: &[String]) -> Worker {
         let default_id = format!("w{}", WORKERS.fetch_add(1, Ordering::SeqCst) + 1);
         let mut last_log = String::new();
         for _ in 0..3 {
-            let mut worker = Self::launch(redis_url, extra, &default_id);
+            let mut worker = Self::launch(redis_url, extra, &default_id, wrapper);
             match worker.wait_healthy(Duration::from_secs(20)) {
                 Ok(()) => return worker,
                 Err(why) => {
@@ -686,10 +712,10 @@ impl Worker {
     /// Spawns a worker as [`Worker::start_with_url`] does, without waiting for it to answer.
     pub fn spawn(redis_url: &str, extra: &str) -> Worker {
         let default_id = format!("w{}", WORKERS.fetch_add(1, Ordering::SeqCst) + 1);
-        Self::launch(redis_url, extra, &default_id)
+        Self::launch(redis_url, extra, &default_id, &[])
     }
 
-    fn launch(redis_url: &str, extra: &str, default_id: &str) -> Worker {
+    fn launch(redis_url: &str, extra: &str, default_id: &str, wrapper: &[String]) -> Worker {
         let overlay: toml::Table = extra.parse().unwrap_or_else(|e| panic!("test config is not TOML ({e}):\n{extra}"));
         let dir = tempfile::tempdir().expect("tempdir");
         let api_port = free_port();
@@ -734,7 +760,7 @@ impl Worker {
         std::fs::write(&config_path, text).expect("write config");
         let log_path = root.join("worker.log");
         let log = File::create(&log_path).expect("log file");
-        let child = meetbot_command()
+        let child = wrapped_meetbot_command(&test_bin(), wrapper)
             .arg("run")
             .arg("--config")
             .arg(&config_path)

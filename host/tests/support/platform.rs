@@ -85,6 +85,11 @@ impl Platform {
     /// A worker that runs this platform's jobs in real Chromium against the fake platform, with
     /// `extra` TOML on top (its sections are merged into the base ones).
     pub fn worker(&'static self, redis: &RedisServer, extra: &str) -> Worker {
+        self.worker_wrapped(redis, extra, &[])
+    }
+
+    /// As [`Platform::worker`], started through `wrapper` (see [`Worker::start_wrapped`]).
+    pub fn worker_wrapped(&'static self, redis: &RedisServer, extra: &str, wrapper: &[String]) -> Worker {
         let plugins = toml::Value::Array(vec![toml::Value::String(self.plugin_dir().display().to_string())]);
         let args = toml::Value::Array(FIXTURES.chromium_args().into_iter().map(toml::Value::String).collect());
         let mut config: toml::Table = format!(
@@ -103,7 +108,7 @@ impl Platform {
                 }
             }
         }
-        Worker::start(redis, &toml::to_string(&config).expect("config as TOML"))
+        Worker::start_wrapped(redis, &toml::to_string(&config).expect("config as TOML"), wrapper)
     }
 
     /// A worker for session tests: one job at a time, not recording, with extra `[auto_leave]`
