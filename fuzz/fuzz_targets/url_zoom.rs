@@ -1,19 +1,18 @@
-//! Arbitrary text as a Zoom link, through the plugin's own `normalize_url`.
+//! Arbitrary text as a Zoom link, through the plugin's own `normalize_url`, checked against its own
+//! declared meeting hosts (Zoom's domains and their subdomains).
 
 #![no_main]
 
+use std::sync::LazyLock;
+
 use libfuzzer_sys::fuzz_target;
-use meetbot_fuzz::normalized_url::check;
+use meetbot_fuzz::normalized_url::{check, declared};
+use meetbot_host::plugins::MeetingHosts;
 use meetbot_plugin_kit::Plugin;
 use meetbot_plugin_zoom::{Zoom, url::PROVIDER};
 
-/// Zoom's domains and their subdomains (the plugin's own check is private).
-fn is_zoom_host(host: &str) -> bool {
-    ["zoom.us", "zoomgov.com"].iter().any(|domain| {
-        host == *domain || host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1)
-    })
-}
+static HOSTS: LazyLock<MeetingHosts> = LazyLock::new(|| declared(Zoom::meeting_hosts()));
 
 fuzz_target!(|input: &str| {
-    check(input, |url| Zoom::normalize_url(PROVIDER, url), is_zoom_host);
+    check(input, |url| Zoom::normalize_url(PROVIDER, url), &HOSTS);
 });

@@ -8,7 +8,10 @@ use axum::{
     http::StatusCode,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    IntoParams, ToSchema,
+    openapi::{ObjectBuilder, OneOfBuilder, Ref, Schema, Type},
+};
 
 use super::{
     ApiState,
@@ -24,9 +27,18 @@ const NOT_FOUND: &str = "job not found";
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Only jobs in this state.
-    #[param(value_type = Option<JobState>)]
+    /// Only jobs in this state; absent or empty (`?state=`), every state.
+    #[param(schema_with = state_filter)]
     pub state: Option<String>,
+}
+
+/// The schema of the `state` filter: a job state, or the empty value, which filters nothing (as a
+/// form with an empty field sends it).
+fn state_filter() -> Schema {
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name("State"))
+        .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some([""])))
+        .into()
 }
 
 /// Body of `GET /v1/jobs`.
