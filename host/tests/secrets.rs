@@ -94,6 +94,11 @@ fn bearer_api_and_redis_secrets_never_leak() {
             "list" => redis.lrange(&key),
             "set" => redis.query(redis::cmd("SMEMBERS").arg(&key)),
             "zset" => redis.query(redis::cmd("ZRANGE").arg(&key).arg(0).arg(-1)),
+            "stream" => {
+                let entries: Vec<(String, Vec<(String, String)>)> =
+                    redis.query(redis::cmd("XRANGE").arg(&key).arg("-").arg("+"));
+                entries.into_iter().flat_map(|(_, fields)| fields.into_iter().map(|(_, value)| value)).collect()
+            }
             other => panic!("unexpected key type {other} for {key}"),
         };
         looked_at += 1;
