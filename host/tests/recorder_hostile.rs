@@ -19,6 +19,8 @@
 #[allow(dead_code)] // the harness's media helpers; this test uses a few
 mod media;
 
+mod recorder_kit;
+
 use std::{
     io::Write,
     sync::{Arc, Mutex},
@@ -28,13 +30,10 @@ use std::{
 use axum::{Router, response::Html, routing::get};
 use chromiumoxide::{
     Page,
-    cdp::{
-        browser_protocol::{page::CreateIsolatedWorldParams, target::TargetId},
-        js_protocol::runtime::EvaluateParams,
-    },
+    cdp::{browser_protocol::page::CreateIsolatedWorldParams, js_protocol::runtime::EvaluateParams},
 };
 use meetbot_host::{
-    browser::{self, JobBrowser},
+    browser,
     config::{BrowserConfig, RecordingFormat},
     recorder::{Recorder, RecorderEvent, finalize},
 };
@@ -110,23 +109,7 @@ fn rss_kib() -> u64 {
 
 /// Serves [`PAGE`] on a free local port; its URL.
 async fn serve() -> String {
-    let app = Router::new().route("/", get(|| async { Html(PAGE) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-    let address = listener.local_addr().expect("local address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve the test page") });
-    format!("http://{address}/")
-}
-
-/// The host's own handle on the job's page.
-async fn job_page(browser: &JobBrowser) -> Page {
-    let target = TargetId::from(browser.target_id.clone());
-    for _ in 0..100 {
-        if let Ok(page) = browser.cdp.get_page(target.clone()).await {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("page {} not found", browser.target_id);
+    format!("{}/", recorder_kit::serve(Router::new().route("/", get(|| async { Html(PAGE) }))).await)
 }
 
 /// Evaluates `expression` in the page's own world until it is `true`.
@@ -184,7 +167,7 @@ async fn messages_the_capture_did_not_send_are_ignored_and_the_recording_goes_on
     let config = BrowserConfig::default();
     let executable = browser::find_executable(&config.executable).expect("Chromium installed");
     let job_browser = browser::launch(&config, &executable, spool.path(), "recorder-hostile").await.expect("launch");
-    let page = job_page(&job_browser).await;
+    let page = recorder_kit::job_page(&job_browser).await;
     page.goto(base).await.expect("open the page");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, mut events) = mpsc::unbounded_channel();

@@ -26,6 +26,8 @@
 #[allow(dead_code)] // the harness's media helpers; this test uses a few
 mod media;
 
+mod recorder_kit;
+
 use std::{
     path::Path,
     time::{Duration, Instant},
@@ -35,7 +37,7 @@ use axum::{Router, response::Html, routing::get};
 use chromiumoxide::{
     Page,
     cdp::{
-        browser_protocol::{page::CreateIsolatedWorldParams, target::TargetId},
+        browser_protocol::page::CreateIsolatedWorldParams,
         js_protocol::runtime::{EvaluateParams, ExecutionContextId},
     },
 };
@@ -109,22 +111,7 @@ async fn serve() -> String {
         .route("/a", get(|| async { Html(PAGE) }))
         .route("/b", get(|| async { Html(PAGE) }))
         .route("/hang", get(|| async { Html(HANGING_PAGE) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-    let address = listener.local_addr().expect("local address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve the test page") });
-    format!("http://{address}")
-}
-
-/// The host's own handle on the job's page (the recorder finds it the same way).
-async fn job_page(browser: &JobBrowser) -> Page {
-    let target = TargetId::from(browser.target_id.clone());
-    for _ in 0..100 {
-        if let Ok(page) = browser.cdp.get_page(target.clone()).await {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("page {} not found", browser.target_id);
+    recorder_kit::serve(app).await
 }
 
 /// Evaluates `expression` until it is `true`; how long that took. Errors count as "not yet":
@@ -216,7 +203,7 @@ async fn record_a(job_id: &str) -> Call {
     let config = BrowserConfig::default();
     let executable = browser::find_executable(&config.executable).expect("Chromium installed");
     let job_browser = browser::launch(&config, &executable, spool.path(), job_id).await.expect("launch Chromium");
-    let page = job_page(&job_browser).await;
+    let page = recorder_kit::job_page(&job_browser).await;
     page.goto(format!("{base}/a")).await.expect("open /a");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, events) = mpsc::unbounded_channel();
