@@ -35,7 +35,7 @@
 
 mod common;
 
-use common::{Redis, free_port, health, pss, rss};
+use common::{Redis, free_port, health, pss, rss, worker_command};
 
 use std::{
     collections::HashMap,
@@ -483,16 +483,7 @@ impl Worker {
         let config_path = dir.path().join("meetbot.toml");
         fs::write(&config_path, config).expect("write config");
         let log = fs::File::create(dir.path().join("worker.log")).expect("create worker log");
-        let mut command = Command::new(binary);
-        command.arg("run").arg("--config").arg(&config_path).current_dir(dir.path());
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            let legacy =
-                ["REDIS_", "MAX_RECORDING_", "JOIN_WAIT_", "NOTIFY_WEBHOOK_"].iter().any(|p| key.starts_with(p));
-            if key.starts_with("MEETBOT") || legacy || key == "PORT" || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
-        }
+        let mut command = worker_command(binary, &config_path, dir.path());
         let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))

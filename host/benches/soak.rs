@@ -50,11 +50,14 @@ const SCHEDULED: &str = "meetbot:scheduled";
 const SCHEDULED_INDEX: &str = "meetbot:scheduled:index";
 const JOB_PREFIX: &str = "meetbot:job:";
 /// Keys that never expire, bounded by other means: the three trimmed lists and the worker set.
-const PERMANENT: [&str; 4] = [DEAD, RESULTS, FAILURES, "meetbot:workers"];
+const PERMANENT: [&str; 6] = [DEAD, RESULTS, FAILURES, "meetbot:workers", "meetbot:heartbeats", EVENT_STREAM];
+/// The event log, capped (approximately) like the lists.
+const EVENT_STREAM: &str = "meetbot:events:stream";
 
 /// Messages when neither an argument nor `MEETBOT_SOAK_MESSAGES` says otherwise.
 const DEFAULT_MESSAGES: usize = 100_000;
-/// `redis.dead_letter_max_len` and `notify.redis_list_max_len` here: small, so a short run reaches them.
+/// `redis.dead_letter_max_len`, `notify.redis_list_max_len` and `notify.event_stream_max_len` here:
+/// small, so a short run reaches them.
 const LIST_MAX_LEN: usize = 1000;
 /// Worker slots.
 const SLOTS: usize = 8;
@@ -524,7 +527,11 @@ async fn main() {
     let (landed, follower) = Landed::follow(&redis).await;
     let mut conn = redis.conn().await;
     let bound = LIST_MAX_LEN.to_string();
-    let env = [("MEETBOT__REDIS__DEAD_LETTER_MAX_LEN", bound.clone()), ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", bound)];
+    let env = [
+        ("MEETBOT__REDIS__DEAD_LETTER_MAX_LEN", bound.clone()),
+        ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", bound.clone()),
+        ("MEETBOT__NOTIFY__EVENT_STREAM_MAX_LEN", bound),
+    ];
     let mut worker = Worker::start(&binary, &plugin, redis.port, SLOTS, &env).await;
 
     let kinds = cycle();
@@ -620,6 +627,9 @@ async fn main() {
     assert_eq!(results, expected.1.min(LIST_MAX_LEN), "results hold their newest notify.redis_list_max_len entries");
     assert_eq!(failures, expected.2.min(LIST_MAX_LEN), "failures hold their newest notify.redis_list_max_len entries");
     assert_eq!(last.attempts, 0, "P:attempts holds no delivery count once every delivery ended");
+    let events: usize = redis::cmd("XLEN").arg(EVENT_STREAM).query_async(&mut conn).await.expect("XLEN");
+    // Trimmed with `MAXLEN ~`: whole nodes of up to 100 entries go at once.
+    assert!(events < LIST_MAX_LEN + 100, "the event stream keeps about its bound: {events}");
     let (queued, processing, scheduled, index): (usize, usize, usize, usize) = redis::pipe()
         .llen(QUEUE)
         .llen(PROCESSING)

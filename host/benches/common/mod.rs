@@ -6,7 +6,7 @@ mod procfs;
 mod worker;
 
 pub use procfs::{pss, rss, rss_anon};
-pub use worker::{Worker, worker_binary};
+pub use worker::{Worker, worker_binary, worker_command};
 
 use std::{
     io::{Read, Write},

@@ -61,16 +61,7 @@ impl Worker {
         let config_path = dir.path().join("meetbot.toml");
         fs::write(&config_path, config).expect("write config");
         let log = fs::File::create(dir.path().join("worker.log")).expect("create worker log");
-        let mut command = Command::new(binary);
-        command.arg("run").arg("--config").arg(&config_path).current_dir(dir.path());
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            let legacy =
-                ["REDIS_", "MAX_RECORDING_", "JOIN_WAIT_", "NOTIFY_WEBHOOK_"].iter().any(|p| key.starts_with(p));
-            if key.starts_with("MEETBOT") || legacy || key == "PORT" || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
-        }
+        let mut command = worker_command(binary, &config_path, dir.path());
         command.envs(env.iter().map(|(key, value)| (key, value)));
         let child = command
             .stdin(Stdio::null())
@@ -113,4 +104,19 @@ impl Worker {
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
+}
+
+/// `meetbot run --config <config>` in `dir`, without any variable of the bench's environment that
+/// would change the worker's configuration (`MEETBOT*`, the original service's names, `RUST_LOG`).
+pub fn worker_command(binary: &Path, config: &Path, dir: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command.arg("run").arg("--config").arg(config).current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        let legacy = ["REDIS_", "MAX_RECORDING_", "JOIN_WAIT_", "NOTIFY_WEBHOOK_"].iter().any(|p| key.starts_with(p));
+        if key.starts_with("MEETBOT") || legacy || key == "PORT" || key == "RUST_LOG" {
+            command.env_remove(key);
+        }
+    }
+    command
 }
