@@ -16,12 +16,11 @@ use std::time::{Duration, Instant};
 
 use common::Redis;
 use meetbot_host::{
-    broker::{BLOCK_SECS, Keys, blocking_connection, scripts},
+    broker::{BLOCK_SECS, Endpoint, Keys, scripts},
     config::Config,
     queue::{FleetSize, Heartbeat, Promoter},
     store::{JobStore, RedisLink},
 };
-use redis::aio::ConnectionManager;
 use tokio::sync::watch;
 
 /// The heartbeat TTL of the simulated fleet (the default).
@@ -59,13 +58,15 @@ struct Figures {
 
 async fn run(workers: usize, busy: bool, measured: Duration) -> Figures {
     let redis = Redis::start().await;
-    let client = redis.client.clone();
+    let mut config = Config::default();
+    config.redis.url = format!("redis://127.0.0.1:{}", redis.port);
+    let endpoint = Endpoint::open(&config).expect("endpoint");
     let (stop_tx, stop) = watch::channel(false);
     let dead = workers / 10;
     let mut tasks = Vec::new();
     for n in 0..workers {
         let keys = keys_of(&format!("sim-{n}"), redis.port);
-        let mut conn = ConnectionManager::new(client.clone()).await.expect("connect");
+        let mut conn = endpoint.shared().expect("connect");
         if n < dead {
             // A dead worker: it held a message and had a deadline, long passed; no heartbeat key.
             let () = redis::cmd("RPUSH")
@@ -88,7 +89,7 @@ async fn run(workers: usize, busy: bool, measured: Duration) -> Figures {
         let fleet = FleetSize::default();
         tasks.push(tokio::spawn(Heartbeat::new(link.clone(), store, TTL_SECS, fleet.clone()).run(stop.clone())));
         tasks.push(tokio::spawn(Promoter::new(link.clone(), fleet).run(stop.clone())));
-        tasks.push(tokio::spawn(idle_take(client.clone(), keys.clone(), stop.clone())));
+        tasks.push(tokio::spawn(idle_take(endpoint.clone(), keys.clone(), stop.clone())));
         if busy {
             tasks.push(tokio::spawn(check_two_jobs(link, stop.clone())));
         }
@@ -126,8 +127,8 @@ fn keys_of(worker_id: &str, port: u16) -> Keys {
 }
 
 /// The consumer's wait for work: BLMOVE with the worker's block time, on a connection of its own.
-async fn idle_take(client: redis::Client, keys: Keys, stop: watch::Receiver<bool>) {
-    let mut conn = blocking_connection(&client).await.expect("blocking connection");
+async fn idle_take(endpoint: Endpoint, keys: Keys, stop: watch::Receiver<bool>) {
+    let mut conn = endpoint.blocking().await.expect("blocking connection");
     while !*stop.borrow() {
         let _: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("BLMOVE")
             .arg(&keys.queue)

@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 use crate::{
-    broker::{ClientError, Keys, open_client},
+    broker::{ClientError, Endpoint, Keys},
     cli::EnqueueArgs,
     config::Config,
     job::{JobRecord, State},
@@ -49,7 +49,7 @@ pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, En
     let keys = Keys::new(config);
     let job_id = args.bot_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let message = message(args, &job_id)?;
-    let client = open_client(config)?;
+    let client = Endpoint::open(config)?.client().await.map_err(|e| redis_error(e.into()))?;
     let mut conn = client.get_multiplexed_async_connection().await.map_err(redis_error)?;
     // Subscribe before pushing so no state change can slip by.
     let mut events = if args.wait {

@@ -9,10 +9,10 @@ use crate::{
     api,
     app::App,
     broker::{
-        Backoff, ClientError, Connections, Keys, open_client,
+        Backoff, ClientError, Connections, Endpoint, Keys,
         permissions::Needs,
         preflight::{self, LaterCheck, Refused},
-        scripts, shared_connection,
+        scripts,
     },
     browser::{BrowserNotFound, find_executable},
     config::Config,
@@ -89,7 +89,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
 
     let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
     let mut later_check = match &connections {
-        Some(c) => preflight::at_start_up(&c.client, Needs::for_worker(&config), &config.redis).await?,
+        Some(c) => preflight::at_start_up(&c.endpoint, Needs::for_worker(&config), &config.redis).await?,
         None => LaterCheck::default(),
     };
     let redis = connections.as_ref().map(|c| RedisLink { conn: c.shared.clone(), keys: Keys::new(&config) });
@@ -135,7 +135,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
         let heartbeat = Heartbeat::new(redis.clone(), store.clone(), config.worker.heartbeat_ttl_secs, fleet.clone());
         heartbeat_task = Some(tokio::spawn(heartbeat.run(stop_heartbeat)));
         background.push(tokio::spawn(Promoter::new(redis, fleet).run(stop_background.clone())));
-        consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.client).run(stop_intake)));
+        consumer_task = Some(tokio::spawn(Consumer::new(app.clone(), connections.endpoint).run(stop_intake)));
     }
     tracing::info!(worker = %config.worker.id, slots = config.worker.max_concurrent_jobs,
         redis = config.redis.enabled, "worker running");
@@ -188,12 +188,11 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     refused.map_or(Ok(()), |refused| Err(refused.into()))
 }
 
-/// The Redis client and its shared connection; nothing waits for the server to be up.
+/// The Redis endpoint and its shared connection; nothing waits for the server to be up.
 fn connect_redis(config: &Config) -> Result<Connections, WorkerError> {
-    let client = open_client(config)?;
-    let shared =
-        shared_connection(&client).map_err(|source| ClientError::Url { url: config.redis_url_masked(), source })?;
-    Ok(Connections { client, shared })
+    let endpoint = Endpoint::open(config)?;
+    let shared = endpoint.shared().map_err(|source| ClientError::Url { url: config.redis_url_masked(), source })?;
+    Ok(Connections { endpoint, shared })
 }
 
 async fn start_api(

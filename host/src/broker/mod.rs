@@ -5,13 +5,15 @@
 mod backoff;
 mod connect;
 mod keys;
+pub mod locate;
 pub mod permissions;
 pub mod preflight;
 pub mod scripts;
 pub mod tls;
+pub mod topology;
 
 pub use backoff::{Backoff, is_permanent};
-pub use connect::{BLOCK_SECS, ClientError, Connections, blocking_connection, open_client, shared_connection};
+pub use connect::{BLOCK_SECS, ClientError, Connections, Endpoint, SharedConnection};
 pub use keys::Keys;
 
 /// How long job records are kept (CONTRACT section 5: 7 days).

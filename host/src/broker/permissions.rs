@@ -8,7 +8,7 @@
 
 use redis::IntoConnectionInfo;
 
-use super::Keys;
+use super::{Keys, topology::Topology};
 use crate::config::Config;
 
 /// Stands for a key in a probe's arguments.
@@ -81,6 +81,13 @@ pub const COMMANDS: &[Command] = &[
 /// every new connection).
 const SELECT: Command = command("select", &["SELECT", DB]);
 
+/// `ROLE`: behind Sentinel or on a Cluster, the worker asks a server it found whether it is a
+/// primary before using it.
+const ROLE: Command = command("role", &["ROLE"]);
+
+/// `CLUSTER SLOTS`: on a Cluster, how the worker finds the node serving its keys.
+const CLUSTER_SLOTS: Command = command("cluster|slots", &["CLUSTER", "SLOTS"]);
+
 /// A key the worker touches, and the ACL key pattern that grants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyNeed {
@@ -136,6 +143,11 @@ impl Needs {
         let mut commands = COMMANDS.to_vec();
         if db != 0 {
             commands.push(SELECT);
+        }
+        match Topology::from_config(config) {
+            Ok(Topology::Standalone) | Err(_) => {}
+            Ok(Topology::Sentinel { .. }) => commands.push(ROLE),
+            Ok(Topology::Cluster { .. }) => commands.extend([ROLE, CLUSTER_SLOTS]),
         }
         Self { commands, db, keys: keys_needed, channel: keys.events }
     }
@@ -289,6 +301,25 @@ mod tests {
         let needs = Needs::for_worker(&config);
         let select = needs.commands.iter().find(|c| c.acl == "select").expect("select needed");
         assert_eq!(needs.probe_args(select), ["SELECT", "3"]);
+    }
+
+    #[test]
+    fn sentinel_needs_role_and_a_cluster_also_cluster_slots() {
+        let acl = |needs: Needs| needs.commands.iter().map(|c| c.acl).collect::<Vec<_>>();
+        let plain = acl(Needs::for_worker(&config()));
+        assert!(!plain.contains(&"role") && !plain.contains(&"cluster|slots"), "{plain:?}");
+        let mut sentinel = config();
+        sentinel.redis.sentinels = vec!["h:26379".to_owned()];
+        let sentinel = acl(Needs::for_worker(&sentinel));
+        assert!(sentinel.contains(&"role") && !sentinel.contains(&"cluster|slots"), "{sentinel:?}");
+        let mut cluster = config();
+        cluster.redis.cluster_nodes = vec!["h:7000".to_owned()];
+        cluster.redis.queue = "{m}:jobs".to_owned();
+        cluster.redis.key_prefix = "{m}".to_owned();
+        cluster.notify.redis_results_list = "{m}:r".to_owned();
+        cluster.notify.redis_failures_list = "{m}:f".to_owned();
+        let cluster = acl(Needs::for_worker(&cluster));
+        assert!(cluster.contains(&"role") && cluster.contains(&"cluster|slots"), "{cluster:?}");
     }
 
     #[test]

@@ -12,12 +12,13 @@
 
 use std::{collections::BTreeSet, fmt, sync::Arc, time::Duration};
 
-use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, Value, aio::MultiplexedConnection};
+use redis::{AsyncConnectionConfig, ErrorKind, RedisError, Value, aio::MultiplexedConnection};
 use rustls::{AlertDescription, CertificateError};
 use tokio::task::JoinHandle;
 
 use super::{
-    Backoff,
+    Backoff, Endpoint,
+    locate::LocateError,
     permissions::{Command, KeyNeed, Needs, cli_line},
 };
 use crate::config::RedisConfig;
@@ -68,6 +69,10 @@ pub enum Refused {
         /// An `ACL SETUSER` line adding exactly what is missing.
         grant: String,
     },
+    /// The sentinels or cluster nodes of the configuration cannot lead to a server (an unknown
+    /// primary name, a node that is no cluster node).
+    #[error(transparent)]
+    Topology(LocateError),
     /// The server cannot serve a worker whatever the user may do (a replica, an old version).
     #[error("redis at {addr} cannot serve this worker: {detail}")]
     Unusable {
@@ -154,8 +159,13 @@ struct TlsSetup {
     client_certificate: bool,
 }
 
-/// Runs the check once on a connection of its own.
-pub async fn check(client: &Client, needs: &Needs, redis: &RedisConfig) -> Verdict {
+/// Runs the check once on a connection of its own, to the server holding meetbot's keys.
+pub async fn check(endpoint: &Endpoint, needs: &Needs, redis: &RedisConfig) -> Verdict {
+    let client = match endpoint.client().await {
+        Ok(client) => client,
+        Err(error) if error.is_refusal() => return Verdict::Refused(Refused::Topology(error)),
+        Err(error) => return Verdict::Unreachable(error.to_string()),
+    };
     let info = client.get_connection_info();
     let judge = Judge {
         addr: info.addr().to_string(),
@@ -381,8 +391,8 @@ fn tls_hint(error: &rustls::Error, setup: TlsSetup) -> String {
 ///
 /// # Errors
 /// Redis answered and refused.
-pub async fn at_start_up(client: &Client, needs: Needs, redis: &RedisConfig) -> Result<LaterCheck, Refused> {
-    match check(client, &needs, redis).await {
+pub async fn at_start_up(endpoint: &Endpoint, needs: Needs, redis: &RedisConfig) -> Result<LaterCheck, Refused> {
+    match check(endpoint, &needs, redis).await {
         Verdict::Allowed => {
             tracing::info!("redis access checked: every command, key and channel this worker needs is allowed");
             Ok(LaterCheck(None))
@@ -390,17 +400,17 @@ pub async fn at_start_up(client: &Client, needs: Needs, redis: &RedisConfig) -> 
         Verdict::Refused(refused) => Err(refused),
         Verdict::Unreachable(error) => {
             tracing::warn!(%error, "redis cannot be reached at start-up; its access is checked once it answers");
-            let (client, redis) = (client.clone(), redis.clone());
-            Ok(LaterCheck(Some(tokio::spawn(async move { until_answered(&client, &needs, &redis).await }))))
+            let (endpoint, redis) = (endpoint.clone(), redis.clone());
+            Ok(LaterCheck(Some(tokio::spawn(async move { until_answered(&endpoint, &needs, &redis).await }))))
         }
     }
 }
 
 /// Checks until Redis answers; the refusal, if it refused.
-async fn until_answered(client: &Client, needs: &Needs, redis: &RedisConfig) -> Option<Refused> {
+async fn until_answered(endpoint: &Endpoint, needs: &Needs, redis: &RedisConfig) -> Option<Refused> {
     let mut backoff = Backoff::default();
     loop {
-        match check(client, needs, redis).await {
+        match check(endpoint, needs, redis).await {
             Verdict::Allowed => {
                 tracing::info!("redis answers; its access is checked: all allowed");
                 return None;

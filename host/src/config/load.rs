@@ -22,11 +22,17 @@ use super::{
     Config, StorageKind,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
 };
-use crate::broker::tls::certificates;
+use crate::broker::{tls::certificates, topology::Topology};
 
 /// Keys whose values must never be echoed, not even in an error about their type.
-const SECRET_KEYS: [&str; 5] =
-    ["api.auth_token", "notify.webhook_secret", "notify.webhook_url", "storage.s3.secret_access_key", "redis.url"];
+const SECRET_KEYS: [&str; 6] = [
+    "api.auth_token",
+    "notify.webhook_secret",
+    "notify.webhook_url",
+    "storage.s3.secret_access_key",
+    "redis.url",
+    "redis.sentinel_password",
+];
 
 /// Most events the durable event stream may keep: ten million events are a few GB of Redis memory.
 const MAX_EVENT_STREAM_LEN: u64 = 10_000_000;
@@ -340,6 +346,9 @@ impl Config {
         }
         if self.redis.key_prefix.is_empty() {
             return Err(invalid("redis.key_prefix", quoted(""), "must not be empty"));
+        }
+        if let Err(error) = Topology::from_config(self) {
+            return Err(invalid(&error.key, error.value, &error.reason));
         }
         if self.redis.max_attempts < 1 {
             return Err(invalid("redis.max_attempts", self.redis.max_attempts.to_string(), "must be at least 1"));

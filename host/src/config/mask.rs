@@ -104,7 +104,7 @@ impl ApiConfig {
 
 impl RedisConfig {
     fn masked(&self) -> Self {
-        Self { url: mask_url_password(&self.url), ..self.clone() }
+        Self { url: mask_url_password(&self.url), sentinel_password: mask(&self.sentinel_password), ..self.clone() }
     }
 }
 

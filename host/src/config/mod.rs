@@ -132,8 +132,23 @@ impl Default for ApiConfig {
 pub struct RedisConfig {
     /// Run the queue consumer (and keep job records in Redis).
     pub enabled: bool,
-    /// `redis://` or `rediss://`, credentials allowed.
+    /// `redis://` or `rediss://`, credentials allowed. With `sentinels` or `cluster_nodes` set, only
+    /// its scheme, user, password and db count: they say how to talk to the server that holds the
+    /// data, and the sentinels or the cluster say which server that is.
     pub url: String,
+    /// `host:port` of each Redis Sentinel watching the primary. When set, the worker asks them for
+    /// the primary (`sentinel_master`) and follows it through failovers.
+    pub sentinels: Vec<String>,
+    /// The name the sentinels monitor the primary under (`sentinel monitor <name> ...`).
+    pub sentinel_master: String,
+    /// The user the sentinels themselves require (their ACL); empty = none.
+    pub sentinel_username: String,
+    /// The password the sentinels themselves require (`requirepass` in sentinel.conf); empty = none.
+    pub sentinel_password: String,
+    /// `host:port` of some nodes of a Redis Cluster (the rest is discovered). When set, every key
+    /// meetbot uses must hash to one slot: `queue`, `key_prefix` and the notify lists need the same
+    /// hash tag, e.g. `{meetbot}:jobs` and `{meetbot}`.
+    pub cluster_nodes: Vec<String>,
     /// The pending list clients RPUSH to.
     pub queue: String,
     /// Prefix of every other key.
@@ -158,6 +173,11 @@ impl Default for RedisConfig {
         Self {
             enabled: false,
             url: "redis://127.0.0.1:6379".to_owned(),
+            sentinels: Vec::new(),
+            sentinel_master: "mymaster".to_owned(),
+            sentinel_username: String::new(),
+            sentinel_password: String::new(),
+            cluster_nodes: Vec::new(),
             queue: "jobs:meetbot:list".to_owned(),
             key_prefix: "meetbot".to_owned(),
             max_attempts: 3,

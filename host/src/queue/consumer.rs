@@ -13,21 +13,21 @@ use tokio::sync::watch;
 use super::intake::Intake;
 use crate::{
     app::App,
-    broker::{BLOCK_SECS, Backoff, blocking_connection, scripts},
+    broker::{BLOCK_SECS, Backoff, Endpoint, scripts},
 };
 
 /// Takes messages from the queue while the worker accepts work.
 pub struct Consumer {
     app: App,
-    client: redis::Client,
+    endpoint: Endpoint,
     intake: Intake,
 }
 
 impl Consumer {
-    /// A consumer for the worker; `client` opens its dedicated blocking connection.
-    pub fn new(app: App, client: redis::Client) -> Self {
+    /// A consumer for the worker; `endpoint` opens its dedicated blocking connection.
+    pub fn new(app: App, endpoint: Endpoint) -> Self {
         let intake = Intake::new(app.clone());
-        Self { app, client, intake }
+        Self { app, endpoint, intake }
     }
 
     /// Runs until `stop` turns true. Never exits on a Redis error: it backs off and reconnects.
@@ -55,7 +55,7 @@ impl Consumer {
             }
             let conn = match connection.as_mut() {
                 Some(conn) => conn,
-                None => match blocking_connection(&self.client).await {
+                None => match self.endpoint.blocking().await {
                     Ok(conn) => connection.insert(conn),
                     Err(error) => {
                         tracing::warn!(%error, "cannot connect to redis; retrying");

@@ -13,7 +13,7 @@ use serde::Serialize;
 pub use render::human;
 
 use crate::{
-    broker::{ClientError, Keys, open_client},
+    broker::{ClientError, Endpoint, Keys},
     config::Config,
     job::{JobRequest, id},
 };
@@ -137,8 +137,8 @@ pub struct HeldJob {
 /// Reads the fleet's status from the Redis of `config`.
 pub async fn read(config: &Config) -> Result<FleetStatus, StatusError> {
     let url = config.redis_url_masked();
-    let client = open_client(config)?;
     let redis_error = |source| StatusError::Redis { url: url.clone(), source };
+    let client = Endpoint::open(config)?.client().await.map_err(|e| redis_error(e.into()))?;
     let mut conn = client.get_multiplexed_async_connection().await.map_err(redis_error)?;
     gather(&mut conn, &Keys::new(config)).await.map_err(redis_error)
 }

@@ -19,7 +19,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use redis::{AsyncCommands, aio::ConnectionManager};
+use redis::AsyncCommands;
 use tokio::sync::{Notify, broadcast, mpsc};
 
 pub use active::{ActiveJob, Control};
@@ -28,7 +28,7 @@ pub use slots::{Slot, Slots};
 pub use starting::Starting;
 
 use crate::{
-    broker::{Keys, scripts::Delivery},
+    broker::{Keys, SharedConnection, scripts::Delivery},
     job::{JobRecord, Reason, State},
 };
 
@@ -39,7 +39,7 @@ const RECENT_JOBS: usize = 500;
 #[derive(Clone)]
 pub struct RedisLink {
     /// Shared, self-reconnecting connection.
-    pub conn: ConnectionManager,
+    pub conn: SharedConnection,
     /// Key names.
     pub keys: Keys,
 }

@@ -12,7 +12,8 @@
 //! answers deliveries), [`s3`] (a `moto_server` from `tests/.venv`), [`media`] (what ffprobe and
 //! ffmpeg say about a recording) and [`meet`] (workers with the Google Meet plugin and real Chromium
 //! against the fake Google Meet: the one place the harness involves a browser), and [`redis_tls`]
-//! (Redis with TLS from a private CA the test makes, and ACL users).
+//! (Redis with TLS from a private CA the test makes, and ACL users), and [`redis_ha`] (Sentinel and
+//! Cluster deployments on local ports).
 
 #![allow(dead_code)] // each test binary uses a part of the harness
 
@@ -20,6 +21,7 @@ pub mod events;
 pub mod media;
 pub mod meet;
 pub mod platform;
+pub mod redis_ha;
 pub mod redis_tls;
 pub mod s3;
 pub mod webhook;
