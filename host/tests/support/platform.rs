@@ -1,8 +1,8 @@
 //! Browser tests against the fake meeting platforms of `meetbot-fixtures`, for any platform plugin:
 //! one fixture server per test binary, tests taking turns with the browser, the platform's plugin
 //! in a folder of its own (the harness's binary folder holds only the test plugins), a worker whose
-//! Chromium reaches the fake platform, job messages for the platform's provider, and helpers to
-//! read the fake meeting's action log.
+//! Chromium reaches the fake platform (or all of them, for a fleet whose workers take any meeting),
+//! job messages for the platform's provider, and helpers to read the fake meeting's action log.
 
 use std::{
     collections::HashMap,
