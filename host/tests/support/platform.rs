@@ -1,8 +1,8 @@
 //! Browser tests against the fake meeting platforms of `meetbot-fixtures`, for any platform plugin:
 //! one fixture server per test binary, tests taking turns with the browser, the platform's plugin
 //! in a folder of its own (the harness's binary folder holds only the test plugins), a worker whose
-//! Chromium reaches the fake platform, job messages for the platform's provider, and helpers to
-//! read the fake meeting's action log.
+//! Chromium reaches the fake platform (or all of them, for a fleet whose workers take any meeting),
+//! job messages for the platform's provider, and helpers to read the fake meeting's action log.
 
 use std::{
     collections::HashMap,
@@ -90,25 +90,7 @@ impl Platform {
 
     /// As [`Platform::worker`], started through `wrapper` (see [`Worker::start_wrapped`]).
     pub fn worker_wrapped(&'static self, redis: &RedisServer, extra: &str, wrapper: &[String]) -> Worker {
-        let plugins = toml::Value::Array(vec![toml::Value::String(self.plugin_dir().display().to_string())]);
-        let args = toml::Value::Array(FIXTURES.chromium_args().into_iter().map(toml::Value::String).collect());
-        let mut config: toml::Table = format!(
-            "[plugins]\ndirs = {plugins}\n\
-             [browser]\nexecutable = \"/usr/bin/chromium\"\nargs = {args}\n\
-             [auto_leave]\nwaiting_room_timeout_secs = 20\n"
-        )
-        .parse()
-        .expect("platform worker config");
-        let extra: toml::Table = extra.parse().unwrap_or_else(|e| panic!("test config is not TOML ({e}):\n{extra}"));
-        for (section, values) in extra {
-            match (config.get_mut(&section), values) {
-                (Some(toml::Value::Table(base)), toml::Value::Table(values)) => base.extend(values),
-                (_, values) => {
-                    config.insert(section, values);
-                }
-            }
-        }
-        Worker::start_wrapped(redis, &toml::to_string(&config).expect("config as TOML"), wrapper)
+        start_worker(&[self], redis, extra, wrapper)
     }
 
     /// A worker for session tests: one job at a time, not recording, with extra `[auto_leave]`
@@ -137,6 +119,37 @@ impl Platform {
         }
         job.to_string()
     }
+}
+
+/// A worker that runs the jobs of every platform in `platforms` (their plugins in `plugins.dirs`) in
+/// real Chromium against the fake platforms, with `extra` TOML on top, as [`Platform::worker`]: for
+/// fleets whose workers each take any meeting.
+pub fn worker_for(platforms: &[&'static Platform], redis: &RedisServer, extra: &str) -> Worker {
+    start_worker(platforms, redis, extra, &[])
+}
+
+fn start_worker(platforms: &[&'static Platform], redis: &RedisServer, extra: &str, wrapper: &[String]) -> Worker {
+    let plugins = toml::Value::Array(
+        platforms.iter().map(|platform| toml::Value::String(platform.plugin_dir().display().to_string())).collect(),
+    );
+    let args = toml::Value::Array(FIXTURES.chromium_args().into_iter().map(toml::Value::String).collect());
+    let mut config: toml::Table = format!(
+        "[plugins]\ndirs = {plugins}\n\
+         [browser]\nexecutable = \"/usr/bin/chromium\"\nargs = {args}\n\
+         [auto_leave]\nwaiting_room_timeout_secs = 20\n"
+    )
+    .parse()
+    .expect("platform worker config");
+    let extra: toml::Table = extra.parse().unwrap_or_else(|e| panic!("test config is not TOML ({e}):\n{extra}"));
+    for (section, values) in extra {
+        match (config.get_mut(&section), values) {
+            (Some(toml::Value::Table(base)), toml::Value::Table(values)) => base.extend(values),
+            (_, values) => {
+                config.insert(section, values);
+            }
+        }
+    }
+    Worker::start_wrapped(redis, &toml::to_string(&config).expect("config as TOML"), wrapper)
 }
 
 /// The bot of a session test file: its platform and the display name it joins with.
