@@ -535,6 +535,22 @@ mod tests {
         let text = include_str!("../../../config/default.toml");
         let config = resolve(text, Some(Path::new("config/default.toml")), vars(&[])).expect("default.toml loads");
         assert_eq!(config, Config::default());
+        // And it shows every key, not only those whose default someone remembered to write down.
+        fn paths(value: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+            if let toml::Value::Table(table) = value {
+                for (key, value) in table {
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                    paths(value, &path, out);
+                }
+            } else {
+                out.push(prefix.to_owned());
+            }
+        }
+        let (mut shown, mut keys) = (Vec::new(), Vec::new());
+        paths(&toml::Value::Table(text.parse::<toml::Table>().expect("TOML")), "", &mut shown);
+        paths(&toml::Value::try_from(Config::default()).expect("serializes"), "", &mut keys);
+        let missing: Vec<&String> = keys.iter().filter(|key| !shown.contains(key)).collect();
+        assert!(missing.is_empty(), "config/default.toml lacks {missing:?}");
     }
 
     #[test]
