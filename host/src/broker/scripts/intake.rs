@@ -72,15 +72,12 @@ pub async fn claim(conn: &mut impl ConnectionLike, keys: &Keys, args: ClaimArgs<
             .arg(keys.event_stream_max_len)
             .arg(flatten(args.fields));
         let (status, attempt, detail): (String, u32, String) = invocation.invoke_async(conn).await?;
-        return Ok(match status.as_str() {
-            NEED_OWNER => {
-                owner.ask_for(detail, args.job_id)?;
-                continue;
-            }
-            "ok" => Claim::Run { attempt, correlation_id: detail },
-            "duplicate" => Claim::Duplicate,
-            _ => Claim::Exhausted { attempts: attempt, correlation_id: detail },
-        });
+        match status.as_str() {
+            NEED_OWNER => owner.ask_for(detail, args.job_id)?,
+            "ok" => return Ok(Claim::Run { attempt, correlation_id: detail }),
+            "duplicate" => return Ok(Claim::Duplicate),
+            _ => return Ok(Claim::Exhausted { attempts: attempt, correlation_id: detail }),
+        }
     }
 }
 
