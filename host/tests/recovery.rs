@@ -297,3 +297,26 @@ fn the_api_answers_while_redis_is_unreachable_at_start_up() {
     redis.push(&script_job("late-redis", "call_ms=10"));
     assert_ended(&wait_for_end(&redis, "late-redis", Duration::from_secs(15)), "completed", "left_normally");
 }
+
+#[tokio::test]
+async fn a_peer_whose_deadline_passed_but_whose_heartbeat_lives_is_left_alone() {
+    // The heartbeat key is the authority: a stale deadline (the next beat moves it) recovers nothing.
+    let redis = RedisServer::start();
+    let mut config = meetbot_host::config::Config::default();
+    config.worker.id = "w-recoverer".to_owned();
+    let keys = meetbot_host::broker::Keys::new(&config);
+    let _: i64 = redis.query(redis::cmd("ZADD").arg(&keys.heartbeats).arg(0).arg("w-stale").arg(0).arg("w-dead"));
+    let _: () = redis.query(redis::cmd("SET").arg(heartbeat_key("w-stale")).arg("{}"));
+    redis.rpush(&processing("w-stale"), "stale-1");
+    redis.rpush(&processing("w-dead"), "dead-1");
+    redis.rpush(&processing("w-dead"), "dead-2");
+    let client = redis::Client::open(redis.url()).expect("redis url");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("connect");
+    let now = chrono::Utc::now().to_rfc3339();
+    let moved = meetbot_host::broker::scripts::recover_peers(&mut conn, &keys, &now).await.expect("recover");
+    assert_eq!(moved, 2, "only the dead peer's messages");
+    assert_eq!(redis.lrange(QUEUE), ["dead-1", "dead-2"], "in their order");
+    assert_eq!(redis.lrange(&processing("w-stale")), ["stale-1"], "the live peer keeps its message");
+    let known: Vec<String> = redis.query(redis::cmd("ZRANGE").arg(&keys.heartbeats).arg(0).arg(-1));
+    assert_eq!(known, ["w-stale"], "the dead peer is forgotten, the live one is not");
+}

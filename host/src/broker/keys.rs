@@ -101,4 +101,19 @@ impl Keys {
     pub fn job(&self, job_id: &str) -> String {
         format!("{}{job_id}", self.job_prefix)
     }
+
+    /// `P:worker:<worker>`: any worker's heartbeat.
+    pub fn heartbeat_of(&self, worker: &str) -> String {
+        format!("{}{worker}", self.heartbeat_prefix)
+    }
+
+    /// `Q:processing:<worker>`: any worker's processing list.
+    pub fn processing_of(&self, worker: &str) -> String {
+        format!("{}{worker}", self.processing_prefix)
+    }
+
+    /// `P:rest:<worker>`: any worker's REST job set.
+    pub fn rest_jobs_of(&self, worker: &str) -> String {
+        format!("{}{worker}", self.rest_jobs_prefix)
+    }
 }

@@ -65,6 +65,7 @@ pub const COMMANDS: &[Command] = &[
     command("sadd", &["SADD", KEY, "m"]),
     command("set", &["SET", KEY, "v"]),
     command("sismember", &["SISMEMBER", KEY, "m"]),
+    // Also sent by the worker itself: a REST set is read before the script that ends its jobs.
     command("smembers", &["SMEMBERS", KEY]),
     command("srem", &["SREM", KEY, "m"]),
     command("time", &["TIME"]),

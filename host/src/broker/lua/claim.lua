@@ -1,15 +1,21 @@
 -- claim: a taken message is about to run. Refuses a duplicate of a job active elsewhere, counts
 -- the delivery, dead-letters a message delivered too often, and writes the job record.
 -- KEYS[1] job hash, KEYS[2] this worker's processing list, KEYS[3] dead-letter list,
--- KEYS[4] attempts hash (field: message digest), KEYS[5] events channel, KEYS[6] event stream
--- ARGV[1] message, ARGV[2] worker id, ARGV[3] heartbeat key prefix, ARGV[4] max attempts,
+-- KEYS[4] attempts hash (field: message digest), KEYS[5] events channel, KEYS[6] event stream,
+-- KEYS[7] and KEYS[8] (only when ARGV[3] is not '') that worker's heartbeat key and processing list
+-- ARGV[1] message, ARGV[2] worker id, ARGV[3] the worker whose keys are passed as the record's owner
+-- ('' for none; see is_active_elsewhere), ARGV[4] max attempts,
 -- ARGV[5] now (RFC 3339), ARGV[6] record TTL (s), ARGV[7] correlation id for a new job,
 -- ARGV[8] most entries kept in the dead-letter list, ARGV[9] most entries kept in the event stream,
 -- ARGV[10..] record fields as field/value pairs
--- Returns {status, attempt, correlation_id}, status one of 'ok', 'duplicate', 'exhausted'.
+-- Returns {status, attempt, correlation_id}, status one of 'ok', 'duplicate', 'exhausted'; or
+-- {'need_owner', 0, owner} when the record names an owner whose keys were not passed (nothing written).
 local message, me, at = ARGV[1], ARGV[2], ARGV[5]
 local digest = redis.sha1hex(message)
-if is_active_elsewhere(KEYS[1], digest, me, ARGV[3], message, processing_prefix_of(KEYS[2], me)) then
+local active, need = is_active_elsewhere(KEYS[1], digest, me, message,
+  { id = ARGV[3], heartbeat = KEYS[7], processing = KEYS[8] })
+if need then return { 'need_owner', 0, need } end
+if active then
   redis.call('LREM', KEYS[2], 1, message)
   local attempts = tonumber(redis.call('HGET', KEYS[4], digest)) or 0
   redis.call('HDEL', KEYS[4], digest)

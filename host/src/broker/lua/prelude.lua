@@ -5,25 +5,26 @@
 -- (same digest) coming back from the schedule. A job owned by this worker is checked by the host
 -- against its running jobs before any script runs. Otherwise the job is active while its owner's
 -- heartbeat lives, unless `message` (nil for REST jobs) is the owner's own delivery and no longer
--- in its processing list (`processing_prefix` .. owner): the owner was cut off past its TTL, a peer
--- recovered the message, and this is its redelivery, not a duplicate (the owner lets go of the job
--- once it sees the record is no longer its own).
-local function is_active_elsewhere(job_key, digest, me, heartbeat_prefix, message, processing_prefix)
+-- in its processing list: the owner was cut off past its TTL, a peer recovered the message, and
+-- this is its redelivery, not a duplicate (the owner lets go of the job once it sees the record is
+-- no longer its own).
+-- A script touches only the keys passed in KEYS, and the owner is not known before the record is
+-- read: `owner` names the worker whose keys the caller passed ({id, heartbeat, processing}; id ''
+-- for none; processing unused for REST jobs). When the record names another owner, the second
+-- result is that owner's id: the script must write nothing and answer `need_owner`, so the caller
+-- calls again with that worker's keys.
+local function is_active_elsewhere(job_key, digest, me, message, owner)
   local fields = redis.call('HMGET', job_key, 'state', 'worker', 'digest')
-  local state, owner, owner_digest = fields[1], fields[2], fields[3]
+  local state, current, owner_digest = fields[1], fields[2], fields[3]
   if not state or state == 'completed' or state == 'failed' then return false end
   if state == 'scheduled' then return owner_digest ~= digest end
-  if not owner or owner == '' or owner == me then return false end
-  if redis.call('EXISTS', heartbeat_prefix .. owner) == 0 then return false end
-  if message and owner_digest == digest and not redis.call('LPOS', processing_prefix .. owner, message) then
+  if not current or current == '' or current == me then return false end
+  if current ~= owner.id then return false, current end
+  if redis.call('EXISTS', owner.heartbeat) == 0 then return false end
+  if message and owner_digest == digest and not redis.call('LPOS', owner.processing, message) then
     return false
   end
   return true
-end
-
--- The processing-list prefix (`Q:processing:`) from a worker's own list and id.
-local function processing_prefix_of(processing, me)
-  return string.sub(processing, 1, #processing - #me)
 end
 
 -- Redis' clock in unix milliseconds: heartbeat deadlines are set and compared on this one clock,
