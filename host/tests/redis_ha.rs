@@ -3,7 +3,8 @@
 //!   a replica is promoted it finds the new one by itself: the job running through the failover,
 //!   and jobs pushed after it, each end with one terminal record;
 //! - on a Redis Cluster, with one hash tag in every key name, queue, REST and scheduled jobs run on
-//!   the node serving that slot, and `meetbot status` reads the fleet there;
+//!   the node serving that slot, `meetbot status` reads the fleet there, and a killed worker's job is
+//!   recovered and run by a peer;
 //! - configurations that cannot work (keys over several slots, a primary the sentinels do not
 //!   know, a node that is no cluster node) stop start-up with one line saying why.
 //!
@@ -28,10 +29,10 @@ use support::{
 /// nothing listens on.
 const UNUSED_URL: &str = "redis://127.0.0.1:1";
 
-/// The cluster configuration: one hash tag in every key name.
-fn cluster_config(cluster: &Cluster) -> String {
+/// The cluster configuration: one hash tag in every key name; `worker` adds lines to `[worker]`.
+fn cluster_config(cluster: &Cluster, worker: &str) -> String {
     format!(
-        "[worker]\nmax_concurrent_jobs = 3\n\
+        "[worker]\nmax_concurrent_jobs = 3\n{worker}\
          [redis]\nqueue = \"{{meetbot}}:jobs\"\nkey_prefix = \"{{meetbot}}\"\ncluster_nodes = {}\n\
          [notify]\nredis_results_list = \"{{meetbot}}:recordings\"\nredis_failures_list = \"{{meetbot}}:failures\"\n",
         cluster.nodes_toml()
@@ -143,7 +144,7 @@ fn sentinels_that_monitor_no_such_primary_stop_start_up_naming_the_key() {
 #[test]
 fn on_a_cluster_queue_rest_and_scheduled_jobs_run_on_the_node_serving_meetbots_slot() {
     let cluster = Cluster::start();
-    let mut worker = Worker::start_with_url(UNUSED_URL, &cluster_config(&cluster));
+    let mut worker = Worker::start_with_url(UNUSED_URL, &cluster_config(&cluster, ""));
     let node = cluster.owner_of("{meetbot}:jobs");
     assert!(worker.log().contains(&format!("127.0.0.1:{}", node.port)), "{}", worker.log());
 
@@ -179,14 +180,36 @@ fn on_a_cluster_queue_rest_and_scheduled_jobs_run_on_the_node_serving_meetbots_s
 }
 
 #[test]
+fn on_a_cluster_a_killed_workers_job_is_recovered_and_run_by_a_peer() {
+    let cluster = Cluster::start();
+    let config = |id: &str| cluster_config(&cluster, &format!("id = \"{id}\"\nheartbeat_ttl_secs = 3\n"));
+    let mut doomed = Worker::start_with_url(UNUSED_URL, &config("doomed"));
+    let node = cluster.owner_of("{meetbot}:jobs");
+    node.query::<i64>(redis::cmd("RPUSH").arg("{meetbot}:jobs").arg(script_job("orphan", "call_ms=1500")));
+    wait_until(Duration::from_secs(20), "the doomed worker runs the job", || {
+        record(node, "{meetbot}", "orphan").get("worker").map(String::as_str) == Some("doomed")
+    });
+    doomed.kill9();
+    let peer = Worker::start_with_url(UNUSED_URL, &config("peer"));
+    let done = ended(node, "{meetbot}", "orphan", Duration::from_secs(30));
+    assert_ended(&done, "completed", "left_normally");
+    assert_eq!((done["worker"].as_str(), done["attempt"].as_str()), ("peer", "2"), "{done:?}");
+    assert_eq!(results_of(node, "{meetbot}:recordings", "orphan"), 1);
+    let processing: i64 = node.query(redis::cmd("LLEN").arg("{meetbot}:jobs:processing:doomed"));
+    assert_eq!(processing, 0, "the dead worker's list was emptied");
+    let known: bool = node.query(redis::cmd("SISMEMBER").arg("{meetbot}:workers").arg("doomed"));
+    assert!(!known, "the dead worker is forgotten\n{}", peer.log());
+}
+
+#[test]
 fn a_cluster_configuration_whose_keys_would_spread_over_slots_is_refused_naming_the_key() {
     let cluster = Cluster::start();
-    let spread = cluster_config(&cluster).replace("key_prefix = \"{meetbot}\"", "key_prefix = \"meetbot\"");
+    let spread = cluster_config(&cluster, "").replace("key_prefix = \"{meetbot}\"", "key_prefix = \"meetbot\"");
     let mut worker = Worker::spawn(UNUSED_URL, &spread);
     let line = refused(&mut worker, "`redis.key_prefix`");
     assert!(line.contains("hash tag"), "{line}");
 
-    let other_slot = cluster_config(&cluster)
+    let other_slot = cluster_config(&cluster, "")
         .replace("redis_failures_list = \"{meetbot}:failures\"", "redis_failures_list = \"{other}:failures\"");
     let mut worker = Worker::spawn(UNUSED_URL, &other_slot);
     let line = refused(&mut worker, "`notify.redis_failures_list`");
