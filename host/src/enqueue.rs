@@ -109,9 +109,25 @@ pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, En
         if let Ok(state) = state.parse::<State>()
             && state.is_terminal()
         {
+            let fields: HashMap<String, String> = conn.hgetall(keys.job(&job_id)).await.unwrap_or_default();
+            if let Some(record) = JobRecord::from_fields(&fields) {
+                for line in where_kept(&record) {
+                    println!("{}  {job_id}  {line}", now());
+                }
+            }
             return Ok(Followed::Ended(state));
         }
     }
+}
+
+/// Where an ended job left what it kept: the recording (with its length) and `meeting.json` beside it.
+fn where_kept(record: &JobRecord) -> Vec<String> {
+    let Some(url) = record.recording_url.as_deref().filter(|u| !u.is_empty()) else {
+        return vec!["recording: none".to_owned()];
+    };
+    let length = record.duration_secs.map(|secs| format!(" ({secs:.1} s)")).unwrap_or_default();
+    let folder = url.rsplit_once('/').map_or(url, |(folder, _)| folder);
+    vec![format!("recording: {url}{length}"), format!("meeting.json: {folder}/meeting.json")]
 }
 
 fn message(args: &EnqueueArgs, job_id: &str) -> Result<String, EnqueueError> {
@@ -148,4 +164,38 @@ async fn dead_lettered(conn: &mut redis::aio::MultiplexedConnection, keys: &Keys
 
 fn now() -> String {
     chrono::Utc::now().format("%H:%M:%S%.3f").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(recording_url: Option<&str>, duration_secs: Option<f64>) -> JobRecord {
+        let mut fields = HashMap::from([
+            ("job_id".to_owned(), "b1".to_owned()),
+            ("state".to_owned(), "completed".to_owned()),
+            ("provider".to_owned(), "google".to_owned()),
+            ("url".to_owned(), "https://meet.google.com/abc-defg-hij".to_owned()),
+        ]);
+        if let Some(url) = recording_url {
+            fields.insert("recording_url".to_owned(), url.to_owned());
+        }
+        if let Some(secs) = duration_secs {
+            fields.insert("duration_secs".to_owned(), secs.to_string());
+        }
+        JobRecord::from_fields(&fields).expect("record")
+    }
+
+    #[test]
+    fn an_ended_job_names_its_recording_and_the_meeting_json_beside_it() {
+        assert_eq!(
+            where_kept(&record(Some("file:///srv/rec/b1/recording.webm"), Some(12.34))),
+            ["recording: file:///srv/rec/b1/recording.webm (12.3 s)", "meeting.json: file:///srv/rec/b1/meeting.json"]
+        );
+        assert_eq!(
+            where_kept(&record(Some("s3://bucket/meetings/b1/recording.mp4"), None)),
+            ["recording: s3://bucket/meetings/b1/recording.mp4", "meeting.json: s3://bucket/meetings/b1/meeting.json"]
+        );
+        assert_eq!(where_kept(&record(None, None)), ["recording: none"]);
+    }
 }

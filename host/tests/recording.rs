@@ -9,9 +9,10 @@
 //!   participant counts); the job's spool folder is gone; the record, the file and the terminal
 //!   webhook agree on URL and duration; a meeting the host ended is not "partial";
 //! - MP4 (`recording.format = "mp4"`): H.264 + AAC at a real frame rate, with the index first
-//!   (faststart); leaving at the job's `max_duration_secs` keeps the recording, called partial;
+//!   (faststart); leaving at the job's `max_duration_secs` keeps the recording, "recorded until the
+//!   bot was asked to leave" (not partial: nothing was lost);
 //! - `DELETE /v1/jobs/{id}` in the call: `completed/cancelled`, the recording so far is stored and
-//!   the detail says "partial recording kept";
+//!   the detail says so, without calling it partial;
 //! - the client's results list entry names the stored recording (`blobUrl`, `metadata.duration`);
 //! - the silence rule: the bot stays while the meeting is heard, and leaves (`completed/silence`,
 //!   Leave clicked) once the audio the recorder meters stays quiet for `silence_timeout_secs`;
@@ -289,7 +290,8 @@ fn mp4_recording_until_the_jobs_max_duration() {
     let record = wait_for_end(&redis, "rec-mp4", Duration::from_secs(60));
     assert_ended(&record, "completed", "max_duration");
     let detail = record.get("detail").cloned().unwrap_or_default();
-    assert!(detail.contains("partial recording kept"), "the bot left early: {detail}");
+    assert!(detail.contains("recorded until the bot was asked to leave"), "the bot left as told: {detail}");
+    assert!(!detail.contains("partial"), "a recording the bot was asked to stop is whole: {detail}");
 
     let file = file_of(&record, &dirs.stored("rec-mp4", "recording.mp4"));
     assert!(!dirs.stored("rec-mp4", "recording.webm").exists(), "only the MP4 is stored");
@@ -321,7 +323,8 @@ fn cancelling_in_the_call_keeps_a_partial_recording() {
     let record = wait_for_end(&redis, "rec-cancel", JOB_TIMEOUT);
     assert_ended(&record, "completed", "cancelled");
     let detail = record.get("detail").cloned().unwrap_or_default();
-    assert!(detail.contains("partial recording kept"), "{record:?}");
+    assert!(detail.contains("recorded until the bot was asked to leave"), "{record:?}");
+    assert!(!detail.contains("partial"), "{record:?}");
 
     let file = file_of(&record, &dirs.stored("rec-cancel", "recording.webm"));
     let span = meeting_span(&link, ActionKind::LeaveClicked);

@@ -8,12 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::Utc;
 use serde_json::json;
 use tempfile::TempDir;
 
 use crate::{
     config::{Config, RecordingFormat},
-    job::{JobRecord, Reason},
+    job::{JobRecord, Reason, record::timestamp},
     recorder::{
         Spooled,
         finalize::{self, FinalizeError},
@@ -46,19 +47,17 @@ pub struct Kept {
     pub detail: Option<String>,
 }
 
-/// Reasons for which the bot left before the meeting's natural end: what was recorded is kept and
-/// called partial.
-fn leaves_early(reason: Reason) -> bool {
-    matches!(
-        reason,
-        Reason::Cancelled
-            | Reason::MaxDuration
-            | Reason::Shutdown
-            | Reason::BrowserCrashed
-            | Reason::PluginCrashed
-            | Reason::RecordingFailed
-            | Reason::InternalError
-    )
+/// What the detail says about a recording the bot stopped before the meeting ended on its own:
+/// one it was asked to stop (a client's cancel, the duration rule, a shutdown) is whole up to that
+/// moment; one a fault cut short is partial.
+fn early_end_note(reason: Reason) -> Option<&'static str> {
+    match reason {
+        Reason::Cancelled | Reason::MaxDuration | Reason::Shutdown => Some("recorded until the bot was asked to leave"),
+        Reason::BrowserCrashed | Reason::PluginCrashed | Reason::RecordingFailed | Reason::InternalError => {
+            Some("partial recording kept")
+        }
+        _ => None,
+    }
 }
 
 /// Finalizes and stores the recording (if any) and `meeting.json`. `workdir` is where a recording
@@ -101,8 +100,8 @@ pub async fn keep(
         match storage.put_file(&key, file).await {
             Ok(url) => {
                 kept.recording_url = Some(url);
-                if leaves_early(kept.reason) {
-                    append(&mut kept.detail, "partial recording kept");
+                if let Some(note) = early_end_note(kept.reason) {
+                    append(&mut kept.detail, note);
                 }
             }
             Err(error) => {
@@ -200,9 +199,12 @@ fn remove_spool(workdir: Option<&WorkDir>, spooled: Option<&Spooled>) {
     }
 }
 
-/// meeting.json: the job record as it ends, and the timeline.
+/// meeting.json: the job record as it ends, and the timeline. It is written once the recording is
+/// stored, the job's last step: that moment is its `ended_at` (the record's own follows within
+/// moments, when the terminal record is written).
 fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8> {
     let mut job = record.clone();
+    job.ended_at.get_or_insert_with(|| timestamp(Utc::now()));
     job.state = kept.reason.terminal_state();
     job.reason = Some(kept.reason);
     job.detail = kept.detail.clone();
@@ -216,4 +218,48 @@ fn append(detail: &mut Option<String>, text: &str) {
         Some(existing) if !existing.is_empty() => format!("{existing}; {text}"),
         _ => text.to_owned(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_the_bot_was_asked_to_stop_is_not_called_partial() {
+        for asked in [Reason::Cancelled, Reason::MaxDuration, Reason::Shutdown] {
+            assert_eq!(early_end_note(asked), Some("recorded until the bot was asked to leave"), "{asked:?}");
+        }
+        for fault in [Reason::BrowserCrashed, Reason::PluginCrashed, Reason::RecordingFailed, Reason::InternalError] {
+            assert_eq!(early_end_note(fault), Some("partial recording kept"), "{fault:?}");
+        }
+        for natural in [Reason::LeftNormally, Reason::EndedByHost, Reason::EveryoneLeft, Reason::Silence] {
+            assert_eq!(early_end_note(natural), None, "{natural:?}");
+        }
+    }
+
+    #[test]
+    fn meeting_json_has_the_jobs_end_time_and_final_state() {
+        let request = crate::job::JobRequest::from_message(
+            &json!({
+                "url": "https://meet.google.com/abc-defg-hij", "provider": "google", "name": "Bot",
+                "teamId": "t", "userId": "u", "bearerToken": "secret-token", "timezone": "UTC", "botId": "b1"
+            })
+            .to_string(),
+        )
+        .expect("request");
+        let record = JobRecord::new("b1", &request, "w1", "c1", crate::job::State::InCall);
+        let kept = Kept {
+            recording_url: Some("file:///r/b1/recording.webm".to_owned()),
+            duration_secs: Some(12.5),
+            reason: Reason::EndedByHost,
+            detail: None,
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&meeting_json(&record, &kept, &Timeline::default())).expect("json");
+        let job = &json["job"];
+        assert!(job["ended_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{job}");
+        assert_eq!((job["state"].as_str(), job["reason"].as_str()), (Some("completed"), Some("ended_by_host")));
+        assert_eq!(job["recording_url"], "file:///r/b1/recording.webm");
+        assert!(!json.to_string().contains("secret-token"), "{json}");
+    }
 }

@@ -54,9 +54,16 @@ impl Timeline {
         timestamp(Utc::now())
     }
 
-    /// Records a state change.
+    /// Records a state change, unless the job is in that state already: the host and the plugin
+    /// may both report one (`joining`), and the timeline shows each change once.
     pub fn state(&mut self, state: State) {
-        self.entries.push(Entry::State { at: Self::now(), state });
+        let last = self.entries.iter().rev().find_map(|e| match e {
+            Entry::State { state, .. } => Some(*state),
+            _ => None,
+        });
+        if last != Some(state) {
+            self.entries.push(Entry::State { at: Self::now(), state });
+        }
     }
 
     /// Records a participant count, unless it did not change.
@@ -102,5 +109,22 @@ mod tests {
         let json = serde_json::to_value(&timeline).expect("json");
         assert_eq!(json[0]["type"], "participants");
         assert_eq!(json[1]["state"], "in_call");
+    }
+
+    #[test]
+    fn a_state_reported_twice_in_a_row_is_kept_once() {
+        let mut timeline = Timeline::default();
+        timeline.state(State::Joining);
+        timeline.event("navigated", "https://meet.google.com/abc-defg-hij");
+        timeline.state(State::Joining);
+        timeline.state(State::InCall);
+        timeline.state(State::Leaving);
+        timeline.state(State::InCall);
+        let states: Vec<&State> = timeline
+            .entries()
+            .iter()
+            .filter_map(|e| if let Entry::State { state, .. } = e { Some(state) } else { None })
+            .collect();
+        assert_eq!(states, [&State::Joining, &State::InCall, &State::Leaving, &State::InCall]);
     }
 }
