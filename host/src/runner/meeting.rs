@@ -117,7 +117,7 @@ impl Meeting {
             return;
         }
         self.recording_tried = true;
-        let size = config.window_size().unwrap_or((1280, 720));
+        let size = config.browser.window_size();
         let spool = match workdir.job_spool(active.job_id(), active.record().attempt) {
             Ok(spool) => spool,
             Err(error) => {
