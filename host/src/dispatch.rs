@@ -94,7 +94,9 @@ impl Dispatcher {
             provider: request.provider.clone(),
             loaded: self.registry.providers().join(", "),
         })?;
-        let url = plugin.normalize_url(&request.provider, &request.url).map_err(|e| SubmitError::InvalidUrl(e.to_string()))?;
+        let url = plugin
+            .normalize_url(&request.provider, &request.url)
+            .map_err(|e| SubmitError::InvalidUrl(e.to_string()))?;
         Ok((plugin, request.with_normalized_url(url)))
     }
 

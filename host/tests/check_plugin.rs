@@ -42,9 +42,11 @@ fn check(args: &[&str]) -> CliOutput {
 }
 
 fn line_starting<'a>(output: &'a CliOutput, prefix: &str) -> &'a str {
-    output.stdout.lines().find(|line| line.starts_with(prefix)).unwrap_or_else(|| {
-        panic!("no line starting with {prefix:?}:\n{}\nstderr:\n{}", output.stdout, output.stderr)
-    })
+    output
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?}:\n{}\nstderr:\n{}", output.stdout, output.stderr))
 }
 
 fn url_line<'a>(output: &'a CliOutput, url: &str) -> &'a str {
@@ -56,13 +58,7 @@ fn url_line<'a>(output: &'a CliOutput, url: &str) -> &'a str {
 }
 
 fn assert_exit(output: &CliOutput, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "exit status\nstdout:\n{}\nstderr:\n{}",
-        output.stdout,
-        output.stderr
-    );
+    assert_eq!(output.status.code(), Some(code), "exit status\nstdout:\n{}\nstderr:\n{}", output.stdout, output.stderr);
 }
 
 #[test]
@@ -182,7 +178,8 @@ fn a_scenario_prints_every_report_in_order_and_the_outcome() {
 #[test]
 fn a_scenario_whose_job_does_not_complete_exits_1_with_its_reason() {
     let (_dir, scripted) = installed(&scripted_so());
-    let output = check(&[&scripted.display().to_string(), "--scenario", "https://script.test/m?outcome=denied_admission"]);
+    let output =
+        check(&[&scripted.display().to_string(), "--scenario", "https://script.test/m?outcome=denied_admission"]);
     assert_exit(&output, 1);
     assert!(line_starting(&output, "outcome").starts_with("outcome    failed denied_admission"), "{}", output.stdout);
 }
@@ -227,8 +224,5 @@ fn a_scenario_runs_in_chromium_against_a_fake_meet_with_the_browser_and_auto_lea
     // As the fake meeting saw it: the bot asked to join under its name and clicked Leave at the limit.
     platform::assert_joined_as(&link, "Check Bot");
     platform::wait_action(&link, ActionKind::LeaveClicked, Duration::from_secs(5));
-    assert!(
-        !dir.path().join("spool").exists(),
-        "recording is off: the configured spool folder is not touched"
-    );
+    assert!(!dir.path().join("spool").exists(), "recording is off: the configured spool folder is not touched");
 }

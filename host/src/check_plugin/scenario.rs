@@ -65,8 +65,7 @@ async fn session(
     let workdir = WorkDir::open(&spool_dir, "check-plugin").map_err(|e| setup("work folder", &e))?;
     let store = JobStore::new(1, None, 0);
     let (tap, mut reports) = mpsc::unbounded_channel();
-    let mut dispatcher =
-        Dispatcher::new(config.clone(), store.clone(), Arc::new(registry)).with_report_tap(tap);
+    let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), Arc::new(registry)).with_report_tap(tap);
     if needs_browser {
         let executable = find_executable(&config.browser.executable).map_err(|e| setup("browser", &e))?;
         dispatcher = dispatcher.with_browser(Browsers { executable: Arc::new(executable), workdir: workdir.clone() });
