@@ -14,7 +14,7 @@ use crate::{
     job::{JobRecord, JobRequest, Reason, RequestError, State, record::timestamp},
     notify,
     plugins::{LoadedPlugin, Registry},
-    runner::Browsers,
+    runner::{Browsers, ReportTap},
     storage::Storage,
     store::{ActiveJob, JobStore, Origin, StartError},
 };
@@ -73,12 +73,13 @@ pub struct Dispatcher {
     registry: Arc<Registry>,
     browser: Option<Browsers>,
     storage: Option<Storage>,
+    tap: Option<ReportTap>,
 }
 
 impl Dispatcher {
     /// A dispatcher over the worker's store and plugins.
     pub fn new(config: Arc<Config>, store: JobStore, registry: Arc<Registry>) -> Self {
-        Self { config, store, registry, browser: None, storage: None }
+        Self { config, store, registry, browser: None, storage: None, tap: None }
     }
 
     /// The Chromium jobs of browser-based plugins launch, and the folder they work in.
@@ -93,7 +94,9 @@ impl Dispatcher {
             provider: request.provider.clone(),
             loaded: self.registry.providers().join(", "),
         })?;
-        let url = plugin.normalize_url(&request.provider, &request.url).map_err(SubmitError::InvalidUrl)?;
+        let url = plugin
+            .normalize_url(&request.provider, &request.url)
+            .map_err(|e| SubmitError::InvalidUrl(e.to_string()))?;
         Ok((plugin, request.with_normalized_url(url)))
     }
 
@@ -132,6 +135,12 @@ impl Dispatcher {
         let active = self.store.register(starting, record.clone(), Origin::Rest, slot).await?;
         self.spawn(active, request, plugin);
         Ok(record)
+    }
+
+    /// Every job's runner sends a copy of each plugin report to `tap` (`meetbot check-plugin`).
+    pub fn with_report_tap(mut self, tap: ReportTap) -> Self {
+        self.tap = Some(tap);
+        self
     }
 
     /// Where recordings are stored.
@@ -224,7 +233,8 @@ impl Dispatcher {
             self.store.clone(),
             self.browser.clone(),
             self.storage.clone(),
-        );
+        )
+        .with_tap(self.tap.clone());
         let job_id = active.job_id().to_owned();
         let running = tokio::spawn(runner.run(active, request, plugin));
         tokio::spawn(watch(self.store.clone(), self.config.clone(), job_id, running));

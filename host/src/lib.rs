@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod broker;
 pub mod browser;
+pub mod check_plugin;
 pub mod cli;
 pub mod config;
 pub mod dispatch;

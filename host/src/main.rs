@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use meetbot_host::{
+    check_plugin::{self, CheckError},
     cli::{Cli, Command},
-    config::{self, Config},
+    config::{self, Config, LogConfig},
     enqueue::{Followed, enqueue},
     job::State,
     logging,
@@ -63,6 +64,21 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 print!("{}", status::human(&fleet));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckPlugin(args) => {
+            let quiet = LogConfig { level: "warn".to_owned(), ..config.log.clone() };
+            logging::init(&quiet).map_err(|e| anyhow::anyhow!("{e}"))?;
+            match check_plugin::run(&args, config, &mut std::io::stdout()) {
+                Ok(code) => Ok(code),
+                Err(error @ CheckError::Usage(_)) => {
+                    eprintln!("meetbot: check-plugin: {error}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(error) => {
+                    eprintln!("meetbot: check-plugin: {error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Enqueue(args) => {
             let followed = runtime()?.block_on(enqueue(&config, &args))?;

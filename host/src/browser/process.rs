@@ -2,17 +2,12 @@
 //! watched for an unexpected exit, and killed with every child it spawned (renderers, GPU, zygote)
 //! when the job is done. Nothing of it outlives the job: not a process, not a temp dir.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Stdio,
-    sync::OnceLock,
-    time::Duration,
-};
+use std::{path::Path, process::Stdio, time::Duration};
 
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
-    sync::watch,
+    sync::{OnceCell, watch},
 };
 
 use super::switches::switches;
@@ -41,12 +36,14 @@ impl BrowserProcess {
         let user_data_dir = tempfile::Builder::new().prefix(&format!("{safe_id}-")).tempdir_in(profiles)?;
         let mut command = Command::new(executable);
         command
-            .args(switches(config, user_data_dir.path(), chrome_major(executable)))
+            .args(switches(config, user_data_dir.path(), chrome_major(executable).await))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        // `pre_exec` is unsafe (the closure runs between fork and exec); the workspace denies
+        // unsafe code, so it is allowed here, for this one call.
         // SAFETY: prctl(2) is async-signal-safe and touches no memory of the parent.
         #[allow(unsafe_code)]
         unsafe {
@@ -85,43 +82,49 @@ impl BrowserProcess {
         let _ = exited.wait_for(|gone| *gone).await;
     }
 
-    /// Whether the process has exited.
-    pub fn has_exited(&self) -> bool {
-        *self.exited.borrow()
-    }
-
     /// Kills the whole process tree, waits for the main process to go, and removes the
     /// user-data-dir.
     pub async fn shutdown(mut self) {
         kill_group(self.pid);
         let _ = tokio::time::timeout(Duration::from_secs(5), self.exited()).await;
-        self.remove_user_data_dir();
-    }
-
-    fn remove_user_data_dir(&mut self) {
         if let Some(dir) = self.user_data_dir.take() {
-            let path: PathBuf = dir.path().to_owned();
-            if let Err(error) = dir.close() {
-                // Chromium children may still be flushing; one more try after they are surely gone.
-                std::thread::sleep(Duration::from_millis(200));
-                if std::fs::remove_dir_all(&path).is_err() {
-                    tracing::warn!(%error, dir = %path.display(), "could not remove the browser's user-data-dir");
-                }
-            }
+            let _ = tokio::task::spawn_blocking(move || remove_user_data_dir(dir)).await;
         }
     }
 }
 
 impl Drop for BrowserProcess {
+    /// A browser dropped without [`BrowserProcess::shutdown`] (a launch that failed, a task that
+    /// unwound) is killed too; its folder is removed on the blocking pool when a runtime is there
+    /// to take it, so no async thread waits on the disk.
     fn drop(&mut self) {
         kill_group(self.pid);
-        self.remove_user_data_dir();
+        if let Some(dir) = self.user_data_dir.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(move || remove_user_data_dir(dir))),
+                Err(_) => remove_user_data_dir(dir),
+            }
+        }
+    }
+}
+
+/// Removes a browser's user-data-dir; blocking (disk and a short sleep), so never called on an
+/// async thread.
+fn remove_user_data_dir(dir: tempfile::TempDir) {
+    let path = dir.path().to_owned();
+    if let Err(error) = dir.close() {
+        // Chromium children may still be flushing; one more try after they are surely gone.
+        std::thread::sleep(Duration::from_millis(200));
+        if std::fs::remove_dir_all(&path).is_err() {
+            tracing::warn!(%error, dir = %path.display(), "could not remove the browser's user-data-dir");
+        }
     }
 }
 
 /// SIGKILL to the browser's process group: the browser and every child it started.
 fn kill_group(pid: i32) {
     if pid > 0 {
+        // libc calls are unsafe; the workspace denies unsafe code, so it is allowed for this one.
         // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
         #[allow(unsafe_code)]
         unsafe {
@@ -150,20 +153,39 @@ async fn watch_exit(mut child: Child, exited: watch::Sender<bool>) {
     exited.send_replace(true);
 }
 
-/// The major version of the installed Chromium, for a user agent that matches it.
-fn chrome_major(executable: &Path) -> &'static str {
-    static MAJOR: OnceLock<String> = OnceLock::new();
-    MAJOR.get_or_init(|| {
-        std::process::Command::new(executable)
-            .arg("--version")
-            .output()
-            .ok()
-            .and_then(|out| {
-                let text = String::from_utf8_lossy(&out.stdout).to_string();
-                text.split_whitespace()
-                    .find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))
-                    .and_then(|version| version.split('.').next().map(str::to_owned))
-            })
-            .unwrap_or_else(|| "156".to_owned())
-    })
+/// The major version of the installed Chromium, for a user agent that matches it: asked once
+/// per process (`chromium --version`, without blocking the async thread).
+async fn chrome_major(executable: &Path) -> &'static str {
+    static MAJOR: OnceCell<String> = OnceCell::const_new();
+    MAJOR
+        .get_or_init(|| async {
+            let output = Command::new(executable).arg("--version").stdin(Stdio::null()).output().await;
+            output
+                .ok()
+                .and_then(|out| major_version(&String::from_utf8_lossy(&out.stdout)))
+                .unwrap_or_else(|| "156".to_owned())
+        })
+        .await
+}
+
+/// The major version in `chromium --version`'s answer (`Chromium 139.0.7258.5 built on Debian`).
+fn major_version(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .and_then(|version| version.split('.').next().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_major_version_is_read_from_the_version_line() {
+        assert_eq!(
+            major_version("Chromium 139.0.7258.5 built on Debian GNU/Linux 13 (trixie)").as_deref(),
+            Some("139")
+        );
+        assert_eq!(major_version("Google Chrome 126.0.6478.126 ").as_deref(), Some("126"));
+        assert_eq!(major_version("nothing here"), None);
+    }
 }

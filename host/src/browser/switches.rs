@@ -36,7 +36,7 @@ fn features(list: &str) -> impl Iterator<Item = &str> {
 /// override. Chromium honours only the last `--disable-features` (and `--enable-features`), so
 /// configured ones are merged into ours.
 pub fn switches(config: &BrowserConfig, user_data_dir: &Path, chrome_major: &str) -> Vec<String> {
-    let (width, height) = config.window_size.split_once('x').unwrap_or(("1280", "720"));
+    let (width, height) = config.window_size();
     let mut disabled: Vec<&str> = DISABLED_FEATURES.to_vec();
     let mut enabled: Vec<&str> = ENABLED_FEATURES.to_vec();
     let mut configured = Vec::with_capacity(config.args.len());
@@ -126,6 +126,18 @@ mod tests {
         );
         assert_eq!(list("--enable-features="), [format!("--enable-features={},Foo", ENABLED_FEATURES.join(","))]);
         assert_eq!(args[args.len() - 2], "--foo");
+    }
+
+    #[test]
+    fn the_window_is_the_configured_size_whatever_the_case_of_its_x() {
+        for (configured, switch) in [("1920X1080", "--window-size=1920,1080"), ("1024x768", "--window-size=1024,768")] {
+            let config = BrowserConfig { window_size: configured.to_owned(), ..BrowserConfig::default() };
+            let args = switches(&config, Path::new("/tmp/x"), "156");
+            assert_eq!(args.iter().filter(|a| a.starts_with("--window-size=")).collect::<Vec<_>>(), [switch]);
+            // The recorder's frame size is read by the same parser (`runner::meeting`).
+            let (width, height) = config.window_size();
+            assert_eq!(format!("--window-size={width},{height}"), switch);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::job::id as job_id;
 use super::{
     Config, StorageKind,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
+    parse_window_size,
 };
 use crate::broker::{tls::certificates, topology::Topology};
 
@@ -427,13 +428,6 @@ impl Config {
         }
         Ok(())
     }
-
-    /// `browser.window_size` as (width, height); `None` when it is not `WIDTHxHEIGHT` with
-    /// positive numbers (never after a successful load).
-    #[must_use]
-    pub fn window_size(&self) -> Option<(u32, u32)> {
-        parse_window_size(&self.browser.window_size)
-    }
 }
 
 /// An origin exactly as browsers send it in the `Origin` header (RFC 6454 serialization):
@@ -468,13 +462,6 @@ fn check_origin(origin: &str) -> Result<(), String> {
          optional port, no path, no trailing slash"
             .to_owned()
     })
-}
-
-fn parse_window_size(text: &str) -> Option<(u32, u32)> {
-    let (width, height) = text.trim().split_once(['x', 'X'])?;
-    let width: u32 = width.trim().parse().ok()?;
-    let height: u32 = height.trim().parse().ok()?;
-    (width > 0 && height > 0).then_some((width, height))
 }
 
 /// A valid `EnvFilter` whose bare words are all levels. `EnvFilter` itself takes a bare word as a
@@ -693,9 +680,9 @@ mod tests {
         );
         let err = load_from(None, vars(&[("MEETBOT__BROWSER__WINDOW_SIZE", "0x720")])).expect_err("zero");
         assert!(err.to_string().contains("from environment variable MEETBOT__BROWSER__WINDOW_SIZE"), "{err}");
-        for good in ["1920x1080", "800X600"] {
+        for (good, size) in [("1920x1080", (1920, 1080)), ("800X600", (800, 600))] {
             let config = load_from(None, vars(&[("MEETBOT__BROWSER__WINDOW_SIZE", good)])).expect("good size");
-            assert!(config.window_size().is_some());
+            assert_eq!(config.browser.window_size(), size);
         }
     }
 

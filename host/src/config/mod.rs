@@ -214,14 +214,37 @@ pub struct BrowserConfig {
     pub args: Vec<String>,
     /// Run headless.
     pub headless: bool,
-    /// `WIDTHxHEIGHT`.
+    /// `WIDTHxHEIGHT` (`x` or `X`); read through [`BrowserConfig::window_size`] only.
     pub window_size: String,
 }
 
 impl Default for BrowserConfig {
     fn default() -> Self {
-        Self { executable: String::new(), args: Vec::new(), headless: true, window_size: "1280x720".to_owned() }
+        let (width, height) = DEFAULT_WINDOW_SIZE;
+        Self { executable: String::new(), args: Vec::new(), headless: true, window_size: format!("{width}x{height}") }
     }
+}
+
+/// The browser window's size, and every recording's frame size, when `browser.window_size` is not set.
+pub const DEFAULT_WINDOW_SIZE: (u32, u32) = (1280, 720);
+
+impl BrowserConfig {
+    /// `window_size` as (width, height): the one reading of the key, for Chromium's
+    /// `--window-size` and the recorder's frame size alike, so the two always agree. The default
+    /// size when the text is not valid, which a loaded config never is (loading refuses it).
+    #[must_use]
+    pub fn window_size(&self) -> (u32, u32) {
+        parse_window_size(&self.window_size).unwrap_or(DEFAULT_WINDOW_SIZE)
+    }
+}
+
+/// `WIDTHxHEIGHT` with positive numbers, the separator `x` or `X`, blanks around the numbers
+/// ignored; `None` for anything else.
+pub fn parse_window_size(text: &str) -> Option<(u32, u32)> {
+    let (width, height) = text.trim().split_once(['x', 'X'])?;
+    let width: u32 = width.trim().parse().ok()?;
+    let height: u32 = height.trim().parse().ok()?;
+    (width > 0 && height > 0).then_some((width, height))
 }
 
 /// `[recording]`
@@ -375,3 +398,25 @@ impl Default for NotifyConfig {
 
 /// Overrides a job may carry in `autoLeave`: any subset of [`AutoLeaveConfig`]'s keys.
 pub type AutoLeaveOverrides = BTreeMap<String, u64>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_size_is_width_x_height_in_either_case_with_positive_numbers() {
+        assert_eq!(parse_window_size("1920x1080"), Some((1920, 1080)));
+        assert_eq!(parse_window_size("1920X1080"), Some((1920, 1080)));
+        assert_eq!(parse_window_size(" 800 x 600 "), Some((800, 600)));
+        for bad in ["", "1920", "x1080", "1920x", "0x720", "1280x0", "-1x720", "1280*720", "1280x720x3", "axb"] {
+            assert_eq!(parse_window_size(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_window_size_reads_as_the_default() {
+        let config = BrowserConfig { window_size: "huge".to_owned(), ..BrowserConfig::default() };
+        assert_eq!(config.window_size(), DEFAULT_WINDOW_SIZE);
+        assert_eq!(BrowserConfig::default().window_size(), DEFAULT_WINDOW_SIZE);
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
+use meetbot_plugin_api::SessionState;
 use serde::{Deserialize, Serialize};
 
 /// Where a job is in its life.
@@ -81,6 +82,18 @@ impl State {
                 | (InCall, Leaving | Finalizing)
                 | (Leaving, Finalizing)
         )
+    }
+}
+
+impl From<SessionState> for State {
+    /// The job state a plugin's reported session state stands for.
+    fn from(state: SessionState) -> Self {
+        match state {
+            SessionState::Joining => State::Joining,
+            SessionState::WaitingRoom => State::WaitingRoom,
+            SessionState::InCall => State::InCall,
+            SessionState::Leaving => State::Leaving,
+        }
     }
 }
 

@@ -64,11 +64,6 @@ impl SessionLink {
     pub fn request_leave(&self) {
         self.leave.send_replace(true);
     }
-
-    /// Whether leaving was already requested.
-    pub fn leave_requested(&self) -> bool {
-        *self.leave.borrow()
-    }
 }
 
 impl HostContext for SessionContext {

@@ -35,6 +35,9 @@ pub struct LoadedPlugin {
     pub needs_browser: bool,
     /// The hosts its normalized URLs may point at.
     pub meeting_hosts: MeetingHosts,
+    /// The plugin-api version it was built against (compatible with [`host_api_version`], or it
+    /// would not have loaded).
+    pub api_version: String,
     root: PluginRootRef,
 }
 
@@ -42,6 +45,24 @@ impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedPlugin").field("path", &self.path).field("name", &self.name).finish_non_exhaustive()
     }
+}
+
+/// Why a meeting link was not normalized.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// The plugin refused the link (its one-line reason, passcodes masked): not a meeting link of
+    /// its platform.
+    #[error("{0}")]
+    Refused(String),
+    /// The plugin accepted the link but returned a URL the host's policy refuses: a bug in the
+    /// plugin's URL rules.
+    #[error("plugin `{plugin}` returned a URL the host refuses: {refusal}")]
+    Policy {
+        /// The plugin's name.
+        plugin: String,
+        /// What is wrong with the URL.
+        refusal: super::UrlRefusal,
+    },
 }
 
 /// A library that was not loaded, with the one-line reason.
@@ -56,16 +77,16 @@ pub struct Refusal {
 
 impl LoadedPlugin {
     /// Asks the plugin to validate and normalize a meeting link, then holds the URL it returns to
-    /// the host's policy. `Err` is a one-line reason (`invalid_url`), passcodes masked.
-    pub fn normalize_url(&self, provider: &str, url: &str) -> Result<String, String> {
+    /// the host's policy. The error's text is one line (`invalid_url`), passcodes masked.
+    pub fn normalize_url(&self, provider: &str, url: &str) -> Result<String, UrlError> {
         match (self.root.normalize_url())(provider.into(), url.into()) {
             RResult::ROk(normalized) => {
                 let normalized = String::from(normalized);
                 url_policy::check(&normalized, &self.meeting_hosts)
-                    .map_err(|refusal| format!("plugin `{}` returned a URL the host refuses: {refusal}", self.name))?;
+                    .map_err(|refusal| UrlError::Policy { plugin: self.name.clone(), refusal })?;
                 Ok(normalized)
             }
-            RResult::RErr(why) => Err(mask_secrets(&why).into_owned()),
+            RResult::RErr(why) => Err(UrlError::Refused(mask_secrets(&why).into_owned())),
         }
     }
 
@@ -84,11 +105,14 @@ impl LoadedPlugin {
 /// goes to the debug log: it can be pages long.
 pub fn load_library(path: &Path) -> Result<LoadedPlugin, Refusal> {
     let refuse = |reason: String| Refusal { path: path.to_owned(), reason };
-    let root =
-        lib_header_from_path(path).and_then(|header| header.init_root_module::<PluginRootRef>()).map_err(|error| {
-            tracing::debug!(path = %path.display(), %error, "plugin refused (full reason)");
-            refuse(one_line(&error))
-        })?;
+    let loaded = lib_header_from_path(path).and_then(|header| {
+        let root = header.init_root_module::<PluginRootRef>()?;
+        Ok((root, header.version_strings().version.as_str().to_owned()))
+    });
+    let (root, api_version) = loaded.map_err(|error| {
+        tracing::debug!(path = %path.display(), %error, "plugin refused (full reason)");
+        refuse(one_line(&error))
+    })?;
     let PluginManifest { name, version, providers, needs_browser } = (root.manifest())();
     if providers.is_empty() {
         return Err(refuse(format!("plugin `{name}` declares no providers")));
@@ -102,12 +126,13 @@ pub fn load_library(path: &Path) -> Result<LoadedPlugin, Refusal> {
         providers: providers.into_iter().map(Into::into).collect(),
         needs_browser,
         meeting_hosts,
+        api_version,
         root,
     })
 }
 
 /// The plugin-api version this host was built against.
-fn api_version() -> &'static str {
+pub fn host_api_version() -> &'static str {
     <PluginRootRef as RootModule>::VERSION_STRINGS.version.as_str()
 }
 
@@ -116,7 +141,7 @@ fn declared_hosts(declared: Option<Vec<String>>) -> Result<MeetingHosts, String>
     match declared {
         None => Err(format!(
             "declares no meeting hosts: it was built against plugin-api 0.1.0; rebuild it against {} or later",
-            api_version()
+            host_api_version()
         )),
         Some(declared) => MeetingHosts::parse(&declared),
     }
@@ -147,8 +172,8 @@ mod tests {
     fn a_plugin_built_before_meeting_hosts_existed_is_refused_with_the_version_to_rebuild_against() {
         let why = declared_hosts(None).unwrap_err();
         assert!(why.starts_with("declares no meeting hosts: it was built against plugin-api 0.1.0"), "{why}");
-        assert!(why.ends_with(&format!("rebuild it against {} or later", api_version())), "{why}");
-        assert_ne!(api_version(), "0.1.0");
+        assert!(why.ends_with(&format!("rebuild it against {} or later", host_api_version())), "{why}");
+        assert_ne!(host_api_version(), "0.1.0");
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod registry;
 mod url_policy;
 
 pub use context::{Report, SessionContext, SessionLink};
-pub use loader::{LoadedPlugin, Refusal, load_library};
+pub use loader::{LoadedPlugin, Refusal, UrlError, host_api_version, load_library};
 pub use redact::mask_secrets;
 pub use registry::{Conflict, Registry};
 pub use url_policy::{MeetingHosts, UrlRefusal};

@@ -82,6 +82,35 @@ impl Registry {
         registry
     }
 
+    /// Loads the one library `file` (for `meetbot check-plugin`) through the same checks as
+    /// [`Registry::load`]: its folder and the file itself must not be writable by other users,
+    /// and it must load. A file that cannot be read is refused with the OS's reason.
+    pub fn load_file(file: &Path) -> Self {
+        let mut registry = Registry::default();
+        let refuse = |reason: String| Refusal { path: file.to_owned(), reason };
+        let canonical = match file.canonicalize() {
+            Ok(canonical) => canonical,
+            Err(error) => {
+                registry.refused.push(refuse(format!("cannot read {}: {error}", file.display())));
+                return registry;
+            }
+        };
+        if let Err(error) = std::fs::File::open(&canonical) {
+            registry.refused.push(refuse(format!("cannot read {}: {error}", file.display())));
+            return registry;
+        }
+        if !canonical.is_file() {
+            registry.refused.push(refuse(format!("{} is not a file", file.display())));
+            return registry;
+        }
+        let dir = file.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        match permissions::check_folder(dir).or_else(|| permissions::check_library(file, &canonical)) {
+            Some(refusal) => registry.refused.push(refusal),
+            None => registry.add(file.to_owned()),
+        }
+        registry
+    }
+
     fn add(&mut self, file: PathBuf) {
         match load_library(&file) {
             Ok(plugin) => {

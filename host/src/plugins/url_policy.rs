@@ -71,6 +71,21 @@ impl MeetingHosts {
     }
 }
 
+impl MeetingHosts {
+    /// One sample link per declared host, to try the plugin's URL rules on (`meetbot
+    /// check-plugin`): `https://<host>/`, and `https://www.<domain>/` for `*.<domain>`. A plugin
+    /// may well refuse such a bare link: it shows how it answers one.
+    pub fn samples(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .map(|rule| match rule {
+                HostRule::Exact(name) => format!("https://{name}/"),
+                HostRule::Subdomains(domain) => format!("https://www.{domain}/"),
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Display for MeetingHosts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (i, rule) in self.rules.iter().enumerate() {
@@ -363,5 +378,15 @@ mod tests {
             parse(&["Meet.Google.com.", "*.ZOOM.us"]).map(|h| h.to_string()),
             Ok("meet.google.com, *.zoom.us".to_owned())
         );
+    }
+
+    #[test]
+    fn each_declared_host_gives_one_sample_link_inside_it() {
+        let declared = hosts(&["meet.google.com", "*.zoom.us"]);
+        let samples = declared.samples();
+        assert_eq!(samples, ["https://meet.google.com/", "https://www.zoom.us/"]);
+        for sample in &samples {
+            assert_eq!(check(sample, &declared), Ok(()), "{sample}");
+        }
     }
 }

@@ -2,7 +2,6 @@
 //! the bot was admitted, the timeline, and the recorder.
 
 use chrono::Utc;
-use meetbot_plugin_api::SessionState;
 use tokio::{sync::mpsc, time::Instant};
 
 use super::{Rules, joins::Join, timeline::Timeline};
@@ -63,12 +62,7 @@ impl Meeting {
         let now = Instant::now();
         match report {
             Report::State(session_state) => {
-                let state = match session_state {
-                    SessionState::Joining => State::Joining,
-                    SessionState::WaitingRoom => State::WaitingRoom,
-                    SessionState::InCall => State::InCall,
-                    SessionState::Leaving => State::Leaving,
-                };
+                let state = State::from(session_state);
                 let first_admission = state == State::InCall && !self.admitted;
                 let result = store
                     .transition(active.job_id(), state, |record| {
@@ -117,7 +111,7 @@ impl Meeting {
             return;
         }
         self.recording_tried = true;
-        let size = config.window_size().unwrap_or((1280, 720));
+        let size = config.browser.window_size();
         let spool = match workdir.job_spool(active.job_id(), active.record().attempt) {
             Ok(spool) => spool,
             Err(error) => {

@@ -11,7 +11,10 @@ mod timeline;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use meetbot_plugin_api::{BrowserTarget, SessionRequest};
-use tokio::time::{Instant, sleep_until};
+use tokio::{
+    sync::mpsc,
+    time::{Instant, sleep_until},
+};
 use tracing::Instrument;
 
 use joins::Join;
@@ -24,7 +27,7 @@ use crate::{
     config::Config,
     job::{JobRequest, Reason, State},
     notify,
-    plugins::{LoadedPlugin, SessionContext, SessionLink},
+    plugins::{LoadedPlugin, Report, SessionContext, SessionLink},
     recorder::{Spooled, finalize},
     storage::Storage,
     store::{ActiveJob, Control, JobStore},
@@ -43,7 +46,12 @@ pub struct Runner {
     store: JobStore,
     browser: Option<Browsers>,
     storage: Option<Storage>,
+    tap: Option<ReportTap>,
 }
+
+/// A copy of every report a plugin sends, in order, as it arrives (before the host applies it):
+/// for `meetbot check-plugin --scenario`, which prints them.
+pub type ReportTap = mpsc::UnboundedSender<Report>;
 
 /// What jobs of browser-based plugins need: the Chromium to launch, and this worker's folder for
 /// browser profiles and recording spools.
@@ -80,7 +88,13 @@ impl Runner {
     /// A runner over the worker's store; `browser` is what browser-based plugins need, `storage`
     /// where recordings go.
     pub fn new(config: Arc<Config>, store: JobStore, browser: Option<Browsers>, storage: Option<Storage>) -> Self {
-        Self { config, store, browser, storage }
+        Self { config, store, browser, storage, tap: None }
+    }
+
+    /// The runner also sends a copy of every report to `tap`.
+    pub fn with_tap(mut self, tap: Option<ReportTap>) -> Self {
+        self.tap = tap;
+        self
     }
 
     /// Runs the job to its end and writes its terminal record (or gives its message back).
@@ -221,7 +235,7 @@ impl Runner {
             tokio::select! {
                 outcome = &mut session => break Some(outcome),
                 Some(report) = link.reports.recv() => {
-                    meeting.on_report(&self.store, active, report).await;
+                    self.on_report(meeting, active, report).await;
                     let recording = browser.zip(self.browser.as_ref().map(|b| &b.workdir));
                     meeting.start_recording(&self.config, recording, active).await;
                 }
@@ -269,7 +283,7 @@ impl Runner {
             }
         };
         while let Ok(report) = link.reports.try_recv() {
-            meeting.on_report(&self.store, active, report).await;
+            self.on_report(meeting, active, report).await;
         }
         if browser_died {
             tracing::warn!("the browser died during the session");
@@ -288,6 +302,14 @@ impl Runner {
         }
         let (reason, detail) = outcome::resolve(outcome, leave.map(|l| l.reason), LEAVE_GRACE);
         End::Finish(reason, detail)
+    }
+
+    /// Applies one plugin report, after copying it to the tap.
+    async fn on_report(&self, meeting: &mut Meeting, active: &ActiveJob, report: Report) {
+        if let Some(tap) = &self.tap {
+            let _ = tap.send(report.clone());
+        }
+        meeting.on_report(&self.store, active, report).await;
     }
 
     async fn finish(

@@ -13,7 +13,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Debug, Clone)]
 pub struct Slots {
     semaphore: Arc<Semaphore>,
-    total: usize,
 }
 
 /// One taken slot; dropping it frees the slot and wakes the consumer at once.
@@ -25,7 +24,7 @@ pub struct Slot {
 impl Slots {
     /// `total` slots, all free.
     pub fn new(total: usize) -> Self {
-        Self { semaphore: Arc::new(Semaphore::new(total)), total }
+        Self { semaphore: Arc::new(Semaphore::new(total)) }
     }
 
     /// Takes a free slot, if any.
@@ -43,11 +42,6 @@ impl Slots {
     /// Slots free now.
     pub fn free(&self) -> usize {
         self.semaphore.available_permits()
-    }
-
-    /// All slots.
-    pub fn total(&self) -> usize {
-        self.total
     }
 }
 

@@ -120,6 +120,7 @@ fn disk_space(path: &Path) -> std::io::Result<DiskSpace> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(path.as_os_str().as_bytes())?;
     let mut stat = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+    // libc calls are unsafe; the workspace denies unsafe code, so it is allowed for this one.
     // SAFETY: `path` is a NUL-terminated string and `stat` a buffer of the right type, both alive
     // for the call; statvfs writes only into `stat`.
     #[allow(unsafe_code)]
