@@ -1,4 +1,4 @@
-//! Properties of a job the parser accepted (CONTRACT section 3): its id is a valid job id, and
+//! Properties of a job the parser accepted (docs/REFERENCE.md section 3): its id is a valid job id, and
 //! the message the schedule keeps for it (`to_message`) parses back into the same job.
 
 use meetbot_host::job::{JobRequest, RequestError, id};

@@ -1,5 +1,5 @@
-//! Intake benchmark (GOALS: "intake, one worker", "queue → plugin run", "a slot frees → next
-//! queued job starts"). Prints figures next to their floor, measured in the same run; it never
+//! Intake benchmark (docs/NOTES.md, goals G15 "intake, one worker", G14 "queue → plugin run",
+//! G13 "a slot frees → next queued job starts"). Prints figures next to their floor, measured in the same run; it never
 //! fails on a threshold, since these machines are noisy.
 //!
 //! 1. The floor: `redis-benchmark` RPUSH and LPOP against a private `redis-server`.

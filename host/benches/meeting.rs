@@ -1,9 +1,9 @@
-//! Meeting benchmark (GOALS: "job taken → name typed / asked to join", "admitted → `in_call`
-//! reported", "admitted → recording running", "host ends the call → job ends", "CPU while
-//! recording 1280x720", "memory during a call, host + browser", "idle worker", "memory across a
-//! 1 h recording", "denied → job ends", "You can't join this video call / Check your meeting
-//! code / sign-in wall → job ends, each with its own reason", "everyone left → bot leaves after
-//! `everyone_left_timeout_secs`, clicking Leave"). Prints figures next to their floor, a bare
+//! Meeting benchmark (docs/NOTES.md, goals G1 "job taken → name typed / asked to join", G2
+//! "admitted → `in_call` reported", G3 "admitted → recording running", G4 "host ends the call →
+//! job ends", G8 "CPU while recording 1280x720", G11 "memory during a call, host + browser", G12
+//! "idle worker", G16 "memory across a 1 h recording", G6 "denied → job ends", G7 "You can't join
+//! this video call / Check your meeting code / sign-in wall → job ends, each with its own
+//! reason", G5 "everyone left → bot leaves after `everyone_left_timeout_secs`, clicking Leave"). Prints figures next to their floor, a bare
 //! Chromium launch measured in the same run; it never fails on a threshold, since these machines
 //! are noisy.
 //!
@@ -900,7 +900,7 @@ async fn reported(fixtures: &FixtureServer, link: &MeetingLink, matches: impl Fn
 }
 
 /// Pushes a job for a meeting of `scenario` once the last job's browser is gone, follows it to its
-/// end and measures what the scenario's GOALS row times (see the module header, part 5).
+/// end and measures what the scenario's goal in docs/NOTES.md times (see the module header, part 5).
 async fn ending_round(
     scenario: Scenario,
     n: usize,

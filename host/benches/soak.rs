@@ -1,4 +1,4 @@
-//! Soak (issue 9, CONTRACT section 5 "Nothing grows without bound"): N messages (default 100 000),
+//! Soak (issue 9, docs/REFERENCE.md section 5 "Nothing grows without bound"): N messages (default 100 000),
 //! half of them wrong in every way a client can get one wrong, half short jobs of the scripted no-op
 //! test plugin, through ONE worker, with the dead-letter, results and failures lists bounded small.
 //!

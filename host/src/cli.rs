@@ -1,4 +1,4 @@
-//! The command line (CONTRACT section 1).
+//! The command line (docs/REFERENCE.md section 1).
 
 use std::path::PathBuf;
 

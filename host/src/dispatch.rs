@@ -264,7 +264,7 @@ fn panic_text(error: tokio::task::JoinError) -> String {
     }
 }
 
-/// How long a scheduled job's record lives: until 7 days after it is due (CONTRACT section 5).
+/// How long a scheduled job's record lives: until 7 days after it is due (docs/REFERENCE.md section 5).
 pub fn record_ttl_until(due: DateTime<Utc>) -> u64 {
     let ahead = (due - Utc::now()).num_seconds().max(0).unsigned_abs();
     RECORD_TTL_SECS.saturating_add(ahead)

@@ -1,4 +1,4 @@
-//! The process-wide `tracing` subscriber, set up once from `[log]` (CONTRACT section 1).
+//! The process-wide `tracing` subscriber, set up once from `[log]` (docs/REFERENCE.md section 1).
 //!
 //! Logs go to stderr so that stdout stays clean for what commands print (`check-config`'s TOML,
 //! `plugins`' list) and can be piped. `RUST_LOG`, when set, wins over `log.level`: it is what a

@@ -1,5 +1,5 @@
 //! `meetbot run`: assembling the worker, running it, and shutting it down gracefully
-//! (CONTRACT section 6).
+//! (docs/REFERENCE.md section 6).
 
 use std::{sync::Arc, time::Duration};
 

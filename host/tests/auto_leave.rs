@@ -1,4 +1,4 @@
-//! How jobs end (CONTRACT sections 2 and 3): the auto-leave rules from `[auto_leave]` and a job's
+//! How jobs end (docs/REFERENCE.md sections 2 and 3): the auto-leave rules from `[auto_leave]` and a job's
 //! own `autoLeave` overrides make the bot leave with their reason, and a reason the plugin reports
 //! (the host ended the call, the meeting does not exist) is the job's reason, in the record and in
 //! the client's results or failures list.

@@ -1,4 +1,4 @@
-//! Nothing a client sends grows Redis or memory without a bound (CONTRACT section 5): the schedule
+//! Nothing a client sends grows Redis or memory without a bound (docs/REFERENCE.md section 5): the schedule
 //! holds at most `redis.max_scheduled` jobs and a scheduled record lives until 7 days after its
 //! joinAt; the dead-letter, results and failures lists keep their newest entries; no delivery count
 //! outlives its delivery; without Redis, a job waiting for its joinAt is never pushed out by newer

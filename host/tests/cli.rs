@@ -1,4 +1,4 @@
-//! The command line (CONTRACT sections 1 and 2): `check-config` refuses an unknown key with exit 2
+//! The command line (docs/REFERENCE.md sections 1 and 2): `check-config` refuses an unknown key with exit 2
 //! and a message naming it, and prints a good file's effective config with secrets masked (the
 //! webhook URL down to its scheme and host) and environment overrides applied; `enqueue` pushes a
 //! job exactly as a client would, and with `--wait` follows it live, exiting 0 for `completed` and

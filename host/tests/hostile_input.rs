@@ -1,4 +1,4 @@
-//! Hostile job fields (CONTRACT section 3): ids that could name files, `autoLeave` values that
+//! Hostile job fields (docs/REFERENCE.md section 3): ids that could name files, `autoLeave` values that
 //! could overflow the clock, secrets of the wrong type. Each is refused at parse time, on both
 //! intakes, with the contract's words, and nothing of it reaches a path, a log or an error.
 

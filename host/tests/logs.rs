@@ -1,4 +1,4 @@
-//! Logs (CONTRACT section 1): with `[log] format = "json"` every line the worker writes is one JSON
+//! Logs (docs/REFERENCE.md section 1): with `[log] format = "json"` every line the worker writes is one JSON
 //! object, and every line about a job (queue, REST or scheduled) carries its `job_id` and its
 //! `correlation_id`, the same one its record holds.
 

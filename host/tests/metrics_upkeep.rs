@@ -1,4 +1,4 @@
-//! A worker nobody scrapes does not grow with every job (CONTRACT section 5, "Nothing grows without
+//! A worker nobody scrapes does not grow with every job (docs/REFERENCE.md section 5, "Nothing grows without
 //! bound"): the Prometheus exporter buffers each histogram sample (a job's duration) until upkeep
 //! folds it into the summary, and the worker runs that upkeep on a timer. Found by the soak bench:
 //! the worker's RSS grew by about 16 bytes per job.

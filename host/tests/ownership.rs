@@ -1,4 +1,4 @@
-//! At most one worker acts for a job (CONTRACT section 6). A worker paused past its heartbeat's
+//! At most one worker acts for a job (docs/REFERENCE.md section 6). A worker paused past its heartbeat's
 //! TTL has its job taken over by a peer; once it runs again it writes nothing more for that job,
 //! its bot leaves within the TTL, and the job ends exactly once, by the peer. A job without
 //! `botId`/`eventId` keeps one id across deliveries, and a job its own delivery just ended is not

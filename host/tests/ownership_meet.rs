@@ -1,4 +1,4 @@
-//! At most one worker acts for a job (CONTRACT section 6), with real Chromium in a fake Google Meet
+//! At most one worker acts for a job (docs/REFERENCE.md section 6), with real Chromium in a fake Google Meet
 //! call: worker A is paused (`SIGSTOP`) in a long call for longer than the heartbeat's TTL, its
 //! browser still in the meeting; worker B takes the job over and joins the same meeting. Once A
 //! runs again:

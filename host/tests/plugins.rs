@@ -1,4 +1,4 @@
-//! Plugins (CONTRACT section 8): `meetbot plugins` lists what loaded, refuses a library built
+//! Plugins (docs/REFERENCE.md section 8): `meetbot plugins` lists what loaded, refuses a library built
 //! against a changed ABI in one line, refuses a file that is no library, reports a provider
 //! claimed twice, and exits 0; a worker with the same folders still runs jobs; and a plugin that
 //! panics fails its job with `plugin_crashed` while the host lives on.

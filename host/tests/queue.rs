@@ -1,4 +1,4 @@
-//! The Redis queue as clients see it (CONTRACT sections 3, 5 and 6): jobs start in push order, a
+//! The Redis queue as clients see it (docs/REFERENCE.md sections 3, 5 and 6): jobs start in push order, a
 //! burst spread over several workers runs every job exactly once and leaves no message behind,
 //! messages that can never run land in the dead-letter list byte for byte with their reason while
 //! the worker goes on (a message that is not even UTF-8 included), and a duplicate `botId` of an

@@ -1,7 +1,7 @@
 //! The recorder survives a main-frame navigation during the call.
 //!
 //! Meeting clients sometimes replace the whole document while the bot is in the call (a reload,
-//! a move to another room URL). The recorder's answer (docs/ARCHITECTURE.md, "Browser, recording,
+//! a move to another room URL). The recorder's answer (docs/NOTES.md, "Browser, recording,
 //! storage") is to start a new spool segment on every main-frame navigation, capture the new
 //! document again, and let finalize join the segments into one recording. This test proves that
 //! with the real parts, no mocks: the job's Chromium launched as the worker launches it, the

@@ -1,4 +1,4 @@
-//! Recording a meeting end to end (CONTRACT section 7, README "Recordings"): a job taken from the
+//! Recording a meeting end to end (docs/REFERENCE.md section 7, README "Recordings"): a job taken from the
 //! queue joins the fake Google Meet in real Chromium, the host records the tab while the bot is in
 //! the call, finalizes with the real ffmpeg and stores under `<job_id>/` in a local folder:
 //! - WebM: one VP8 video and one Opus audio stream, audible (the meeting's sound is in it), moving

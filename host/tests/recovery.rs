@@ -1,4 +1,4 @@
-//! No message is lost (CONTRACT section 6): a job held by a worker that is killed with -9 runs
+//! No message is lost (docs/REFERENCE.md section 6): a job held by a worker that is killed with -9 runs
 //! again on a live peer once the dead worker's heartbeat expires, or on the same worker id when it
 //! restarts, and still ends exactly once; a worker survives its Redis being killed and restarted
 //! and takes new work afterwards, and a job that ends while Redis is down is recorded once it is
@@ -275,7 +275,7 @@ fn a_job_failed_for_too_many_deliveries_is_reported_to_queue_clients() {
     let (_message, _worker) = exhaust_a_message(&redis);
     let record = wait_for_end(&redis, "cursed", Duration::from_secs(10));
     assert_eq!(record["state"], "failed", "{record:?}");
-    // CONTRACT section 5: one failure record per finished job, for queue clients.
+    // docs/REFERENCE.md section 5: one failure record per finished job, for queue clients.
     wait_until(Duration::from_secs(2), "a failures-list record for the job", || redis.llen(FAILURES) > 0);
     let failures = redis.failures();
     assert_eq!(failures.len(), 1, "{failures:?}");

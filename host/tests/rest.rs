@@ -1,4 +1,4 @@
-//! The REST API (CONTRACT section 4): `POST /v1/jobs` runs a job and answers 202 with its record,
+//! The REST API (docs/REFERENCE.md section 4): `POST /v1/jobs` runs a job and answers 202 with its record,
 //! `GET /v1/jobs/{id}` and `/isbusy` follow it, `DELETE` cancels it; the original service's 400
 //! and 409 bodies are kept exactly; and REST requests racing queue messages for the last slot never
 //! run two jobs at once nor lose a queue message.

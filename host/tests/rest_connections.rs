@@ -1,4 +1,4 @@
-//! The REST API bounds its connections (CONTRACT section 4: "Slow or idle connections are closed;
+//! The REST API bounds its connections (docs/REFERENCE.md section 4: "Slow or idle connections are closed;
 //! the number of open connections is bounded"), with the real binary and raw sockets:
 //! - a client that sends half a request head and stalls is disconnected after
 //!   `api.header_timeout_secs`, and so is one that sends nothing, or stays idle after a response;

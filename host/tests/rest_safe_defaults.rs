@@ -1,4 +1,4 @@
-//! The REST API is safe by default (CONTRACT section 4), with the real binary:
+//! The REST API is safe by default (docs/REFERENCE.md section 4), with the real binary:
 //! - a worker listening beyond loopback without `api.auth_token` does not start (nor does
 //!   `check-config` pass), and the message names `api.listen` and `api.auth_token`, unless
 //!   `api.allow_unauthenticated = true`; the legacy `PORT` (every interface) included;

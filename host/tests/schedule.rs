@@ -1,4 +1,4 @@
-//! `joinAt` (CONTRACT sections 3 and 5): a job due later is recorded `scheduled` at once, waits in
+//! `joinAt` (docs/REFERENCE.md sections 3 and 5): a job due later is recorded `scheduled` at once, waits in
 //! `P:scheduled`, does not start before its time, starts soon after it and completes; the schedule
 //! lives in Redis, so it survives the worker that scheduled it. The same holds for a job POSTed
 //! with a `joinAt`.

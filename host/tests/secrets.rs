@@ -1,4 +1,4 @@
-//! Secrets (CONTRACT sections 1, 2 and 5): with `api.auth_token` set every endpoint but /health,
+//! Secrets (docs/REFERENCE.md sections 1, 2 and 5): with `api.auth_token` set every endpoint but /health,
 //! /readyz and /metrics needs the token; and a job's bearer token and the API token never appear
 //! in the worker's log (even at debug level), in the API's answers, or anywhere in Redis except the
 //! queue and the dead-letter list, which keep clients' raw messages; nor does the password in

@@ -1,4 +1,4 @@
-//! Graceful shutdown (CONTRACT sections 1 and 6): on SIGTERM a bot still in the waiting room
+//! Graceful shutdown (docs/REFERENCE.md sections 1 and 6): on SIGTERM a bot still in the waiting room
 //! leaves and its message goes back to the head of the queue with the record `queued`; a bot in
 //! the call (drain timeout 0) finishes its meeting first, or leaves with reason `shutdown` once a
 //! drain timeout passes or a second signal comes. Either way the process exits 0 and removes its

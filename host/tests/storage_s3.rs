@@ -1,4 +1,4 @@
-//! Storing recordings in an S3-compatible bucket (CONTRACT sections 2 and 7, README "Recordings"),
+//! Storing recordings in an S3-compatible bucket (docs/REFERENCE.md sections 2 and 7, README "Recordings"),
 //! against a real `moto_server` (from `tests/.venv`, which `scripts/test-all` creates):
 //! - the storage layer itself (`meetbot_host::storage::Storage`): a 20 MiB file goes up as a
 //!   multipart upload (its ETag says so), leaves no unfinished upload and comes back byte for byte;

@@ -1,4 +1,4 @@
-//! Lifecycle webhooks (README "Webhooks", CONTRACT sections 1 and 5), with the real binary, a real
+//! Lifecycle webhooks (README "Webhooks", docs/REFERENCE.md sections 1 and 5), with the real binary, a real
 //! `redis-server` and a receiver in the test:
 //! - every state change of a job is POSTed once, as JSON with the fields of the `meetbot:events`
 //!   messages, with `X-Meetbot-Event`, `X-Meetbot-Timestamp` and a `X-Meetbot-Signature` the test

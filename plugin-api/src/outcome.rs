@@ -20,7 +20,7 @@ impl SessionOutcome {
     }
 }
 
-/// The reasons a session may end with (CONTRACT section 3). The host decides some reasons itself
+/// The reasons a session may end with (docs/REFERENCE.md section 3). The host decides some reasons itself
 /// (timeouts, crashes, cancellation); these are the ones plugins report.
 pub mod reason {
     /// The bot left because the host asked it to, or the meeting ended normally for it.

@@ -33,7 +33,7 @@ pub struct Process {
     /// The spans it was cut off from Redis (paused by SIGSTOP, or Redis down), from the moment it
     /// was cut off to the moment it could reach Redis again: a run it had then may overlap a
     /// peer's for up to the heartbeat TTL after that (the time it takes to learn it lost the job,
-    /// CONTRACT section 6).
+    /// docs/REFERENCE.md section 6).
     pub cut_off: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     guard: Option<ChildGuard>,
 }

@@ -2,7 +2,7 @@
 //! shape.
 //!
 //! The body must be sent with `Content-Type: application/json` (parameters such as
-//! `; charset=utf-8` allowed), else 415 (CONTRACT section 4). This is what keeps web pages out: a
+//! `; charset=utf-8` allowed), else 415 (docs/REFERENCE.md section 4). This is what keeps web pages out: a
 //! page can make a browser send a cross-site POST without asking the API first only with a
 //! "simple" content type (`text/plain`, forms), never with `application/json`, which needs a CORS
 //! preflight that a foreign origin never passes.
@@ -65,7 +65,7 @@ pub fn declares_json(headers: &HeaderMap) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
-/// A job for `POST /v1/jobs` (CONTRACT section 3). Documentation only: bodies are parsed by
+/// A job for `POST /v1/jobs` (docs/REFERENCE.md section 3). Documentation only: bodies are parsed by
 /// `JobRequest`, which reports every missing field at once.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Job)]

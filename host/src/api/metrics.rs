@@ -71,7 +71,7 @@ const fn family(name: &'static str, kind: Kind, help: &'static str) -> Family {
     Family { name, kind, help }
 }
 
-/// Every family: those of CONTRACT section 4, the webhook failure counter, and the fleet's
+/// Every family: those of docs/REFERENCE.md section 4, the webhook failure counter, and the fleet's
 /// (joins, recordings, queue age, workers, spool disk). README "Observability" explains each.
 const FAMILIES: [Family; 20] = [
     family("meetbot_jobs_total", Kind::Counter, "Jobs ended, by provider, outcome (completed/failed) and reason"),

@@ -1,4 +1,4 @@
-//! The REST API (CONTRACT section 4): the original service's endpoints for its existing clients,
+//! The REST API (docs/REFERENCE.md section 4): the original service's endpoints for its existing clients,
 //! the project's own `/v1` endpoints, probes, metrics and the OpenAPI document.
 //!
 //! Safe by default: loopback only unless a token guards it (checked with the configuration),

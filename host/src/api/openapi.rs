@@ -16,7 +16,7 @@ use crate::job::{JobRecord, Reason, State as JobState};
 /// The OpenAPI description of every route.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "meetbot", description = "Meeting-bot job worker: REST API (CONTRACT section 4)"),
+    info(title = "meetbot", description = "Meeting-bot job worker: REST API (docs/REFERENCE.md section 4)"),
     paths(
         compat::join_google,
         compat::join_microsoft,
@@ -74,8 +74,8 @@ impl Modify for BearerScheme {
     }
 }
 
-/// Adds the answers every route can give because the API is safe by default (CONTRACT section
-/// 4), so that no route can be added without them: 403 on every operation (a foreign `Origin`),
+/// Adds the answers every route can give because the API is safe by default (docs/REFERENCE.md
+/// section 4), so that no route can be added without them: 403 on every operation (a foreign `Origin`),
 /// and on those taking a body 408 (body too slow), 413 (body too large) and 415 (not JSON).
 struct SafeDefaultResponses;
 

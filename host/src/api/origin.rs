@@ -1,4 +1,4 @@
-//! The `Origin` allow-list (CONTRACT section 4): a request carrying an `Origin` header that is not
+//! The `Origin` allow-list (docs/REFERENCE.md section 4): a request carrying an `Origin` header that is not
 //! listed in `api.allowed_origins` is refused with 403, whatever its route or method. Browsers
 //! send `Origin` with every cross-origin request and with every POST and DELETE, so no web page a
 //! browser visits can start or cancel a bot, nor read anything, even through a DNS-rebinding name

@@ -1,4 +1,4 @@
-//! Serving the API's connections with bounds on time and number (CONTRACT section 4: "Slow or
+//! Serving the API's connections with bounds on time and number (docs/REFERENCE.md section 4: "Slow or
 //! idle connections are closed; the number of open connections is bounded").
 //!
 //! `axum::serve` has no knob for any of this, so connections are accepted here and handed to

@@ -1,6 +1,6 @@
 //! The project's own job endpoints (`/v1/jobs`): start a job for any loaded provider, read its
 //! record, cancel it, list this worker's recent jobs. Responses are the flat job record of
-//! CONTRACT section 5.
+//! docs/REFERENCE.md section 5.
 
 use axum::{
     Json,
@@ -62,7 +62,7 @@ pub async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
     // The provider comes from the body; like every REST job it needs a botId or an eventId
-    // (CONTRACT section 3), so a client can always find its job again.
+    // (docs/REFERENCE.md section 3), so a client can always find its job again.
     let request = JobRequest::from_rest(&body, None).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let ids = JobIds::of(&request);
     let record = state.app.dispatcher.submit_rest(request).await.map_err(|e| ApiError::from_submit(e, ids))?;

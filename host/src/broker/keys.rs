@@ -1,4 +1,4 @@
-//! The names of every Redis key meetbot reads or writes (CONTRACT section 5), and the bounds of the
+//! The names of every Redis key meetbot reads or writes (docs/REFERENCE.md section 5), and the bounds of the
 //! lists and the schedule under them.
 
 use crate::config::Config;

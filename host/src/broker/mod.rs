@@ -16,5 +16,5 @@ pub use backoff::{Backoff, is_permanent};
 pub use connect::{BLOCK_SECS, ClientError, Connections, Endpoint, SharedConnection};
 pub use keys::Keys;
 
-/// How long job records are kept (CONTRACT section 5: 7 days).
+/// How long job records are kept (docs/REFERENCE.md section 5: 7 days).
 pub const RECORD_TTL_SECS: u64 = 7 * 24 * 3600;

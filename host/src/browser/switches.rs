@@ -1,4 +1,4 @@
-//! The Chromium command line (see docs/ARCHITECTURE.md for why each switch is there).
+//! The Chromium command line (see docs/NOTES.md, "Browser, recording, storage", for why each switch is there).
 
 use std::path::Path;
 

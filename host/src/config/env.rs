@@ -1,4 +1,4 @@
-//! The environment layer of the configuration (CONTRACT section 2): it is applied onto the TOML
+//! The environment layer of the configuration (docs/REFERENCE.md section 2): it is applied onto the TOML
 //! table read from the file, before that table is turned into a [`Config`](super::Config), so the
 //! file and the environment share one deserialization and one set of error messages.
 //!

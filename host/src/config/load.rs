@@ -1,5 +1,5 @@
 //! Loading the configuration: built-in defaults, then the TOML file, then the environment, then
-//! validation (CONTRACT section 2).
+//! validation (docs/REFERENCE.md section 2).
 //!
 //! The file is parsed into a [`toml::Table`] first, checked key by key against the defaults, and
 //! only then deserialized. Going through the table rather than straight into [`Config`] is what
@@ -393,7 +393,7 @@ impl Config {
     }
 
     /// The `[api]` keys: a usable address, and one that is loopback unless a token guards it or
-    /// the operator said in so many words that something else does (CONTRACT section 4).
+    /// the operator said in so many words that something else does (docs/REFERENCE.md section 4).
     fn validate_api(&self, invalid: &dyn Fn(&str, String, &str) -> ConfigError) -> Result<(), ConfigError> {
         let api = &self.api;
         let quoted = |s: &str| format!("{s:?}");

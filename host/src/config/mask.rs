@@ -1,5 +1,5 @@
 //! The configuration with its secrets hidden, for `check-config`, log lines and `Debug` output.
-//! Secrets must never reach logs or terminals (CONTRACT section 1), yet operators need to see that
+//! Secrets must never reach logs or terminals (docs/REFERENCE.md section 1), yet operators need to see that
 //! a secret *is* set: a non-empty secret shows as `********`, an empty one stays empty.
 //!
 //! Secrets: `api.auth_token`, `notify.webhook_secret`, `storage.s3.secret_access_key`, the

@@ -1,5 +1,5 @@
 //! The worker's configuration: built-in defaults, then a TOML file, then the environment
-//! (CONTRACT section 2). Every key has a default; unknown keys are an error naming the key.
+//! (docs/REFERENCE.md section 2). Every key has a default; unknown keys are an error naming the key.
 
 mod env;
 mod load;
@@ -86,7 +86,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// `[api]`: safe by default (CONTRACT section 4): loopback only, a token required on any other
+/// `[api]`: safe by default (docs/REFERENCE.md section 4): loopback only, a token required on any other
 /// address, no web page's requests served, and every connection bounded in time and number.
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]

@@ -1,4 +1,4 @@
-//! Job ids (CONTRACT section 3). A job id names the job's record, its spool folder and its objects
+//! Job ids (docs/REFERENCE.md section 3). A job id names the job's record, its spool folder and its objects
 //! in storage, so only a narrow alphabet is accepted: 1-128 characters of `A-Z a-z 0-9 . _ -`, not
 //! starting with `.` (no `..`, no hidden names, no separators, nothing a shell or ffmpeg would read).
 

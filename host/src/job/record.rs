@@ -1,4 +1,4 @@
-//! The job record (CONTRACT section 5): the `P:job:<id>` hash and the API's job object.
+//! The job record (docs/REFERENCE.md section 5): the `P:job:<id>` hash and the API's job object.
 
 use std::collections::HashMap;
 

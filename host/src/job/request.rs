@@ -1,4 +1,4 @@
-//! A job as a client sends it (CONTRACT section 3), parsed and checked before anything runs.
+//! A job as a client sends it (docs/REFERENCE.md section 3), parsed and checked before anything runs.
 
 use std::fmt;
 
@@ -90,7 +90,7 @@ pub enum RequestError {
         /// What is wrong with it (never the value itself: it may be a secret, or huge).
         problem: String,
     },
-    /// The id that would become the job id is not one (CONTRACT section 3).
+    /// The id that would become the job id is not one (docs/REFERENCE.md section 3).
     #[error(
         "bad_job_id: `{field}` {problem}; a job id is 1-128 characters of A-Z a-z 0-9 . _ - and does not start with `.`"
     )]
@@ -118,7 +118,7 @@ impl RequestError {
     }
 }
 
-/// The range of every `autoLeave` value, in seconds (CONTRACT section 3).
+/// The range of every `autoLeave` value, in seconds (docs/REFERENCE.md section 3).
 const AUTO_LEAVE_RANGE: std::ops::RangeInclusive<u64> = 1..=86_400;
 
 /// The auto-leave keys a job may override.

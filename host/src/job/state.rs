@@ -1,4 +1,4 @@
-//! Job states and end reasons (CONTRACT section 3), and which state changes are legal.
+//! Job states and end reasons (docs/REFERENCE.md section 3), and which state changes are legal.
 
 use std::{fmt, str::FromStr};
 

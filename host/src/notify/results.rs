@@ -1,4 +1,4 @@
-//! The results/failures list records, in the original service's shape (CONTRACT section 5), so
+//! The results/failures list records, in the original service's shape (docs/REFERENCE.md section 5), so
 //! its queue clients keep working.
 
 use serde_json::{Value, json};

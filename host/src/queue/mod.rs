@@ -1,4 +1,4 @@
-//! The Redis side of the worker's intake (CONTRACT sections 5 and 6): the consumer that takes
+//! The Redis side of the worker's intake (docs/REFERENCE.md sections 5 and 6): the consumer that takes
 //! messages, the heartbeat that keeps them owned, orphan recovery, and the `joinAt` schedule.
 
 mod consumer;

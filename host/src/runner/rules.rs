@@ -1,4 +1,4 @@
-//! Auto-leave rules (CONTRACT `auto_leave.*`, overridable per job with `autoLeave`): from what the
+//! Auto-leave rules (docs/REFERENCE.md section 2, `auto_leave.*`, overridable per job with `autoLeave`): from what the
 //! plugin reports, the next moment the bot must leave on its own, and why.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Letting go of jobs this worker no longer owns (CONTRACT section 6, "at most one worker acts for
+//! Letting go of jobs this worker no longer owns (docs/REFERENCE.md section 6, "at most one worker acts for
 //! a job"). A worker that was paused or cut off from Redis for longer than its heartbeat's TTL has
 //! had its messages recovered by a peer, which may already run the same job. It learns so from a
 //! write Redis refuses, or from the heartbeat's check of every running job; the job is then marked

@@ -66,7 +66,7 @@ local function publish_state(job_key, channel, at, stream, max_len)
   end
 end
 
--- A dead-letter entry (CONTRACT section 5); `message` is the original text.
+-- A dead-letter entry (docs/REFERENCE.md section 5); `message` is the original text.
 local function dead_letter_entry(reason, err, message, worker, at, attempts)
   return cjson.encode({ reason = reason, error = err, message = message, worker = worker, at = at, attempts = attempts })
 end
@@ -99,7 +99,7 @@ local function owns(job_key, me, attempt, processing, rest_set, message, job_id)
   return redis.call('LPOS', processing, message) ~= false
 end
 
--- The client's failures-list record (CONTRACT section 5, the shape notify/results.rs writes) for a
+-- The client's failures-list record (docs/REFERENCE.md section 5, the shape notify/results.rs writes) for a
 -- job ended failed/internal_error here, without a recording; `storage` is its `metadata.storage` JSON.
 local function internal_error_record(job_key, at, detail, storage)
   local f = redis.call('HMGET', job_key, 'job_id', 'url', 'userId', 'teamId', 'botId', 'eventId', 'provider')
