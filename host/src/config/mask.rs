@@ -2,8 +2,8 @@
 //! Secrets must never reach logs or terminals (docs/REFERENCE.md section 1), yet operators need to see that
 //! a secret *is* set: a non-empty secret shows as `********`, an empty one stays empty.
 //!
-//! Secrets: `api.auth_token`, `notify.webhook_secret`, `storage.s3.secret_access_key`, the
-//! password in `redis.url`, and everything in `notify.webhook_url` but its scheme and host (its
+//! Secrets: `api.auth_token`, `notify.webhook_secret`, `storage.s3.secret_access_key`,
+//! `redis.sentinel_password`, the password in `redis.url`, and everything in `notify.webhook_url` but its scheme and host (its
 //! path or query often carries a token: Slack, Teams and most hook services work that way).
 
 use std::fmt;
@@ -186,10 +186,11 @@ mod tests {
         config.storage.s3.secret_access_key = "s3-CCCC".to_owned();
         config.storage.s3.access_key_id = "AKIDPUBLIC".to_owned();
         config.redis.url = "rediss://bot:pw-DDDD@cache:6380/1".to_owned();
+        config.redis.sentinel_password = "sentinel-GGGG".to_owned();
         config
     }
 
-    const SECRETS: [&str; 6] = ["tok-AAAA", "hook-BBBB", "s3-CCCC", "pw-DDDD", "url-EEEE", "q-FFFF"];
+    const SECRETS: [&str; 7] = ["tok-AAAA", "hook-BBBB", "s3-CCCC", "pw-DDDD", "url-EEEE", "q-FFFF", "sentinel-GGGG"];
 
     #[test]
     fn secrets_never_appear() {
