@@ -5,7 +5,8 @@
 //!   (video frames through the call), every frame of the configured window size (1280x720; the
 //!   "sharing this tab" bar Chromium shows must not shrink it), with a container duration that matches the time in the call
 //!   as the meeting itself saw it, seekable (a Cues index, and a frame decodes after seeking to the
-//!   middle); `meeting.json` beside it holds the final job record and the timeline (states,
+//!   middle); `meeting.json` beside it holds the final job record (with its end time), the
+//!   recording's quality measured on the file (frames, frame rate, gaps, sizes) and the timeline (each state once,
 //!   participant counts); the job's spool folder is gone; the record, the file and the terminal
 //!   webhook agree on URL and duration; a meeting the host ended is not "partial";
 //! - MP4 (`recording.format = "mp4"`): H.264 + AAC at a real frame rate, with the index first
@@ -214,6 +215,15 @@ fn assert_meeting_json(path: &Path, record: &HashMap<String, String>) -> Value {
         timeline.iter().filter(|e| e["type"] == "participants").filter_map(|e| e["count"].as_u64()).collect();
     assert!(counts.contains(&2), "participant counts (the host and the bot): {counts:?}");
     assert!(timeline.iter().all(|e| e["at"].as_str().is_some()), "every entry has a time: {timeline:?}");
+    assert_eq!(states.iter().filter(|s| **s == "joining").count(), 1, "each state once: {states:?}");
+    assert!(job["ended_at"].as_str().is_some(), "meeting.json says when the job ended: {job}");
+    // The recording's quality, measured on the stored file.
+    let quality = &meeting["recording"];
+    assert!(quality["video_frames"].as_u64().is_some_and(|n| n > 0), "{quality}");
+    assert!(quality["frames_per_second"].as_f64().is_some_and(|fps| fps > 0.0), "{quality}");
+    assert!(quality["longest_audio_gap_secs"].as_f64().is_some(), "{quality}");
+    assert_eq!(quality["frame_sizes"], serde_json::json!(["1280x720"]), "every frame of the window's size: {quality}");
+    assert_eq!(quality["frame_size_changed"], false, "{quality}");
     meeting
 }
 

@@ -38,6 +38,13 @@ pub const FRAME_RATE: &str = "meetbot_recording_frame_rate";
 /// Buckets for frame rates: the recorder captures at most 15 frames a second.
 const FRAME_RATE_BUCKETS: [f64; 11] = [0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 15.0, 20.0];
 
+/// `meetbot_recording_longest_gap_seconds`: per stored recording and stream (`video`, `audio`),
+/// the longest stretch of the file without a frame or packet.
+pub const LONGEST_GAP: &str = "meetbot_recording_longest_gap_seconds";
+/// Buckets for gaps: a frame every 67 ms and an audio packet every 20 ms are normal; a second is
+/// a visible stall.
+const LONGEST_GAP_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0];
+
 /// A metric family this worker exports.
 struct Family {
     name: &'static str,
@@ -73,7 +80,7 @@ const fn family(name: &'static str, kind: Kind, help: &'static str) -> Family {
 
 /// Every family: those of docs/REFERENCE.md section 4, the webhook failure counter, and the fleet's
 /// (joins, recordings, queue age, workers, spool disk). README "Observability" explains each.
-const FAMILIES: [Family; 20] = [
+const FAMILIES: [Family; 23] = [
     family("meetbot_jobs_total", Kind::Counter, "Jobs ended, by provider, outcome (completed/failed) and reason"),
     family("meetbot_job_duration_seconds", Kind::Summary, "Time from job start to its end"),
     family("meetbot_jobs_running", Kind::Gauge, "Jobs running on this worker"),
@@ -96,6 +103,17 @@ const FAMILIES: [Family; 20] = [
         "Stretches of more than 1 s without a video frame while recording (a still page or a stalled capture)",
     ),
     family(FRAME_RATE, Kind::Histogram, "Video frames a second of running recordings, observed once a second"),
+    family(
+        LONGEST_GAP,
+        Kind::Histogram,
+        "Per stored recording and stream (video, audio): the longest stretch of the file without a frame or packet",
+    ),
+    family(
+        "meetbot_recording_audio_dropouts_total",
+        Kind::Counter,
+        "Gaps of more than 0.25 s between audio packets in stored recordings",
+    ),
+    family("meetbot_recording_frame_size_changes_total", Kind::Counter, "Stored recordings whose picture changed size"),
     family("meetbot_worker_info", Kind::Gauge, "Always 1; labels: this worker's id and version"),
     family(
         "meetbot_queue_head_wait_seconds",
@@ -133,6 +151,8 @@ pub fn install(worker_id: &str) -> Result<PrometheusHandle, InstallError> {
         .set_buckets_for_metric(Matcher::Full(JOIN_SECONDS.to_owned()), &JOIN_BUCKETS)
         .map_err(error)?
         .set_buckets_for_metric(Matcher::Full(FRAME_RATE.to_owned()), &FRAME_RATE_BUCKETS)
+        .map_err(error)?
+        .set_buckets_for_metric(Matcher::Full(LONGEST_GAP.to_owned()), &LONGEST_GAP_BUCKETS)
         .map_err(error)?
         .install_recorder()
         .map_err(error)?;

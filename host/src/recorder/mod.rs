@@ -22,6 +22,7 @@
 
 pub mod finalize;
 mod frames;
+pub mod quality;
 mod spool;
 
 use std::{path::Path, time::Duration};

@@ -18,6 +18,7 @@ use crate::{
     recorder::{
         Spooled,
         finalize::{self, FinalizeError},
+        quality::{self, Quality},
     },
     storage::Storage,
     workdir::WorkDir,
@@ -41,6 +42,8 @@ pub struct Kept {
     pub recording_url: Option<String>,
     /// Its duration.
     pub duration_secs: Option<f64>,
+    /// What the stored file holds (frames, gaps, sizes), as measured on it.
+    pub quality: Option<Quality>,
     /// The reason to end with (`upload_failed` when storing failed).
     pub reason: Reason,
     /// The detail to end with.
@@ -71,7 +74,8 @@ pub async fn keep(
     timeline: &mut Timeline,
     ending: Ending,
 ) -> Kept {
-    let mut kept = Kept { recording_url: None, duration_secs: None, reason: ending.reason, detail: ending.detail };
+    let mut kept =
+        Kept { recording_url: None, duration_secs: None, quality: None, reason: ending.reason, detail: ending.detail };
     if let Some(failure) = spooled.as_ref().and_then(|s| s.failure.as_ref()) {
         // The bot left because of it; whatever the session reported, the recording is what failed.
         kept.reason = Reason::RecordingFailed;
@@ -86,6 +90,13 @@ pub async fn keep(
             Ok((file, duration)) => {
                 timeline.recording(format!("finalized: {duration:.1} s"));
                 kept.duration_secs = Some(duration);
+                match quality::measure(&file).await {
+                    Ok(measured) => {
+                        measured.count();
+                        kept.quality = Some(measured);
+                    }
+                    Err(error) => tracing::warn!(%error, "the recording's quality could not be measured"),
+                }
                 local_file = Some(file);
             }
             Err(error) => {
@@ -199,7 +210,8 @@ fn remove_spool(workdir: Option<&WorkDir>, spooled: Option<&Spooled>) {
     }
 }
 
-/// meeting.json: the job record as it ends, and the timeline. It is written once the recording is
+/// meeting.json: the job record as it ends, the recording's measured quality (`null` without one),
+/// and the timeline. It is written once the recording is
 /// stored, the job's last step: that moment is its `ended_at` (the record's own follows within
 /// moments, when the terminal record is written).
 fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8> {
@@ -210,7 +222,8 @@ fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8>
     job.detail = kept.detail.clone();
     job.recording_url = kept.recording_url.clone();
     job.duration_secs = kept.duration_secs;
-    serde_json::to_vec_pretty(&json!({ "job": job, "timeline": timeline })).unwrap_or_default()
+    serde_json::to_vec_pretty(&json!({ "job": job, "recording": kept.quality, "timeline": timeline }))
+        .unwrap_or_default()
 }
 
 fn append(detail: &mut Option<String>, text: &str) {
@@ -251,6 +264,7 @@ mod tests {
         let kept = Kept {
             recording_url: Some("file:///r/b1/recording.webm".to_owned()),
             duration_secs: Some(12.5),
+            quality: None,
             reason: Reason::EndedByHost,
             detail: None,
         };
