@@ -318,7 +318,7 @@ fn mp4_recording_until_the_jobs_max_duration() {
 }
 
 #[test]
-fn cancelling_in_the_call_keeps_a_partial_recording() {
+fn cancelling_in_the_call_keeps_what_was_recorded_without_calling_it_partial() {
     let _turn = turn();
     let dirs = Dirs::new();
     let redis = RedisServer::start();
