@@ -22,6 +22,7 @@ use tokio::sync::Mutex;
 use super::{
     locate::{LocateError, Locator},
     tls::TlsFileError,
+    topology::TopologyError,
 };
 use crate::config::Config;
 
@@ -43,6 +44,9 @@ pub enum ClientError {
     /// A `redis.tls_*` file is unusable.
     #[error(transparent)]
     Tls(#[from] TlsFileError),
+    /// The Sentinel or Cluster settings cannot work (the config loader refuses them first).
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
 }
 
 /// Where the worker's Redis is, and the connections to it. Cheap to clone.

@@ -82,9 +82,7 @@ impl Locator {
     pub fn new(config: &Config) -> Result<Self, ClientError> {
         let url_error = |source| ClientError::Url { url: config.redis_url_masked(), source };
         let base = config.redis.url.as_str().into_connection_info().map_err(url_error)?;
-        let topology = Topology::from_config(config).map_err(|e| {
-            url_error(RedisError::from((redis::ErrorKind::InvalidClientConfig, "bad topology", e.to_string())))
-        })?;
+        let topology = Topology::from_config(config)?;
         Ok(Self {
             topology,
             tls: matches!(base.addr(), ConnectionAddr::TcpTls { .. }),
