@@ -20,9 +20,11 @@
 //! |---|---|
 //! | 0.1.0 | `PluginRoot { manifest, normalize_url, run }` |
 //! | 0.1.1 | `PluginRoot::meeting_hosts`: the hosts normalized URLs may point at; the host requires it |
+//! | 0.2.0 | `SessionRequest::language` removed: the host always launched the browser in one language, and plugins match every language their tables know; `event`: the shared timeline event kinds |
 #![warn(missing_docs)]
 
 mod context;
+pub mod event;
 mod outcome;
 mod request;
 mod root;
