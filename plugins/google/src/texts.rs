@@ -159,9 +159,6 @@ pub const LEAVE_BUTTON_JSNAME: Probe = Probe::css(r#"[jsname="CQylAd"]"#);
 /// Google's sign-in host: a redirect there means the meeting needs a signed-in account.
 pub const SIGN_IN_URL: Probe = Probe::url("://accounts.google.com/");
 
-/// Chromium's own error page: the meeting page did not load at all.
-pub const NETWORK_ERROR_URL: Probe = Probe::url("chrome-error://");
-
 /// Every phrase table, with a name for tests and diagnostics.
 pub const ALL: [(&str, Phrase); 24] = [
     ("CONTINUE_WITHOUT_DEVICES", CONTINUE_WITHOUT_DEVICES),
