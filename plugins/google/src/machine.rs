@@ -52,7 +52,7 @@ pub fn decide(phase: Phase, signal: Signal) -> Step<Phase> {
             Phase::PreJoin | Phase::Asked => Step::Enter(Phase::Lobby),
             Phase::Lobby | Phase::InCall => Step::Ignore,
         },
-        // Admitted, unless the lobby's wording is still shown next to it (see `crate::meet`).
+        // Admitted, unless the lobby's wording is still shown next to it (see `crate::session`).
         Signal::InCall => match phase {
             Phase::InCall => Step::Ignore,
             _ => Step::Act,

@@ -37,14 +37,14 @@ const JOIN_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// One Meet session's memory of its own steps.
 #[derive(Debug, Default)]
-pub struct Meet {
+pub struct Session {
     join_clicks: u32,
     last_join_click: Option<Instant>,
     /// This Meet version shows "Leave call" in the lobby, so that button alone is no admission.
     lobby_shows_leave: bool,
 }
 
-impl Platform for Meet {
+impl Platform for Session {
     type Phase = Phase;
     type Signal = Signal;
 
@@ -168,7 +168,7 @@ impl Platform for Meet {
     }
 }
 
-impl Meet {
+impl Session {
     /// The pre-join screen: the name exactly as given, camera and microphone off, ask to join.
     async fn prepare_and_join(&mut self, cx: &Cx<'_>) -> Result<(), KitError> {
         dismiss_devices_dialog(cx).await?;
@@ -251,22 +251,22 @@ mod tests {
 
     #[test]
     fn sign_in_is_recognized_by_host_not_by_parameters() {
-        let meet = Meet::default();
-        let (why, detail) = meet
+        let session = Session::default();
+        let (why, detail) = session
             .address("https://accounts.google.com/v3/signin/identifier?continue=https%3A%2F%2Fmeet.google.com")
             .expect("a sign-in redirect");
         assert_eq!(why, reason::SIGN_IN_REQUIRED);
         assert!(detail.ends_with("(https://accounts.google.com/v3/signin/identifier)"), "{detail}");
-        assert_eq!(meet.address("https://meet.google.com/abc-defg-hij?continue=https://accounts.google.com/"), None);
+        assert_eq!(session.address("https://meet.google.com/abc-defg-hij?continue=https://accounts.google.com/"), None);
     }
 
     #[test]
     fn the_lobby_is_rechecked_quickly_only_when_it_shows_leave_call() {
-        let mut meet = Meet::default();
-        assert_eq!(meet.slice(Phase::Lobby), SLICE);
-        meet.lobby_shows_leave = true;
-        assert_eq!(meet.slice(Phase::Lobby), LOBBY_RECHECK);
-        assert!(!meet.watched(Phase::Lobby).contains(&Signal::InCall));
-        assert_eq!(meet.slice(Phase::Asked), JOIN_RETRY_AFTER);
+        let mut session = Session::default();
+        assert_eq!(session.slice(Phase::Lobby), SLICE);
+        session.lobby_shows_leave = true;
+        assert_eq!(session.slice(Phase::Lobby), LOBBY_RECHECK);
+        assert!(!session.watched(Phase::Lobby).contains(&Signal::InCall));
+        assert_eq!(session.slice(Phase::Asked), JOIN_RETRY_AFTER);
     }
 }
