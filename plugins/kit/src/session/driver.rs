@@ -253,14 +253,15 @@ impl<P: Platform> Driver<P> {
                 SessionState::Joining | SessionState::Leaving => {}
             }
         }
-        let cx = Cx { page: &self.page, host: &self.host, name: &self.name };
-        self.platform.entered(&cx, phase).await?;
+        // The count the bot finds on entering comes first: whoever watches it (the host's
+        // everyone-left rule) must see the people who were there before any of them leaves.
         if phase == P::IN_CALL
             && let Some(count) = self.page.read_count(&P::participant_count()).await?
         {
             self.report_participants(count);
         }
-        Ok(())
+        let cx = Cx { page: &self.page, host: &self.host, name: &self.name };
+        self.platform.entered(&cx, phase).await
     }
 
     /// Records one action on `signal`; false when its budget is spent.
