@@ -1,15 +1,15 @@
-//! The screens of the Teams join flow, what identifies each, and which of them end the session
-//! with which reason.
+//! The screens of the Teams join flow, what identifies each, which are watched in each phase, what
+//! each means there ([`decide`]), and how often the session acts on one ([`budget`]).
 //!
-//! A set of screens becomes the kit's [`Signals`] in list order, so the order is the priority when
-//! two screens' signals are on the page at once (a failure text beats the controls still drawn
+//! A list of screens is watched in list order, so the order is the priority when two screens'
+//! signals are on the page at once (a failure text beats the controls still drawn
 //! behind it, the lobby message beats the hang-up button Teams also shows in the lobby).
 
 use std::time::Duration;
 
 use meetbot_plugin_api::{SessionState, reason};
 use meetbot_plugin_kit::{
-    Phrase, Probe, Signals,
+    Phrase, Probe,
     session::{Budget, Step},
 };
 
@@ -198,15 +198,6 @@ pub const FAILURES: [Screen; 8] = [
     Screen::Ended,
 ];
 
-/// The screens, in priority order, as the kit's signals.
-pub fn signals(screens: &[Screen]) -> Signals<Screen> {
-    let mut signals = Signals::new();
-    for screen in screens {
-        signals.push(*screen, screen.probes());
-    }
-    signals
-}
-
 /// Where the participant count shows: the People button (its label or badge), which Teams may
 /// also draw as a tab.
 pub fn people() -> Vec<Probe> {
@@ -318,15 +309,6 @@ mod tests {
         assert_eq!(budget(Screen::JoinButton).times, 3);
         assert_eq!(budget(Screen::NameField), Budget::ONCE);
         assert_eq!(budget(Screen::Dialog).rest, Duration::from_secs(1));
-    }
-
-    #[test]
-    fn signals_map_probes_back_to_screens_in_order() {
-        let signals = signals(&[Screen::Lobby, Screen::Hangup]);
-        let lobby = Screen::Lobby.probes().len();
-        assert_eq!(signals.probes().len(), lobby + Screen::Hangup.probes().len());
-        assert_eq!(signals.hit(0).map(|h| h.tag), Some(Screen::Lobby));
-        assert_eq!(signals.hit(lobby).map(|h| h.tag), Some(Screen::Hangup));
     }
 
     #[test]

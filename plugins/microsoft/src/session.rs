@@ -11,7 +11,7 @@ use std::time::Duration;
 use meetbot_plugin_api::{SessionState, event, reason};
 use meetbot_plugin_kit::{
     Hit, KitError, Probe, Switched,
-    session::{Budget, Cx, Next, PATIENCE, Platform, SLICE, Step},
+    session::{Budget, Cx, Next, PATIENCE, Platform, SLICE, Step, signals},
 };
 use tokio::time::Instant;
 
@@ -214,7 +214,7 @@ async fn confirm_hangup(cx: &Cx<'_>) -> Result<Next<Phase>, KitError> {
 
 /// Waits up to `deadline` for the first of `screens` (in priority order) to show.
 async fn wait(cx: &Cx<'_>, screens: &[Screen], deadline: Duration) -> Result<Option<Hit<Screen>>, KitError> {
-    screens::signals(screens).wait(cx.page, deadline).await
+    signals::<Session>(screens).wait(cx.page, deadline).await
 }
 
 /// The end for a screen that ends the session, found by a platform step.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use meetbot_plugin_api::{SessionOutcome, SessionState, event, reason};
 use tokio::time::Instant;
 
-use super::{Cx, Platform, Step, driver::Driver, driver::Tag};
+use super::{Cx, Platform, Step, driver::Driver, driver::Tag, signals};
 use crate::{Hit, KitError, Signals};
 
 /// How long to wait for a screen showing the bot out after clicking Leave.
@@ -129,11 +129,9 @@ impl<P: Platform> Driver<P> {
     async fn hang_up(&mut self) -> Result<SessionOutcome, KitError> {
         let endings = self.endings();
         // When the platform already ended the call, that is how the session ended.
-        let mut ended = Signals::new();
-        for (signal, _) in endings.iter().filter(|(_, why)| *why != reason::LEFT_NORMALLY) {
-            ended.push(*signal, P::probes(*signal));
-        }
-        if let Some(hit) = ended.now(&self.page).await?
+        let ended: Vec<P::Signal> =
+            endings.iter().filter(|(_, why)| *why != reason::LEFT_NORMALLY).map(|(signal, _)| *signal).collect();
+        if let Some(hit) = signals::<P>(&ended).now(&self.page).await?
             && let Some((_, why)) = endings.iter().find(|(signal, _)| *signal == hit.tag)
         {
             return Ok(self.verdict(why, hit));

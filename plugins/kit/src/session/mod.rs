@@ -44,5 +44,5 @@ mod recognition;
 
 pub use budget::{Budget, Budgets};
 pub use driver::run;
-pub use platform::{Cx, Next, PATIENCE, Platform, SLICE, Step};
+pub use platform::{Cx, Next, PATIENCE, Platform, SLICE, Step, signals};
 pub use recognition::Recognition;

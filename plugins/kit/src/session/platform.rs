@@ -10,7 +10,7 @@ use std::{fmt::Debug, future::Future, time::Duration};
 use meetbot_plugin_api::SessionState;
 
 use super::Budget;
-use crate::{Hit, Host, KitError, MeetingPage, Probe};
+use crate::{Hit, Host, KitError, MeetingPage, Probe, Signals};
 
 /// How long one wait lasts before the quiet checks run, unless a platform says otherwise.
 pub const SLICE: Duration = Duration::from_secs(5);
@@ -163,4 +163,14 @@ pub trait Platform: Send + 'static {
     fn progress(&self) -> String {
         String::new()
     }
+}
+
+/// `P`'s signals as the kit's [`Signals`], in the order given (the priority): for the waits a
+/// platform's own steps make ("is the lobby back within a second?").
+pub fn signals<P: Platform>(signals: &[P::Signal]) -> Signals<P::Signal> {
+    let mut set = Signals::new();
+    for signal in signals {
+        set.push(*signal, P::probes(*signal));
+    }
+    set
 }
