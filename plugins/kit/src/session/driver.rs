@@ -182,6 +182,14 @@ impl<P: Platform> Driver<P> {
                 if self.spend(hit.tag) && self.page.click(&[hit.probe]).await? {
                     self.host.event(event::DIALOG_DISMISSED, hit.probe.value());
                 }
+                let budget = P::budget(hit.tag);
+                if self.budgets.times(hit.tag) >= budget.times {
+                    let clicked = budget.times;
+                    self.host.debug(&format!(
+                        "{} clicked {clicked} time(s), its budget: no longer watched",
+                        hit.probe.describe()
+                    ));
+                }
                 Ok(None)
             }
             Step::Act => {
@@ -266,11 +274,7 @@ impl<P: Platform> Driver<P> {
 
     /// Records one action on `signal`; false when its budget is spent.
     fn spend(&mut self, signal: P::Signal) -> bool {
-        let spent = self.budgets.spend(signal, P::budget(signal), Instant::now());
-        if !spent {
-            self.host.warn(&format!("{signal:?} stays after {} actions; ignoring it", P::budget(signal).times));
-        }
-        spent
+        self.budgets.spend(signal, P::budget(signal), Instant::now())
     }
 
     /// The outcome for a platform verdict, with what the page showed as the detail.

@@ -115,19 +115,8 @@ impl<P: Platform> Driver<P> {
         }
     }
 
-    /// The call's signals that end it, as (signal, its reason).
-    fn endings(&self) -> Vec<(P::Signal, &'static str)> {
-        let mut endings = Vec::new();
-        for signal in self.platform.watched(P::IN_CALL) {
-            if let Step::End(reason) = P::decide(P::IN_CALL, signal) {
-                endings.push((signal, reason));
-            }
-        }
-        endings
-    }
-
     async fn hang_up(&mut self) -> Result<SessionOutcome, KitError> {
-        let endings = self.endings();
+        let endings = endings(&self.platform);
         // When the platform already ended the call, that is how the session ended.
         let ended: Vec<P::Signal> =
             endings.iter().filter(|(_, why)| *why != reason::LEFT_NORMALLY).map(|(signal, _)| *signal).collect();
@@ -192,9 +181,30 @@ impl<P: Platform> Driver<P> {
     }
 }
 
+/// The call's signals that end it, as (signal, its reason): after the bot's own Leave click any of
+/// them shows it out; before it, those other than `left_normally` mean the platform ended the call.
+fn endings<P: Platform>(platform: &P) -> Vec<(P::Signal, &'static str)> {
+    let mut endings = Vec::new();
+    for signal in platform.watched(P::IN_CALL) {
+        if let Step::End(reason) = P::decide(P::IN_CALL, signal) {
+            endings.push((signal, reason));
+        }
+    }
+    endings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::toy::{Signal, Toy};
+
+    #[test]
+    fn the_calls_endings_are_its_verdicts_and_dialogs_are_not() {
+        assert_eq!(
+            endings(&Toy),
+            [(Signal::Removed, reason::REMOVED_FROM_MEETING), (Signal::Left, reason::LEFT_NORMALLY)]
+        );
+    }
 
     fn at(base: Instant, ms: u64) -> Instant {
         base + Duration::from_millis(ms)

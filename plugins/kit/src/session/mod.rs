@@ -41,6 +41,8 @@ pub mod leave;
 pub mod page_load;
 mod platform;
 mod recognition;
+#[cfg(test)]
+mod toy;
 
 pub use budget::{Budget, Budgets};
 pub use driver::run;

@@ -174,3 +174,26 @@ pub fn signals<P: Platform>(signals: &[P::Signal]) -> Signals<P::Signal> {
     }
     set
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::toy::{Phase, Signal, Toy};
+
+    #[test]
+    fn by_default_only_the_way_into_the_call_has_a_deadline() {
+        assert_eq!(Toy::patience(Phase::Join), Some(PATIENCE));
+        assert_eq!(Toy::patience(Phase::Lobby), Some(PATIENCE));
+        assert_eq!(Toy::patience(Phase::Call), None, "a quiet call is still a call");
+        assert_eq!(Toy.slice(Phase::Join), SLICE);
+        assert_eq!(Toy::budget(Signal::Notice), Budget::DIALOG);
+        assert_eq!(Toy.address_to_open("https://toy.example/m/1"), "https://toy.example/m/1");
+    }
+
+    #[test]
+    fn signals_keep_the_order_given() {
+        let set = signals::<Toy>(&[Signal::Left, Signal::Removed]);
+        assert_eq!(set.hit(0).map(|hit| hit.tag), Some(Signal::Left));
+        assert_eq!(set.hit(1).map(|hit| hit.probe), Some(Probe::text("You were removed")));
+    }
+}
