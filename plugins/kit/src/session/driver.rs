@@ -49,7 +49,7 @@ fn failure(host: &Host, error: KitError) -> SessionOutcome {
 
 /// What a wait can see: the page failing to load, or one of the platform's signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tag<S> {
+enum Tag<S> {
     PageFailed,
     Platform(S),
 }
@@ -115,7 +115,7 @@ impl<P: Platform> Driver<P> {
 
     /// The signals watched in `phase` whose budget allows it, in priority order; the page failing
     /// to load first when `page_failure`.
-    pub(super) fn watch_set(&self, phase: P::Phase, page_failure: bool) -> Signals<Tag<P::Signal>> {
+    fn watch_set(&self, phase: P::Phase, page_failure: bool) -> Signals<Tag<P::Signal>> {
         let now = Instant::now();
         let mut set = Signals::new();
         if page_failure {
@@ -299,7 +299,7 @@ impl<P: Platform> Driver<P> {
     }
 
     /// Ends the session: the reason as a timeline event with the detail, and a log line.
-    pub(super) fn end(&self, reason: &'static str, detail: String) -> SessionOutcome {
+    fn end(&self, reason: &'static str, detail: String) -> SessionOutcome {
         self.host.event(reason, &detail);
         self.host.info(&format!("session ends with {reason}: {detail}"));
         SessionOutcome::new(reason, detail)

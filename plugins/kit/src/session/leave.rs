@@ -12,7 +12,7 @@ use std::time::Duration;
 use meetbot_plugin_api::{SessionOutcome, SessionState, event, reason};
 use tokio::time::Instant;
 
-use super::{Cx, Platform, Step, driver::Driver, driver::Tag, signals};
+use super::{Cx, Platform, Step, driver::Driver, signals};
 use crate::{Hit, KitError, Signals};
 
 /// How long to wait for a screen showing the bot out after clicking Leave.
@@ -134,14 +134,13 @@ impl<P: Platform> Driver<P> {
         loop {
             let mut after = Signals::new();
             for (signal, _) in &endings {
-                after.push(Tag::Platform(*signal), P::probes(*signal));
+                after.push(Shown::Out, P::probes(*signal));
             }
             if sequence.confirms() {
-                after.push(Tag::PageFailed, P::leave_confirm());
+                after.push(Shown::Confirm, P::leave_confirm());
             }
             let seen = after.wait(&self.page, sequence.wait(Instant::now())).await?;
-            let shown = seen.map(|hit| if hit.tag == Tag::PageFailed { Shown::Confirm } else { Shown::Out });
-            match sequence.next(shown, Instant::now()) {
+            match sequence.next(seen.map(|hit| hit.tag), Instant::now()) {
                 LeaveStep::Confirm => {
                     if let Some(hit) = seen
                         && self.page.click(&[hit.probe]).await?
