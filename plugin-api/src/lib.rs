@@ -20,6 +20,7 @@
 //! |---|---|
 //! | 0.1.0 | `PluginRoot { manifest, normalize_url, run }` |
 //! | 0.1.1 | `PluginRoot::meeting_hosts`: the hosts normalized URLs may point at; the host requires it |
+//! | 0.2.0 | `SessionRequest::language` removed: the host always launched the browser in one language, and plugins match every language their tables know; `event`: the shared timeline event kinds |
 #![warn(missing_docs)]
 
 // abi_stable's `#[sabi_trait]` and `#[derive(StableAbi)]` on a prefix type write unsafe code (the
@@ -27,6 +28,7 @@
 // unsafe code, so these two modules, which hold nothing but such declarations, allow it.
 #[allow(unsafe_code)]
 mod context;
+pub mod event;
 mod outcome;
 mod request;
 #[allow(unsafe_code)]

@@ -32,8 +32,6 @@ pub struct SessionRequest {
     pub bot_name: RString,
     /// The job's IANA time zone.
     pub timezone: RString,
-    /// The UI language the browser was launched with (e.g. `en-US`), so the plugin picks its texts.
-    pub language: RString,
     /// The page to drive, when the plugin's manifest asked for a browser.
     pub browser: ROption<BrowserTarget>,
     /// The whole job as JSON, secrets removed, for plugins that read extra fields.

@@ -1,5 +1,5 @@
 //! A plugin built against a changed ABI: the same root module name and version as
-//! `meetbot-plugin-api` 0.1, but `manifest` returns a different type and `run` takes other
+//! `meetbot-plugin-api` 0.2, but `manifest` returns a different type and `run` takes other
 //! arguments. The host must refuse it with one line (abi_stable's layout check) and load the others.
 //!
 //! Built as an example of `meetbot-test-plugins` (see its `Cargo.toml`), never next to `meetbot`.
@@ -26,7 +26,7 @@ impl RootModule for PluginRootRef {
     declare_root_module_statics! {PluginRootRef}
     const BASE_NAME: &'static str = "meetbot_plugin";
     const NAME: &'static str = "meetbot_plugin";
-    const VERSION_STRINGS: VersionStrings = VersionStrings::new("0.1.0");
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new("0.2.0");
 }
 
 extern "C" fn manifest() -> RString {

@@ -37,7 +37,7 @@ use crate::{
 /// How long a plugin may take to leave once asked, before the host ends the session itself.
 const LEAVE_GRACE: Duration = Duration::from_secs(20);
 
-/// The UI language browsers are launched with, and plugins pick their texts by.
+/// The UI language browsers are launched with.
 pub const LANGUAGE: &str = "en-US";
 
 /// Runs jobs to their end.
@@ -349,7 +349,6 @@ impl Runner {
             url: request.url.as_str().into(),
             bot_name: request.name.as_str().into(),
             timezone: request.timezone.as_str().into(),
-            language: LANGUAGE.into(),
             browser: browser
                 .map(|b| BrowserTarget {
                     websocket_url: b.websocket_url.as_str().into(),

@@ -2,15 +2,15 @@
 //!
 //! The plugin carries only what is specific to Meet: which links are Meet links and their normal
 //! form ([`url`]), the texts and labels Meet shows ([`texts`]), what each of them means in each
-//! phase of a session ([`signals`], [`machine`]), and the session that acts on them ([`flow`]).
-//! Browser plumbing, the runtime and panic safety come from `meetbot-plugin-kit`.
+//! phase of a session ([`signals`], [`machine`]), and Meet's own steps ([`session`]). The kit's
+//! session driver runs the session; browser plumbing, the runtime and panic safety are the kit's too.
 
 use abi_stable::export_root_module;
 use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest};
 use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
 
-pub mod flow;
 pub mod machine;
+pub mod session;
 pub mod signals;
 pub mod texts;
 pub mod url;
@@ -38,7 +38,7 @@ impl Plugin for GoogleMeet {
     }
 
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
-        flow::run(request, host).await
+        meetbot_plugin_kit::session::run(session::Session::default(), request, host).await
     }
 }
 

@@ -5,7 +5,8 @@
 //! join this call" is a denial once the bot has asked to join, and a refusal by the platform
 //! before it has.
 
-use meetbot_plugin_api::reason;
+use meetbot_plugin_api::{SessionState, reason};
+use meetbot_plugin_kit::session::Step;
 
 use crate::signals::Signal;
 
@@ -23,40 +24,20 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// For logs and details.
-    pub fn describe(self) -> &'static str {
+    /// What the host is told in this phase.
+    pub fn state(self) -> SessionState {
         match self {
-            Phase::PreJoin => "pre-join",
-            Phase::Asked => "after asking to join",
-            Phase::Lobby => "in the lobby",
-            Phase::InCall => "in the call",
+            Phase::PreJoin | Phase::Asked => SessionState::Joining,
+            Phase::Lobby => SessionState::WaitingRoom,
+            Phase::InCall => SessionState::InCall,
         }
     }
 }
 
-/// What to do about a signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// The session is over, with this reason (one of [`reason`]).
-    End(&'static str),
-    /// The lobby shows: report the waiting room.
-    Lobby,
-    /// Admitted (subject to the lobby's wording being gone, see [`crate::flow`]).
-    Admitted,
-    /// A dialog or confirmation: click the button that showed.
-    Click,
-    /// The pre-join screen is ready: type the name, turn devices off, ask to join.
-    Join,
-    /// Nothing to do in this phase.
-    Ignore,
-}
-
-/// The decision table.
-pub fn decide(phase: Phase, signal: Signal) -> Step {
+/// The decision table: what `signal` means in `phase`.
+pub fn decide(phase: Phase, signal: Signal) -> Step<Phase> {
     match signal {
         Signal::SignIn => Step::End(reason::SIGN_IN_REQUIRED),
-        // The page never loaded: nothing the platform said, so no platform reason fits.
-        Signal::NetworkError => Step::End(reason::INTERNAL_ERROR),
         Signal::Denied => Step::End(reason::DENIED_ADMISSION),
         Signal::LobbyTimedOut => Step::End(reason::WAITING_ROOM_TIMEOUT),
         Signal::Blocked => Step::End(reason::BLOCKED_BY_PLATFORM),
@@ -68,16 +49,20 @@ pub fn decide(phase: Phase, signal: Signal) -> Step {
         Signal::Ended => Step::End(reason::ENDED_BY_HOST),
         Signal::Left => Step::End(reason::LEFT_NORMALLY),
         Signal::Lobby | Signal::LobbyHeading => match phase {
-            Phase::PreJoin | Phase::Asked => Step::Lobby,
+            Phase::PreJoin | Phase::Asked => Step::Enter(Phase::Lobby),
             Phase::Lobby | Phase::InCall => Step::Ignore,
         },
+        // Admitted, unless the lobby's wording is still shown next to it (see `crate::session`).
         Signal::InCall => match phase {
             Phase::InCall => Step::Ignore,
-            _ => Step::Admitted,
+            _ => Step::Act,
         },
+        // A devices dialog after asking may have swallowed the join click: clicked, then joined again.
+        Signal::DevicesDialog if phase == Phase::Asked => Step::Act,
         Signal::DevicesDialog | Signal::JoinAnyway | Signal::LeaveConfirm | Signal::Notice => Step::Click,
+        // The pre-join screen is ready: type the name, turn devices off, ask to join.
         Signal::NameField | Signal::JoinButton => match phase {
-            Phase::PreJoin => Step::Join,
+            Phase::PreJoin => Step::Act,
             _ => Step::Ignore,
         },
     }
@@ -116,21 +101,23 @@ mod tests {
 
     #[test]
     fn the_lobby_and_admission() {
-        assert_eq!(decide(Phase::Asked, Signal::Lobby), Step::Lobby);
-        assert_eq!(decide(Phase::Asked, Signal::LobbyHeading), Step::Lobby);
+        assert_eq!(decide(Phase::Asked, Signal::Lobby), Step::Enter(Phase::Lobby));
+        assert_eq!(decide(Phase::Asked, Signal::LobbyHeading), Step::Enter(Phase::Lobby));
         assert_eq!(decide(Phase::Lobby, Signal::Lobby), Step::Ignore);
-        assert_eq!(decide(Phase::Lobby, Signal::InCall), Step::Admitted);
-        assert_eq!(decide(Phase::Asked, Signal::InCall), Step::Admitted);
+        // The Leave call button is checked against the lobby's wording before it counts.
+        assert_eq!(decide(Phase::Lobby, Signal::InCall), Step::Act);
+        assert_eq!(decide(Phase::Asked, Signal::InCall), Step::Act);
         assert_eq!(decide(Phase::InCall, Signal::InCall), Step::Ignore);
     }
 
     #[test]
     fn the_pre_join_screen_is_acted_on_once() {
-        assert_eq!(decide(Phase::PreJoin, Signal::NameField), Step::Join);
-        assert_eq!(decide(Phase::PreJoin, Signal::JoinButton), Step::Join);
+        assert_eq!(decide(Phase::PreJoin, Signal::NameField), Step::Act);
+        assert_eq!(decide(Phase::PreJoin, Signal::JoinButton), Step::Act);
         assert_eq!(decide(Phase::Asked, Signal::JoinButton), Step::Ignore);
-        for phase in ALL_PHASES {
+        for phase in [Phase::PreJoin, Phase::Lobby, Phase::InCall] {
             assert_eq!(decide(phase, Signal::DevicesDialog), Step::Click);
         }
+        assert_eq!(decide(Phase::Asked, Signal::DevicesDialog), Step::Act, "and joins again");
     }
 }

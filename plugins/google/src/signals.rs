@@ -6,7 +6,7 @@
 //! (some Meet versions show "Leave call" in the lobby too), then admission, then the pre-join
 //! controls. What a signal *means* for the session is decided in [`crate::machine`].
 
-use meetbot_plugin_kit::{Probe, Signals};
+use meetbot_plugin_kit::Probe;
 
 use crate::{machine::Phase, texts};
 
@@ -15,8 +15,6 @@ use crate::{machine::Phase, texts};
 pub enum Signal {
     /// The browser landed on Google's sign-in host, or its sign-in page shows.
     SignIn,
-    /// Chromium's error page: the meeting page did not load.
-    NetworkError,
     /// "Someone in the call denied your request to join".
     Denied,
     /// "No one responded to your request to join the call".
@@ -58,7 +56,6 @@ impl Signal {
     pub fn probes(self) -> Vec<Probe> {
         match self {
             Signal::SignIn => std::iter::once(texts::SIGN_IN_URL).chain(texts::SIGN_IN_WALL.as_text()).collect(),
-            Signal::NetworkError => vec![texts::NETWORK_ERROR_URL],
             Signal::Denied => texts::DENIED.as_text(),
             Signal::LobbyTimedOut => texts::LOBBY_TIMED_OUT.as_text(),
             Signal::Blocked => texts::BLOCKED.as_text(),
@@ -76,31 +73,6 @@ impl Signal {
             Signal::Notice => texts::NOTICE_DISMISS.as_button(),
             Signal::NameField => name_field(),
             Signal::JoinButton => texts::JOIN_BUTTONS.as_button(),
-        }
-    }
-
-    /// A short snake_case tag for the timeline and logs.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Signal::SignIn => "sign_in_page",
-            Signal::NetworkError => "network_error_page",
-            Signal::Denied => "denied",
-            Signal::LobbyTimedOut => "lobby_timed_out",
-            Signal::Blocked => "blocked",
-            Signal::CantJoin => "cant_join",
-            Signal::NotFound => "not_found",
-            Signal::Removed => "removed",
-            Signal::Ended => "ended",
-            Signal::Left => "left",
-            Signal::Lobby => "lobby",
-            Signal::InCall => "leave_button",
-            Signal::LobbyHeading => "lobby_heading",
-            Signal::DevicesDialog => "devices_dialog",
-            Signal::JoinAnyway => "join_anyway",
-            Signal::LeaveConfirm => "leave_confirm",
-            Signal::Notice => "notice",
-            Signal::NameField => "name_field",
-            Signal::JoinButton => "join_button",
         }
     }
 }
@@ -129,9 +101,8 @@ pub fn participant_count() -> Vec<Probe> {
 
 /// The platform's verdicts, most specific first: an explicit denial wins over the generic
 /// "You can't join this call" heading shown with it.
-const VERDICTS: [Signal; 9] = [
+const VERDICTS: [Signal; 8] = [
     Signal::SignIn,
-    Signal::NetworkError,
     Signal::Denied,
     Signal::LobbyTimedOut,
     Signal::Blocked,
@@ -141,9 +112,10 @@ const VERDICTS: [Signal; 9] = [
     Signal::Ended,
 ];
 
-/// The signals watched in `phase`, in priority order, leaving out `skip` (dialogs that did not go
-/// away when clicked, so they cannot make the watch return at once forever).
-pub fn watched(phase: Phase, skip: &[Signal]) -> Vec<Signal> {
+/// The signals watched in `phase`, in priority order. `lobby_shows_leave`: this Meet version shows
+/// "Leave call" in the lobby, so the button is there all along and only its context tells
+/// admission (checked between waits instead).
+pub fn watched(phase: Phase, lobby_shows_leave: bool) -> Vec<Signal> {
     let rest: &[Signal] = match phase {
         Phase::PreJoin => &[
             Signal::Lobby,
@@ -165,16 +137,8 @@ pub fn watched(phase: Phase, skip: &[Signal]) -> Vec<Signal> {
         Phase::InCall => &[Signal::SignIn, Signal::Removed, Signal::Ended],
         _ => &VERDICTS,
     };
-    verdicts.iter().chain(rest).copied().filter(|s| !skip.contains(s)).collect()
-}
-
-/// The probe set for a list of signals.
-pub fn set(signals: &[Signal]) -> Signals<Signal> {
-    let mut set = Signals::new();
-    for signal in signals {
-        set.push(*signal, signal.probes());
-    }
-    set
+    let skip = (phase == Phase::Lobby && lobby_shows_leave).then_some(Signal::InCall);
+    verdicts.iter().chain(rest).copied().filter(|s| Some(*s) != skip).collect()
 }
 
 #[cfg(test)]
@@ -188,7 +152,7 @@ mod tests {
     #[test]
     fn verdicts_outrank_the_lobby_and_the_lobby_outranks_the_leave_button() {
         for phase in [Phase::PreJoin, Phase::Asked] {
-            let list = watched(phase, &[]);
+            let list = watched(phase, false);
             for verdict in VERDICTS {
                 assert!(position(&list, verdict) < position(&list, Signal::Lobby), "{phase:?} {verdict:?}");
             }
@@ -200,7 +164,7 @@ mod tests {
 
     #[test]
     fn the_lobby_waits_for_admission_and_every_verdict() {
-        let list = watched(Phase::Lobby, &[]);
+        let list = watched(Phase::Lobby, false);
         for signal in [Signal::InCall, Signal::Denied, Signal::CantJoin, Signal::LobbyTimedOut, Signal::SignIn] {
             position(&list, signal);
         }
@@ -209,7 +173,7 @@ mod tests {
 
     #[test]
     fn the_call_watches_its_endings_but_not_the_leave_button() {
-        let list = watched(Phase::InCall, &[]);
+        let list = watched(Phase::InCall, false);
         for signal in [Signal::Removed, Signal::Ended, Signal::Left] {
             position(&list, signal);
         }
@@ -217,19 +181,17 @@ mod tests {
     }
 
     #[test]
-    fn skipped_dialogs_are_left_out() {
-        assert!(!watched(Phase::InCall, &[Signal::DevicesDialog]).contains(&Signal::DevicesDialog));
+    fn a_lobby_showing_leave_call_does_not_watch_the_button() {
+        assert!(watched(Phase::Lobby, false).contains(&Signal::InCall));
+        assert!(!watched(Phase::Lobby, true).contains(&Signal::InCall));
     }
 
     #[test]
-    fn every_signal_has_probes_and_sets_keep_them_tagged() {
-        let all = watched(Phase::PreJoin, &[]);
-        let set = set(&all);
-        assert!(set.probes().len() > all.len());
-        for (i, probe) in set.probes().iter().enumerate() {
-            let hit = set.hit(i).expect("hit");
-            assert_eq!(hit.probe, *probe);
-            assert!(hit.tag.probes().contains(probe));
+    fn every_watched_signal_has_probes() {
+        for phase in [Phase::PreJoin, Phase::Asked, Phase::Lobby, Phase::InCall] {
+            for signal in watched(phase, false) {
+                assert!(!signal.probes().is_empty(), "{signal:?}");
+            }
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - [`browser`] (feature `browser`, on by default): attach to the host's page, wait for texts and
 //!   accessible names, click, type, read counts, watch the call ([`MeetingPage`], [`Probe`]), and
 //!   per-language text tables ([`Phrase`]).
+//! - [`session`] (feature `browser`): the session driver. A plugin gives its tables, its decisions
+//!   and hooks for its own steps ([`session::Platform`]); the kit drives the session.
 //!
 //! A complete plugin:
 //!
@@ -37,6 +39,8 @@ pub mod browser;
 pub mod export;
 mod host;
 mod manifest;
+#[cfg(feature = "browser")]
+pub mod session;
 #[cfg(feature = "browser")]
 mod texts;
 

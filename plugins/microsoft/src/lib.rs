@@ -1,17 +1,16 @@
 //! meetbot platform plugin for Microsoft Teams (provider `microsoft`).
 //!
 //! The plugin carries only what is specific to Teams: which links are Teams meetings ([`url`]),
-//! the texts and attributes of the Teams web client ([`texts`], [`screens`]), and the join flow as a
-//! state machine ([`flow`], with its pre-join decisions in [`progress`]). All browser plumbing
-//! comes from `meetbot-plugin-kit`.
+//! the texts and attributes of the Teams web client ([`texts`]), what each screen means in each
+//! phase ([`screens`]), and Teams' own steps ([`session`]). The kit's session driver runs the
+//! session; browser plumbing, the runtime and panic safety are the kit's too.
 
 use abi_stable::export_root_module;
 use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest};
 use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
 
-pub mod flow;
-pub mod progress;
 pub mod screens;
+pub mod session;
 pub mod texts;
 pub mod url;
 
@@ -38,7 +37,7 @@ impl Plugin for MicrosoftTeams {
     }
 
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
-        flow::run(request, host).await
+        meetbot_plugin_kit::session::run(session::Session::default(), request, host).await
     }
 }
 

@@ -1,12 +1,17 @@
-//! The screens of the Teams join flow, what identifies each, and which of them end the session
-//! with which reason.
+//! The screens of the Teams join flow, what identifies each, which are watched in each phase, what
+//! each means there ([`decide`]), and how often the session acts on one ([`budget`]).
 //!
-//! A set of screens becomes the kit's [`Signals`] in list order, so the order is the priority when
-//! two screens' signals are on the page at once (a failure text beats the controls still drawn
+//! A list of screens is watched in list order, so the order is the priority when two screens'
+//! signals are on the page at once (a failure text beats the controls still drawn
 //! behind it, the lobby message beats the hang-up button Teams also shows in the lobby).
 
-use meetbot_plugin_api::reason;
-use meetbot_plugin_kit::{Phrase, Probe, Signals};
+use std::time::Duration;
+
+use meetbot_plugin_api::{SessionState, reason};
+use meetbot_plugin_kit::{
+    Phrase, Probe,
+    session::{Budget, Step},
+};
 
 use crate::texts;
 
@@ -90,26 +95,96 @@ impl Screen {
             Screen::LobbyTimeout => reason::WAITING_ROOM_TIMEOUT,
             Screen::Ended => reason::ENDED_BY_HOST,
             Screen::Removed => reason::REMOVED_FROM_MEETING,
+            Screen::Left => reason::LEFT_NORMALLY,
             _ => return None,
         })
     }
+}
 
-    /// The timeline event recorded when this screen ends the session.
-    pub fn event(self) -> &'static str {
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// From the link to "Join now" (launcher, notices, the pre-join screen).
+    PreJoin,
+    /// Asked to join, waiting to be let in.
+    Lobby,
+    /// In the call.
+    InCall,
+}
+
+impl Phase {
+    /// What the host is told in this phase.
+    pub fn state(self) -> SessionState {
         match self {
-            Screen::SignInPage => "sign_in_redirect",
-            Screen::SignInWall | Screen::SignInButton => "sign_in_wall",
-            Screen::NotFound => "meeting_not_found",
-            Screen::Blocked => "blocked",
-            Screen::Denied => "denied",
-            Screen::LobbyTimeout => "lobby_timed_out",
-            Screen::Ended => "ended_by_host",
-            Screen::Removed => "removed",
-            Screen::Left => "left",
-            _ => "screen",
+            Phase::PreJoin => SessionState::Joining,
+            Phase::Lobby => SessionState::WaitingRoom,
+            Phase::InCall => SessionState::InCall,
         }
     }
 }
+
+/// What `screen` means in `phase`.
+pub fn decide(phase: Phase, screen: Screen) -> Step<Phase> {
+    // A lone "Sign in" action is a wall only when nothing of the join flow follows.
+    if screen == Screen::SignInButton {
+        return Step::Act;
+    }
+    if let Some(why) = screen.reason() {
+        return Step::End(why);
+    }
+    match screen {
+        Screen::InCall if phase == Phase::InCall => Step::Ignore,
+        Screen::InCall => Step::Enter(Phase::InCall),
+        Screen::Lobby if phase == Phase::PreJoin => Step::Enter(Phase::Lobby),
+        Screen::Launcher | Screen::Dialog => Step::Click,
+        // Hang-up after "Join now" is the call unless the lobby shows right after; the name and
+        // the join are the pre-join form.
+        Screen::Hangup | Screen::NameField | Screen::JoinButton if phase == Phase::PreJoin => Step::Act,
+        _ => Step::Ignore,
+    }
+}
+
+/// The screens watched in `phase`, in priority order; `asked`: "Join now" was clicked.
+pub fn watched(phase: Phase, asked: bool) -> Vec<Screen> {
+    let mut screens = FAILURES.to_vec();
+    match phase {
+        Phase::PreJoin => {
+            screens.extend([
+                Screen::InCall,
+                Screen::Lobby,
+                Screen::Launcher,
+                Screen::Dialog,
+                Screen::NameField,
+                Screen::JoinButton,
+            ]);
+            if asked {
+                screens.push(Screen::Hangup);
+            }
+            screens.push(Screen::SignInButton);
+        }
+        // The lobby message is there the whole time, so it is checked between waits.
+        Phase::Lobby => screens.push(Screen::InCall),
+        Phase::InCall => screens = vec![Screen::Removed, Screen::Ended, Screen::SignInPage, Screen::Left],
+    }
+    screens
+}
+
+/// How often the session acts on a screen, and how long it rests after: a click on a button still
+/// being drawn is lost, so it is clicked again after a while, and "Join now" a bounded number of
+/// times.
+pub fn budget(screen: Screen) -> Budget {
+    match screen {
+        Screen::Launcher => Budget::new(u32::MAX, Duration::from_secs(3)),
+        Screen::Dialog => Budget::new(u32::MAX, Duration::from_secs(1)),
+        Screen::NameField => Budget::ONCE,
+        Screen::JoinButton => Budget::new(3, Duration::from_secs(4)),
+        Screen::SignInButton => Budget::new(u32::MAX, SIGN_IN_CONFIRM),
+        _ => Budget::UNLIMITED,
+    }
+}
+
+/// A lone "Sign in" action is a wall when nothing of the join flow appears within this long.
+pub const SIGN_IN_CONFIRM: Duration = Duration::from_secs(2);
 
 /// Screens that end the session whenever they show, in priority order.
 pub const FAILURES: [Screen; 8] = [
@@ -122,15 +197,6 @@ pub const FAILURES: [Screen; 8] = [
     Screen::Removed,
     Screen::Ended,
 ];
-
-/// The screens, in priority order, as the kit's signals.
-pub fn signals(screens: &[Screen]) -> Signals<Screen> {
-    let mut signals = Signals::new();
-    for screen in screens {
-        signals.push(*screen, screen.probes());
-    }
-    signals
-}
 
 /// Where the participant count shows: the People button (its label or badge), which Teams may
 /// also draw as a tab.
@@ -205,18 +271,44 @@ mod tests {
         assert_eq!(Screen::Ended.reason(), Some("ended_by_host"));
         assert_eq!(Screen::Removed.reason(), Some("removed_from_meeting"));
         assert!(FAILURES.iter().all(|s| s.reason().is_some()));
-        for screen in [Screen::Lobby, Screen::InCall, Screen::Hangup, Screen::Left, Screen::JoinButton] {
+        assert_eq!(Screen::Left.reason(), Some("left_normally"));
+        for screen in [Screen::Lobby, Screen::InCall, Screen::Hangup, Screen::JoinButton] {
             assert_eq!(screen.reason(), None, "{screen:?}");
         }
     }
 
     #[test]
-    fn signals_map_probes_back_to_screens_in_order() {
-        let signals = signals(&[Screen::Lobby, Screen::Hangup]);
-        let lobby = Screen::Lobby.probes().len();
-        assert_eq!(signals.probes().len(), lobby + Screen::Hangup.probes().len());
-        assert_eq!(signals.hit(0).map(|h| h.tag), Some(Screen::Lobby));
-        assert_eq!(signals.hit(lobby).map(|h| h.tag), Some(Screen::Hangup));
+    fn failures_end_the_session_and_a_lone_sign_in_is_checked_first() {
+        for phase in [Phase::PreJoin, Phase::Lobby, Phase::InCall] {
+            for screen in FAILURES {
+                assert!(matches!(decide(phase, screen), Step::End(_)), "{screen:?} in {phase:?}");
+            }
+        }
+        assert_eq!(decide(Phase::PreJoin, Screen::SignInButton), Step::Act);
+        assert_eq!(decide(Phase::PreJoin, Screen::Lobby), Step::Enter(Phase::Lobby));
+        assert_eq!(decide(Phase::Lobby, Screen::InCall), Step::Enter(Phase::InCall));
+        assert_eq!(decide(Phase::PreJoin, Screen::Launcher), Step::Click);
+        assert_eq!(decide(Phase::Lobby, Screen::Hangup), Step::Ignore);
+    }
+
+    #[test]
+    fn failures_come_first_and_the_sign_in_button_last() {
+        let list = watched(Phase::PreJoin, false);
+        assert_eq!(&list[..FAILURES.len()], &FAILURES);
+        assert_eq!(list.last(), Some(&Screen::SignInButton));
+        let pos = |s| list.iter().position(|x| *x == s).expect("listed");
+        assert!(pos(Screen::InCall) < pos(Screen::Lobby) && pos(Screen::Lobby) < pos(Screen::Launcher));
+        assert!(pos(Screen::NameField) < pos(Screen::JoinButton), "the name is typed before joining");
+        assert!(!list.contains(&Screen::Hangup), "hang-up means nothing before Join now");
+        assert!(watched(Phase::PreJoin, true).contains(&Screen::Hangup));
+        assert!(!watched(Phase::Lobby, false).contains(&Screen::Lobby), "checked between waits");
+    }
+
+    #[test]
+    fn join_now_is_clicked_a_bounded_number_of_times_and_notices_again_after_a_rest() {
+        assert_eq!(budget(Screen::JoinButton).times, 3);
+        assert_eq!(budget(Screen::NameField), Budget::ONCE);
+        assert_eq!(budget(Screen::Dialog).rest, Duration::from_secs(1));
     }
 
     #[test]

@@ -2,15 +2,16 @@
 //!
 //! Only Zoom knowledge lives here: which links are Zoom meetings and the web-client address they
 //! map to ([`url`]), the texts and labels of Zoom's screens in English and German ([`texts`]), what
-//! each screen means at each step ([`screens`]), and the session that drives the page through
-//! them ([`flow`]). Browser plumbing, the runtime and panic safety come from `meetbot-plugin-kit`.
+//! each screen means at each step ([`screens`]), and Zoom's own steps ([`session`]). The kit's
+//! session driver runs the session; browser plumbing, the runtime and panic safety are the kit's too.
 
 use abi_stable::export_root_module;
+use meetbot_plugin_api::reason;
 use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest};
 use meetbot_plugin_kit::{Host, Manifest, Plugin, export::root_module};
 
-pub mod flow;
 pub mod screens;
+pub mod session;
 pub mod texts;
 pub mod url;
 
@@ -34,7 +35,10 @@ impl Plugin for Zoom {
     }
 
     async fn run(request: SessionRequest, host: Host) -> SessionOutcome {
-        flow::run(request, host).await
+        match url::parse(request.url.as_str()) {
+            Ok(link) => meetbot_plugin_kit::session::run(session::Session::new(link), request, host).await,
+            Err(why) => SessionOutcome::new(reason::INTERNAL_ERROR, format!("unusable meeting URL: {why}")),
+        }
     }
 }
 

@@ -3,13 +3,18 @@
 //! The session does not follow a fixed script: the web client renders screens asynchronously
 //! and in varying order (cookie banner, permission dialogs, preview, "Joining...", waiting room,
 //! call), so at every step the plugin waits for *any* known screen and decides from what appeared.
-//! This module is the pure part of that: the probes of each [`Phase`] as kit [`Signals`] in
-//! priority order, and [`decide`], which maps a [`Signal`] seen in a phase to what to do. Terminal
+//! This module is the pure part of that: the signals of each [`Phase`] in priority order
+//! ([`order`]), their probes, and [`decide`], which maps a [`Signal`] seen in a phase to what to do. Terminal
 //! screens come first in every table, because Zoom shows its end-of-meeting dialog over a
 //! still-rendered call (the footer is there, yet the call is over).
 
-use meetbot_plugin_api::reason;
-use meetbot_plugin_kit::{Probe, Signals};
+use std::time::Duration;
+
+use meetbot_plugin_api::{SessionState, reason};
+use meetbot_plugin_kit::{
+    Probe,
+    session::{Budget, Step},
+};
 
 use crate::texts as t;
 
@@ -61,57 +66,58 @@ pub enum Signal {
 pub enum Phase {
     /// Before "Join" was clicked.
     PreJoin,
-    /// "Join" was clicked; waiting (room) for admission.
-    Waiting,
+    /// "Join" was clicked; neither the waiting room nor the call shown yet.
+    Asked,
+    /// In the waiting room.
+    WaitingRoom,
     /// Admitted.
     InCall,
 }
 
-/// What a signal means in a phase.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// The session ends with this reason; the text says what was seen.
-    End(&'static str, &'static str),
-    /// The bot is in the call.
-    Admitted,
-    /// The bot is in the waiting room.
-    Waiting,
-    /// A dialog or step to act on, then look again.
-    Act(Signal),
+impl Phase {
+    /// What the host is told in this phase.
+    pub fn state(self) -> SessionState {
+        match self {
+            Phase::PreJoin | Phase::Asked => SessionState::Joining,
+            Phase::WaitingRoom => SessionState::WaitingRoom,
+            Phase::InCall => SessionState::InCall,
+        }
+    }
 }
 
 /// Maps a signal seen in `phase` to what it means.
-pub fn decide(signal: Signal, phase: Phase) -> Decision {
-    use Decision::{Act, Admitted, End, Waiting};
+pub fn decide(phase: Phase, signal: Signal) -> Step<Phase> {
     match signal {
-        Signal::SignIn => End(reason::SIGN_IN_REQUIRED, "Zoom asks to sign in to join this meeting"),
-        Signal::NotFound => End(reason::MEETING_NOT_FOUND, "Zoom says the meeting link or id is invalid"),
-        Signal::Blocked => End(reason::BLOCKED_BY_PLATFORM, "Zoom refuses to let this participant join"),
-        Signal::Denied => End(reason::DENIED_ADMISSION, "the host denied the request to join"),
+        Signal::SignIn => Step::End(reason::SIGN_IN_REQUIRED),
+        Signal::NotFound => Step::End(reason::MEETING_NOT_FOUND),
+        Signal::Blocked => Step::End(reason::BLOCKED_BY_PLATFORM),
+        Signal::Denied => Step::End(reason::DENIED_ADMISSION),
         // Removed from the waiting room is a denial; from the call, a removal.
-        Signal::Removed if phase == Phase::InCall => End(reason::REMOVED_FROM_MEETING, "the host removed the bot"),
-        Signal::Removed => End(reason::DENIED_ADMISSION, "the host removed the bot from the waiting room"),
-        Signal::WaitingRoomTimeout => End(reason::WAITING_ROOM_TIMEOUT, "Zoom stopped waiting for the host"),
-        Signal::Ended => End(reason::ENDED_BY_HOST, "the host ended the meeting"),
-        Signal::Left => End(reason::LEFT_NORMALLY, "Zoom shows that the bot left the meeting"),
-        Signal::EndDialog => {
-            End(reason::INTERNAL_ERROR, "Zoom's end-of-meeting dialog appeared with a text this plugin does not know")
-        }
-        Signal::InCall => Admitted,
-        Signal::WaitingRoom => Waiting,
-        chore => Act(chore),
+        Signal::Removed if phase == Phase::InCall => Step::End(reason::REMOVED_FROM_MEETING),
+        Signal::Removed => Step::End(reason::DENIED_ADMISSION),
+        Signal::WaitingRoomTimeout => Step::End(reason::WAITING_ROOM_TIMEOUT),
+        Signal::Ended => Step::End(reason::ENDED_BY_HOST),
+        Signal::Left => Step::End(reason::LEFT_NORMALLY),
+        // Zoom's end-of-meeting dialog with a text this plugin does not know.
+        Signal::EndDialog => Step::End(reason::INTERNAL_ERROR),
+        Signal::InCall if phase == Phase::InCall => Step::Ignore,
+        Signal::InCall => Step::Enter(Phase::InCall),
+        Signal::WaitingRoom if phase == Phase::PreJoin || phase == Phase::Asked => Step::Enter(Phase::WaitingRoom),
+        Signal::WaitingRoom => Step::Ignore,
+        Signal::Cookies | Signal::ContinueWithoutMedia | Signal::JoinFromBrowser | Signal::LaunchMeeting => Step::Click,
+        Signal::JoinAudio | Signal::Passcode | Signal::NameField | Signal::PwaShell => Step::Act,
     }
 }
 
 /// How many times a dialog or step is acted on before the plugin stops reacting to it (a dialog
 /// that does not go away must not turn the wait into a busy loop).
-pub fn budget(signal: Signal) -> u32 {
+pub fn budget(signal: Signal) -> Budget {
     match signal {
-        Signal::Cookies | Signal::JoinFromBrowser => 3,
-        Signal::ContinueWithoutMedia => 4,
-        Signal::JoinAudio => 2,
-        Signal::Passcode | Signal::NameField | Signal::LaunchMeeting | Signal::PwaShell => 1,
-        _ => u32::MAX,
+        Signal::Cookies | Signal::JoinFromBrowser => Budget::DIALOG,
+        Signal::ContinueWithoutMedia => Budget::new(4, Duration::ZERO),
+        Signal::JoinAudio => Budget::new(2, Duration::ZERO),
+        Signal::Passcode | Signal::NameField | Signal::LaunchMeeting | Signal::PwaShell => Budget::ONCE,
+        _ => Budget::UNLIMITED,
     }
 }
 
@@ -183,7 +189,7 @@ pub fn order(phase: Phase) -> &'static [Signal] {
             LaunchMeeting,
             PwaShell,
         ],
-        Phase::Waiting => &[
+        Phase::Asked => &[
             SignIn,
             NotFound,
             Blocked,
@@ -197,18 +203,22 @@ pub fn order(phase: Phase) -> &'static [Signal] {
             JoinAudio,
             Cookies,
         ],
+        // The waiting room's text is there the whole time, so it is checked between waits.
+        Phase::WaitingRoom => &[
+            SignIn,
+            NotFound,
+            Blocked,
+            Denied,
+            Removed,
+            WaitingRoomTimeout,
+            Ended,
+            InCall,
+            ContinueWithoutMedia,
+            JoinAudio,
+            Cookies,
+        ],
         Phase::InCall => &[Removed, Ended, EndDialog, Left, ContinueWithoutMedia, JoinAudio],
     }
-}
-
-/// The table for `phase`, leaving out the signals `skip` rules out (chores whose budget is spent,
-/// a waiting room already reported).
-pub fn table(phase: Phase, skip: impl Fn(Signal) -> bool) -> Signals<Signal> {
-    let mut table = Signals::new();
-    for signal in order(phase).iter().copied().filter(|s| !skip(*s)) {
-        table.push(signal, probes(signal));
-    }
-    table
 }
 
 /// Where the participant count can be read, in the order tried.
@@ -229,54 +239,51 @@ mod tests {
             (Signal::SignIn, Phase::PreJoin, reason::SIGN_IN_REQUIRED),
             (Signal::NotFound, Phase::PreJoin, reason::MEETING_NOT_FOUND),
             (Signal::Blocked, Phase::PreJoin, reason::BLOCKED_BY_PLATFORM),
-            (Signal::Denied, Phase::Waiting, reason::DENIED_ADMISSION),
-            (Signal::Removed, Phase::Waiting, reason::DENIED_ADMISSION),
-            (Signal::WaitingRoomTimeout, Phase::Waiting, reason::WAITING_ROOM_TIMEOUT),
+            (Signal::Denied, Phase::WaitingRoom, reason::DENIED_ADMISSION),
+            (Signal::Removed, Phase::WaitingRoom, reason::DENIED_ADMISSION),
+            (Signal::Removed, Phase::Asked, reason::DENIED_ADMISSION),
+            (Signal::WaitingRoomTimeout, Phase::WaitingRoom, reason::WAITING_ROOM_TIMEOUT),
             (Signal::Ended, Phase::InCall, reason::ENDED_BY_HOST),
             (Signal::Removed, Phase::InCall, reason::REMOVED_FROM_MEETING),
             (Signal::Left, Phase::InCall, reason::LEFT_NORMALLY),
+            (Signal::EndDialog, Phase::InCall, reason::INTERNAL_ERROR),
         ];
         for (signal, phase, expected) in cases {
-            match decide(signal, phase) {
-                Decision::End(got, detail) => {
-                    assert_eq!(got, expected, "{signal:?} in {phase:?}");
-                    assert!(!detail.is_empty());
-                }
-                other => panic!("{signal:?} in {phase:?}: {other:?}"),
-            }
+            assert_eq!(decide(phase, signal), Step::End(expected), "{signal:?} in {phase:?}");
         }
-        assert_eq!(decide(Signal::InCall, Phase::Waiting), Decision::Admitted);
-        assert_eq!(decide(Signal::WaitingRoom, Phase::Waiting), Decision::Waiting);
-        assert_eq!(decide(Signal::Cookies, Phase::PreJoin), Decision::Act(Signal::Cookies));
+        assert_eq!(decide(Phase::WaitingRoom, Signal::InCall), Step::Enter(Phase::InCall));
+        assert_eq!(decide(Phase::Asked, Signal::WaitingRoom), Step::Enter(Phase::WaitingRoom));
+        assert_eq!(decide(Phase::PreJoin, Signal::Cookies), Step::Click);
+        assert_eq!(decide(Phase::PreJoin, Signal::NameField), Step::Act);
     }
 
     #[test]
     fn terminal_screens_outrank_the_call_view_in_every_phase() {
-        for phase in [Phase::PreJoin, Phase::Waiting] {
+        for phase in [Phase::PreJoin, Phase::Asked, Phase::WaitingRoom] {
             let order = order(phase);
             let in_call = order.iter().position(|s| *s == Signal::InCall).unwrap();
             for terminal in [Signal::SignIn, Signal::NotFound, Signal::Blocked, Signal::Ended] {
                 assert!(order.iter().position(|s| *s == terminal).unwrap() < in_call, "{terminal:?} in {phase:?}");
             }
         }
-        let waiting = order(Phase::Waiting);
-        let pos = |s| waiting.iter().position(|x| *x == s).unwrap();
+        let asked = order(Phase::Asked);
+        let pos = |s| asked.iter().position(|x| *x == s).unwrap();
         assert!(pos(Signal::Denied) < pos(Signal::Removed), "a denial text must win over the generic removal");
         assert!(pos(Signal::Denied) < pos(Signal::WaitingRoom));
+        assert!(!order(Phase::WaitingRoom).contains(&Signal::WaitingRoom), "checked between waits");
         let call = order(Phase::InCall);
         assert!(call.iter().position(|s| *s == Signal::Removed) < call.iter().position(|s| *s == Signal::EndDialog));
     }
 
     #[test]
-    fn every_signal_of_every_phase_has_probes_and_tables_skip() {
-        for phase in [Phase::PreJoin, Phase::Waiting, Phase::InCall] {
+    fn every_signal_of_every_phase_has_probes_and_steps_have_budgets() {
+        for phase in [Phase::PreJoin, Phase::Asked, Phase::WaitingRoom, Phase::InCall] {
             for signal in order(phase) {
                 assert!(!probes(*signal).is_empty(), "{signal:?}");
             }
-            let all = table(phase, |_| false);
-            let some = table(phase, |s| s == Signal::Cookies || s == Signal::JoinAudio);
-            assert!(some.probes().len() < all.probes().len() || phase == Phase::InCall);
         }
         assert!(!count_candidates().is_empty());
+        assert_eq!(budget(Signal::NameField), Budget::ONCE, "the form is filled once");
+        assert_eq!(budget(Signal::InCall), Budget::UNLIMITED);
     }
 }

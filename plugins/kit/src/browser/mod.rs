@@ -10,8 +10,8 @@
 //! use meetbot_plugin_kit::api::{SessionOutcome, SessionRequest, SessionState, reason};
 //! use meetbot_plugin_kit::{Host, KitError, MAX_WAIT, MeetingPage, Phrase, Probe, Signals};
 //!
-//! const DENIED: Phrase = Phrase { en: &["You were denied access"], de: &["Zugriff verweigert"] };
-//! const LEAVE: Phrase = Phrase { en: &["Leave"], de: &["Verlassen"] };
+//! const DENIED: Phrase = Phrase::new(&[("en", &["You were denied access"]), ("de", &["Zugriff verweigert"])]);
+//! const LEAVE: Phrase = Phrase::new(&[("en", &["Leave"]), ("de", &["Verlassen"])]);
 //!
 //! #[derive(Clone, Copy)]
 //! enum Screen { Denied, InCall }
