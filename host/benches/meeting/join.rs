@@ -1,0 +1,75 @@
+//! Join speed (part 2): one instant-admission meeting at a time, from the RPUSH through the page's
+//! own actions and the worker's events and log to the host ending the call.
+
+use std::time::Duration;
+
+use meetbot_fixtures::{ActionKind, FixtureServer, MeetingLink, Scenario};
+use redis::AsyncCommands;
+
+use crate::calls::{InCall, end_call};
+use crate::events::Events;
+use crate::worker::{Worker, meet_job};
+use crate::{JOIN_CALL, QUEUE, WAIT, now_ms};
+
+/// One join round's measures, ms.
+#[derive(Default)]
+pub struct Round {
+    pub push_to_joining: f64,
+    pub joining_to_page: f64,
+    pub joining_to_name: f64,
+    pub joining_to_asked: f64,
+    pub push_to_name: f64,
+    pub push_to_asked: f64,
+    pub admitted_to_in_call: f64,
+    pub admitted_to_recording: f64,
+    pub end_to_terminal: f64,
+    pub end_to_leaving: Option<f64>,
+    pub outcome: String,
+}
+
+pub async fn join_round(
+    n: usize,
+    conn: &mut redis::aio::MultiplexedConnection,
+    events: &mut Events,
+    worker: &Worker,
+    fixtures: &FixtureServer,
+) -> Round {
+    let id = format!("bench-join-{n}");
+    let link = MeetingLink::meet(Scenario::Instant);
+    worker.wait_no_children().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pushed = now_ms();
+    let _: usize = conn.rpush(QUEUE, meet_job(&id, &link.url, None)).await.expect("RPUSH");
+    let joining = events.state(&id, "joining", worker).await.at;
+    let in_call = events.state(&id, "in_call", worker).await.at;
+    let page = action_ms(fixtures, &link, ActionKind::PageLoaded).await;
+    let name = action_ms(fixtures, &link, ActionKind::NameTyped).await;
+    let asked = action_ms(fixtures, &link, ActionKind::JoinAsked).await;
+    let admitted = action_ms(fixtures, &link, ActionKind::Admitted).await;
+    let (recording, status) = worker.wait_logged(&id, "recording started", pushed).await;
+    if n == 0 {
+        println!("  (recorder status of the first job: {status:?})");
+    }
+    tokio::time::sleep(JOIN_CALL).await;
+    let call = InCall { id: id.clone(), link, recording_started: recording };
+    let (ended, terminal) = end_call(fixtures, events, worker, &call).await;
+    let leaving = events.seen.get(&id).and_then(|all| all.iter().find(|e| e.state == "leaving")).map(|e| e.at - ended);
+    Round {
+        push_to_joining: joining - pushed,
+        joining_to_page: page - joining,
+        joining_to_name: name - joining,
+        joining_to_asked: asked - joining,
+        push_to_name: name - pushed,
+        push_to_asked: asked - pushed,
+        admitted_to_in_call: in_call - admitted,
+        admitted_to_recording: recording - admitted,
+        end_to_terminal: terminal.at - ended,
+        end_to_leaving: leaving,
+        outcome: format!("{}/{}", terminal.state, terminal.reason),
+    }
+}
+
+pub async fn action_ms(fixtures: &FixtureServer, link: &MeetingLink, kind: ActionKind) -> f64 {
+    let action = fixtures.wait_for_action(&link.id, kind, WAIT).await.unwrap_or_else(|e| panic!("{e}"));
+    action.at_ms as f64
+}
