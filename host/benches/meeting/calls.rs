@@ -62,7 +62,7 @@ pub async fn unrecorded_call(
     let id = "bench-unrecorded";
     let link = MeetingLink::meet(Scenario::Instant);
     // Through this worker's REST API: the recording worker takes everything from the queue.
-    post_job(&worker.api, &meet_job(id, &link.url, None));
+    post_job(worker.api(), &meet_job(id, &link.url, None));
     events.state(id, "in_call", &worker).await;
     // As long after in_call as the recorded call's window starts after its recording.
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -9,7 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{CHROMIUM, signal};
+use crate::CHROMIUM;
+use crate::common::signal;
 
 /// Launches Chromium as a bare `about:blank` and times it until it prints its DevTools address;
 /// then ends its whole process group.

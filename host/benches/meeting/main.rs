@@ -99,16 +99,6 @@ fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or_default()
 }
 
-/// Signals a process (negative pid: a process group).
-fn signal(pid: i32, sig: i32) {
-    // libc calls are unsafe; the workspace denies unsafe code, so it is allowed for this one.
-    // SAFETY: kill(2) only sends a signal; no memory is touched.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(pid, sig);
-    }
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let bench_started = Instant::now();
@@ -323,7 +313,7 @@ async fn main() {
         terminal.at - ended,
         whole.as_secs_f64()
     );
-    let stored = worker.dir.path().join("recordings").join(&call.id).join("recording.webm");
+    let stored = worker.dir().join("recordings").join(&call.id).join("recording.webm");
     match recorded_frames(&stored) {
         Some((frames, duration, sizes)) => println!(
             "  the stored recording: {frames} video frames in {duration:.1} s ({:.1} frames/s), frame sizes {sizes}",

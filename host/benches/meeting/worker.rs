@@ -5,15 +5,14 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::{Child, Stdio},
     time::{Duration, Instant},
 };
 
 use meetbot_fixtures::FixtureServer;
 
-use crate::common::{free_port, health, worker_command};
+use crate::common::{self, WorkDir, signal};
 use crate::proc_tree::{stat, tree};
-use crate::{CHROMIUM, WAIT, signal};
+use crate::{CHROMIUM, WAIT};
 
 /// `target/<profile>/meetbot` and the Google Meet plugin next to it, as hard links (or copies) in
 /// a folder of their own, `target/<profile>/meetbot-bench-meeting/<pid>/`: a worker also loads the
@@ -54,9 +53,7 @@ pub fn worker_binary() -> PathBuf {
 
 /// A running `meetbot run` with the Google Meet plugin, its own config and working folder.
 pub struct Worker {
-    pub child: Child,
-    pub dir: tempfile::TempDir,
-    pub api: String,
+    process: common::Worker,
 }
 
 impl Worker {
@@ -68,70 +65,54 @@ impl Worker {
         max_call_secs: u64,
         recording: bool,
     ) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let api = format!("127.0.0.1:{}", free_port());
-        let path = |name: &str| toml::Value::String(dir.path().join(name).display().to_string());
+        let dir = WorkDir::temp();
+        let root = dir.path().to_owned();
+        let path = |name: &str| toml::Value::String(root.join(name).display().to_string());
         let extra = std::env::var("MEETBOT_BENCH_BROWSER_ARGS").unwrap_or_default();
         let args = fixtures.chromium_args().into_iter().chain(extra.split_whitespace().map(str::to_owned));
         let args = toml::Value::Array(args.map(toml::Value::String).collect());
-        let config = format!(
-            "[worker]\nid = \"bench-meeting-{recording}\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
-             drain_timeout_secs = 2\n\n\
-             [api]\nlisten = \"{api}\"\n\n\
-             [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
-             [log]\nlevel = \"info\"\nformat = \"json\"\n\n\
-             [plugins]\ndirs = [{plugins}]\n\n\
-             [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\n\n\
-             [recording]\nenabled = {recording}\nspool_dir = {spool}\n\n\
-             [storage.local]\ndir = {storage}\n\n\
-             [auto_leave]\nwaiting_room_timeout_secs = 20\nno_one_joined_timeout_secs = 30\n\
-             everyone_left_timeout_secs = 5\nsilence_timeout_secs = {max_call_secs}\n\
-             silence_activate_after_secs = {max_call_secs}\nmax_duration_secs = {max_call_secs}\n",
-            plugins = path("plugins"),
-            spool = path("spool"),
-            storage = path("recordings"),
-        );
-        let config_path = dir.path().join("meetbot.toml");
-        fs::write(&config_path, config).expect("write config");
-        let log = fs::File::create(dir.path().join("worker.log")).expect("create worker log");
-        let mut command = worker_command(binary, &config_path, dir.path());
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
-        let mut worker = Self { child, dir, api };
-        worker.wait_healthy().await;
-        worker
+        let config = |api: &str| {
+            format!(
+                "[worker]\nid = \"bench-meeting-{recording}\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
+                 drain_timeout_secs = 2\n\n\
+                 [api]\nlisten = \"{api}\"\n\n\
+                 [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
+                 [log]\nlevel = \"info\"\nformat = \"json\"\n\n\
+                 [plugins]\ndirs = [{plugins}]\n\n\
+                 [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\n\n\
+                 [recording]\nenabled = {recording}\nspool_dir = {spool}\n\n\
+                 [storage.local]\ndir = {storage}\n\n\
+                 [auto_leave]\nwaiting_room_timeout_secs = 20\nno_one_joined_timeout_secs = 30\n\
+                 everyone_left_timeout_secs = 5\nsilence_timeout_secs = {max_call_secs}\n\
+                 silence_activate_after_secs = {max_call_secs}\nmax_duration_secs = {max_call_secs}\n",
+                plugins = path("plugins"),
+                spool = path("spool"),
+                storage = path("recordings"),
+            )
+        };
+        Self { process: common::Worker::start(binary, dir, config, &[]).await }
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
-    pub async fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the worker exited during start-up ({status}); its log:\n{}", self.log_tail());
-            }
-            if health(&self.api) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "GET /health did not answer within 20 s; log:\n{}", self.log_tail());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    /// `api.listen`.
+    pub fn api(&self) -> &str {
+        &self.process.api
+    }
+
+    /// The worker's folder (recordings are stored under `recordings/` there).
+    pub fn dir(&self) -> &Path {
+        self.process.dir()
     }
 
     pub fn log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("worker.log")).unwrap_or_default()
+        self.process.log()
     }
 
     pub fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        self.process.log_tail()
     }
 
     /// When the worker logged `message` for `job_id` (a JSON line's own timestamp, ms since the
@@ -181,16 +162,9 @@ impl Drop for Worker {
     /// SIGTERM (the worker ends its jobs and their browsers), SIGKILL after 15 s; then SIGKILL
     /// to whatever it started that is still there (the same processes: pid and start time).
     fn drop(&mut self) {
-        let pid = self.pid();
         let below: Vec<(u32, u64)> =
-            tree(pid).into_iter().skip(1).filter_map(|p| stat(p).map(|s| (p, s.start))).collect();
-        signal(i32::try_from(pid).expect("pid fits i32"), libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            tree(self.pid()).into_iter().skip(1).filter_map(|p| stat(p).map(|s| (p, s.start))).collect();
+        self.process.terminate_blocking(Duration::from_secs(15));
         for (child, start) in below {
             if stat(child).is_some_and(|s| s.start == start) {
                 signal(i32::try_from(child).expect("pid fits i32"), libc::SIGKILL);
