@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{free_port, health};
+use super::{free_port, health, install_owner_only};
 
 /// How long a worker may take to answer `GET /health` after it was spawned.
 const START_WITHIN: Duration = Duration::from_secs(20);
@@ -57,16 +57,13 @@ impl WorkDir {
     }
 }
 
-/// Copies `plugin` into `folder/plugins/` and returns that folder, both writable by their owner
+/// Links `plugin` into `folder/plugins/` and returns that folder, both writable by their owner
 /// only: the worker refuses plugin folders and files other users can write, whatever the umask.
 pub fn install_plugin(plugin: &Path, folder: &Path) -> PathBuf {
     let plugins = folder.join("plugins");
     fs::create_dir_all(&plugins).expect("create the plugin folder");
-    let installed = plugins.join(plugin.file_name().expect("plugin file name"));
-    fs::copy(plugin, &installed).unwrap_or_else(|e| panic!("copy {}: {e}", plugin.display()));
-    for path in [&plugins, &installed] {
-        fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-    }
+    fs::set_permissions(&plugins, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    install_owner_only(plugin, &plugins.join(plugin.file_name().expect("plugin file name")));
     plugins
 }
 

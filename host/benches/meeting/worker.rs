@@ -3,14 +3,13 @@
 //! bench gives it (queue messages and REST posts).
 
 use std::{
-    fs,
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
 use meetbot_fixtures::FixtureServer;
 
-use crate::common::{self, WorkDir, signal};
+use crate::common::{self, WorkDir, private_folder, signal};
 use crate::proc_tree::{stat, tree};
 use crate::{CHROMIUM, WAIT};
 
@@ -27,28 +26,7 @@ pub fn worker_binary() -> PathBuf {
     for (file, what) in [(&binary, "the worker"), (&plugin, "the Google Meet plugin")] {
         assert!(file.is_file(), "{} ({what}) is missing: run `cargo build --workspace{flag}` first", file.display());
     }
-    let root = profile_dir.join("meetbot-bench-meeting");
-    // Folders of earlier bench processes that are gone.
-    for entry in fs::read_dir(&root).into_iter().flatten().flatten() {
-        let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
-        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-    let dir = root.join(std::process::id().to_string());
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create the worker's folder");
-    // The worker refuses plugin folders and files other users can write, whatever the umask.
-    let owner_only = || std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    fs::set_permissions(&dir, owner_only()).expect("chmod the worker's folder");
-    for file in [&binary, &plugin] {
-        let link = dir.join(file.file_name().expect("file name"));
-        if fs::hard_link(file, &link).is_err() {
-            fs::copy(file, &link).unwrap_or_else(|e| panic!("copy {}: {e}", file.display()));
-        }
-        fs::set_permissions(&link, owner_only()).expect("chmod");
-    }
-    dir.join("meetbot")
+    private_folder(&profile_dir.join("meetbot-bench-meeting"), &[&binary, &plugin]).join("meetbot")
 }
 
 /// A running `meetbot run` with the Google Meet plugin, its own config and working folder.
