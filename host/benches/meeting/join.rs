@@ -8,8 +8,9 @@ use redis::AsyncCommands;
 
 use crate::calls::{InCall, end_call};
 use crate::events::Events;
+use crate::stats::{outcomes, summary};
 use crate::worker::{Worker, meet_job};
-use crate::{JOIN_CALL, QUEUE, WAIT, now_ms};
+use crate::{JOIN_CALL, JOIN_ROUNDS, QUEUE, WAIT, now_ms};
 
 /// One join round's measures, ms.
 #[derive(Default)]
@@ -72,4 +73,50 @@ pub async fn join_round(
 pub async fn action_ms(fixtures: &FixtureServer, link: &MeetingLink, kind: ActionKind) -> f64 {
     let action = fixtures.wait_for_action(&link.id, kind, WAIT).await.unwrap_or_else(|e| panic!("{e}"));
     action.at_ms as f64
+}
+
+/// Runs [`JOIN_ROUNDS`] join rounds and prints their figures next to their goals and the bare
+/// launch (`launch`, ms).
+pub async fn print_joins(
+    launch: f64,
+    conn: &mut redis::aio::MultiplexedConnection,
+    events: &mut Events,
+    worker: &Worker,
+    fixtures: &FixtureServer,
+) {
+    println!("join, fake Google Meet with instant admission, {JOIN_ROUNDS} recorded jobs one at a time:");
+    let mut rounds = Vec::with_capacity(JOIN_ROUNDS);
+    for n in 0..JOIN_ROUNDS {
+        rounds.push(join_round(n, conn, events, worker, fixtures).await);
+    }
+    let column = |f: fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
+    println!("  RPUSH → `joining` event (job taken):          {}", summary(&column(|r| r.push_to_joining)));
+    println!("  job taken → page loaded (browser launch + goto): {}", summary(&column(|r| r.joining_to_page)));
+    println!(
+        "  job taken → `name_typed`:                     {}  (goal ≤ 1200 ms; bare launch {launch:.0} ms)",
+        summary(&column(|r| r.joining_to_name))
+    );
+    println!(
+        "  job taken → `join_asked`:                     {}  (goal ≤ 1300 ms; bare launch {launch:.0} ms)",
+        summary(&column(|r| r.joining_to_asked))
+    );
+    println!("  RPUSH → `name_typed`:                         {}", summary(&column(|r| r.push_to_name)));
+    println!("  RPUSH → `join_asked`:                         {}", summary(&column(|r| r.push_to_asked)));
+    println!(
+        "  admitted → `in_call` event:                   {}  (goal ≤ 300 ms)",
+        summary(&column(|r| r.admitted_to_in_call))
+    );
+    println!(
+        "  admitted → \"recording started\" (worker log):  {}  (goal ≤ 1000 ms)",
+        summary(&column(|r| r.admitted_to_recording))
+    );
+    println!(
+        "  end_meeting → terminal event:                 {}  (goal ≤ 1000 ms, ended_by_host); outcomes: {}",
+        summary(&column(|r| r.end_to_terminal)),
+        outcomes(rounds.iter().map(|r| r.outcome.as_str()))
+    );
+    let leaving: Vec<f64> = rounds.iter().filter_map(|r| r.end_to_leaving).collect();
+    if !leaving.is_empty() {
+        println!("    of which end_meeting → `leaving` event:      {}", summary(&leaving));
+    }
 }

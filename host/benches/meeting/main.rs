@@ -36,17 +36,18 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod call_memory;
 mod calls;
 mod endings;
 mod events;
 mod join;
 mod launch;
 mod proc_tree;
+mod recording_cost;
 mod stats;
 mod worker;
 
 use std::{
-    collections::HashMap,
     fs,
     process::Command,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -54,14 +55,16 @@ use std::{
 
 use meetbot_fixtures::{FixtureServer, Scenario};
 
-use calls::{end_call, recorded_frames, start_call, unrecorded_call};
-use common::{Redis, rss};
+use call_memory::print_call_memory;
+use calls::unrecorded_call;
+use common::Redis;
 use endings::print_endings;
 use events::Events;
-use join::{Round, join_round};
+use join::print_joins;
 use launch::bare_launch;
-use proc_tree::{CpuTracker, Peaks, clock_ticks, memory, own_cpu};
-use stats::{breakdown, median, mib, mib_or, outcomes, summary};
+use proc_tree::{clock_ticks, memory};
+use recording_cost::print_recording_cost;
+use stats::{median, mib, mib_or, summary};
 use worker::{Worker, worker_binary};
 
 const QUEUE: &str = "jobs:meetbot:list";
@@ -140,41 +143,7 @@ async fn main() {
     );
 
     // 2. Join speed.
-    println!("join, fake Google Meet with instant admission, {JOIN_ROUNDS} recorded jobs one at a time:");
-    let mut rounds = Vec::with_capacity(JOIN_ROUNDS);
-    for n in 0..JOIN_ROUNDS {
-        rounds.push(join_round(n, &mut conn, &mut events, &worker, &fixtures).await);
-    }
-    let column = |f: fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
-    println!("  RPUSH → `joining` event (job taken):          {}", summary(&column(|r| r.push_to_joining)));
-    println!("  job taken → page loaded (browser launch + goto): {}", summary(&column(|r| r.joining_to_page)));
-    println!(
-        "  job taken → `name_typed`:                     {}  (goal ≤ 1200 ms; bare launch {launch:.0} ms)",
-        summary(&column(|r| r.joining_to_name))
-    );
-    println!(
-        "  job taken → `join_asked`:                     {}  (goal ≤ 1300 ms; bare launch {launch:.0} ms)",
-        summary(&column(|r| r.joining_to_asked))
-    );
-    println!("  RPUSH → `name_typed`:                         {}", summary(&column(|r| r.push_to_name)));
-    println!("  RPUSH → `join_asked`:                         {}", summary(&column(|r| r.push_to_asked)));
-    println!(
-        "  admitted → `in_call` event:                   {}  (goal ≤ 300 ms)",
-        summary(&column(|r| r.admitted_to_in_call))
-    );
-    println!(
-        "  admitted → \"recording started\" (worker log):  {}  (goal ≤ 1000 ms)",
-        summary(&column(|r| r.admitted_to_recording))
-    );
-    println!(
-        "  end_meeting → terminal event:                 {}  (goal ≤ 1000 ms, ended_by_host); outcomes: {}",
-        summary(&column(|r| r.end_to_terminal)),
-        outcomes(rounds.iter().map(|r| r.outcome.as_str()))
-    );
-    let leaving: Vec<f64> = rounds.iter().filter_map(|r| r.end_to_leaving).collect();
-    if !leaving.is_empty() {
-        println!("    of which end_meeting → `leaving` event:      {}", summary(&leaving));
-    }
+    print_joins(launch, &mut conn, &mut events, &worker, &fixtures).await;
     worker.wait_no_children().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_after = memory(worker.pid());
@@ -185,142 +154,12 @@ async fn main() {
     );
 
     // 3. Memory during a recorded call.
-    let call = start_call(&mut conn, &mut events, &worker, "bench-memory").await;
-    let mut peaks = Peaks::default();
-    let mut sampling = Duration::ZERO;
-    let own = own_cpu(ticks);
-    let mut tick = tokio::time::interval(MEMORY_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let begun = Instant::now();
-    while begun.elapsed() < MEMORY_CALL {
-        tick.tick().await;
-        let sampled = Instant::now();
-        peaks.add(memory(worker.pid()));
-        sampling += sampled.elapsed();
-    }
-    let own = (own_cpu(ticks) - own) / begun.elapsed().as_secs_f64();
-    let (_, terminal) = end_call(&fixtures, &mut events, &worker, &call).await;
-    println!(
-        "memory during a recorded call ({} s, a sample every {} ms: {} samples of up to {} processes, \
-         {:.0} ms each on average; the bench itself used {own:.2} cores meanwhile):",
-        MEMORY_CALL.as_secs(),
-        MEMORY_EVERY.as_millis(),
-        peaks.samples,
-        peaks.processes,
-        sampling.as_secs_f64() * 1000.0 / peaks.samples.max(1) as f64,
-    );
-    println!("  peak PSS host + browser: {}  (goal ≤ 500 MiB)", mib_or(peaks.total_pss));
-    println!("    by process at the peak: {}", peaks.pss_breakdown());
-    if peaks.pss_missing > 0 {
-        println!("  ({} samples had an unreadable smaps_rollup and are left out of the PSS peak)", peaks.pss_missing);
-    }
-    println!("  peak RSS host + browser (sum, shared pages counted per process): {:.1} MiB", mib(peaks.total_rss));
-    println!("  peak RSS host alone: {:.1} MiB  (goal ≤ 30 MiB)", mib(peaks.host_rss));
-    println!("  job ended {}/{}", terminal.state, terminal.reason);
+    print_call_memory(&mut conn, &mut events, &worker, &fixtures, ticks).await;
 
     // 4. Recording cost, and memory across a long recording; first its floor, the same call unrecorded.
     worker.wait_no_children().await;
     let floor = unrecorded_call(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks).await;
-    let length = long.max(CPU_WINDOW);
-    let call = start_call(&mut conn, &mut events, &worker, "bench-recording").await;
-    let started_ms = now_ms();
-    let host_start = rss(worker.pid()).unwrap_or(0);
-    let mut cpu = CpuTracker::start(worker.pid());
-    let mut window: Option<(f64, f64, Duration)> = None;
-    let mut window_by_kind = HashMap::new();
-    let mut peaks = Peaks::default();
-    let mut host_at_window = host_start;
-    let own = own_cpu(ticks);
-    let mut tick = tokio::time::interval(RECORDING_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    let begun = Instant::now();
-    while begun.elapsed() < length {
-        tick.tick().await;
-        cpu.sample();
-        peaks.add(memory(worker.pid()));
-        if window.is_none() && begun.elapsed() >= CPU_WINDOW {
-            let (host, browser) = cpu.used(ticks);
-            window = Some((host, browser, begun.elapsed()));
-            window_by_kind = cpu.by_kind(ticks);
-            host_at_window = rss(worker.pid()).unwrap_or(0);
-        }
-    }
-    let host_end = rss(worker.pid()).unwrap_or(0);
-    let (host_cpu, browser_cpu) = cpu.used(ticks);
-    let whole = begun.elapsed();
-    let own = (own_cpu(ticks) - own) / whole.as_secs_f64();
-    let (ended, terminal) = end_call(&fixtures, &mut events, &worker, &call).await;
-    let (window_host, window_browser, window_wall) = window.unwrap_or((host_cpu, browser_cpu, whole));
-    if window.is_none() {
-        window_by_kind = cpu.by_kind(ticks);
-    }
-    let secs = window_wall.as_secs_f64();
-    println!(
-        "recording at 1280x720 (window size default), the first {secs:.0} s from {:.0} ms after \"recording started\" \
-         (the bench's own sampling used {own:.2} cores meanwhile):",
-        started_ms - call.recording_started
-    );
-    println!(
-        "  CPU: host {:.3} cores, browser tree {:.3} cores, together {:.3} cores  (goal ≤ 0.8 core)",
-        window_host / secs,
-        window_browser / secs,
-        (window_host + window_browser) / secs
-    );
-    println!(
-        "  CPU-seconds by process over those {secs:.0} s: {}  (together {:.1} s)",
-        breakdown(&window_by_kind, " s", 1),
-        window_host + window_browser
-    );
-    println!(
-        "  recording's own share: {:+.3} cores over the unrecorded call ({:.3} cores)",
-        (window_host + window_browser) / secs - floor,
-        floor
-    );
-    println!(
-        "  peak RSS host + browser (sum) {:.1} MiB, peak PSS {}, peak host RSS {:.1} MiB  \
-         (whole {:.0} s recording, sampled every {} ms)",
-        mib(peaks.total_rss),
-        mib_or(peaks.total_pss),
-        mib(peaks.host_rss),
-        whole.as_secs_f64(),
-        RECORDING_EVERY.as_millis()
-    );
-    println!("    PSS by process at the peak: {}", peaks.pss_breakdown());
-    if whole > window_wall + RECORDING_EVERY {
-        println!(
-            "  CPU over the whole {:.0} s: host {:.3} cores, browser tree {:.3} cores",
-            whole.as_secs_f64(),
-            host_cpu / whole.as_secs_f64(),
-            browser_cpu / whole.as_secs_f64()
-        );
-    }
-    println!(
-        "long recording ({:.0} s; MEETBOT_BENCH_LONG_SECS={}): host RSS at start {:.1} MiB, after {secs:.0} s {:.1} MiB, \
-         at end {:.1} MiB; growth start → end {:+.1} MiB, {secs:.0} s → end {:+.1} MiB  (goal: flat)",
-        whole.as_secs_f64(),
-        long.as_secs(),
-        mib(host_start),
-        mib(host_at_window),
-        mib(host_end),
-        mib(host_end) - mib(host_start),
-        mib(host_end) - mib(host_at_window)
-    );
-    println!(
-        "  job ended {}/{} {:.0} ms after end_meeting (includes finalizing the {:.0} s recording)",
-        terminal.state,
-        terminal.reason,
-        terminal.at - ended,
-        whole.as_secs_f64()
-    );
-    let stored = worker.dir().join("recordings").join(&call.id).join("recording.webm");
-    match recorded_frames(&stored) {
-        Some((frames, duration, sizes)) => println!(
-            "  the stored recording: {frames} video frames in {duration:.1} s ({:.1} frames/s), frame sizes {sizes}",
-            frames as f64 / duration.max(0.001)
-        ),
-        None => println!("  (no stored recording at {} to count frames in)", stored.display()),
-    }
+    print_recording_cost(&mut conn, &mut events, &worker, &fixtures, long, ticks, floor).await;
 
     // 5. Jobs the meeting ends.
     println!("jobs the meeting ends, fake Google Meet, {ENDING_ROUNDS} recorded jobs per scenario one at a time:");
