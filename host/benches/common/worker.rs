@@ -49,6 +49,7 @@ impl WorkDir {
         Self::At(path)
     }
 
+    /// The folder.
     pub fn path(&self) -> &Path {
         match self {
             Self::Temp(dir) => dir.path(),
