@@ -10,6 +10,7 @@ use std::{
 use chrono::{DateTime, Utc};
 
 use crate::common::{WorkDir, Worker, install_plugin};
+
 /// What the bench needs to start a worker process.
 pub struct Launch<'a> {
     pub binary: &'a Path,

@@ -28,6 +28,8 @@ pub struct Round {
     pub outcome: String,
 }
 
+/// Pushes the `n`-th join job once the last job's browser is gone, follows it into the call and
+/// out again, and times each step.
 pub async fn join_round(
     n: usize,
     conn: &mut redis::aio::MultiplexedConnection,
@@ -70,6 +72,7 @@ pub async fn join_round(
     }
 }
 
+/// When the page reported its first action of `kind` (ms since the epoch); panics after [`WAIT`].
 pub async fn action_ms(fixtures: &FixtureServer, link: &MeetingLink, kind: ActionKind) -> f64 {
     let action = fixtures.wait_for_action(&link.id, kind, WAIT).await.unwrap_or_else(|e| panic!("{e}"));
     action.at_ms as f64
