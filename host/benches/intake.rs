@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{Redis, Worker, worker_binary};
+use common::{Redis, Worker, scripted_worker, worker_binary};
 
 use std::{
     collections::HashMap,
@@ -391,7 +391,7 @@ async fn main() {
     // 2 and 3: eight slots.
     redis.flush().await;
     let mut conn = redis.conn().await;
-    let wide = Worker::start(&binary, &plugin, redis.port, 8, &[]).await;
+    let wide = scripted_worker(&binary, &plugin, redis.port, 8, &[]).await;
     warm_up(&mut conn, &wide, "8").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &wide).await;
@@ -406,7 +406,7 @@ async fn main() {
     // Not a goal, a diagnosis: with many slots a no-op job's own run time no longer caps the
     // rate, so this shows the ceiling of the intake path itself.
     redis.flush().await;
-    let many = Worker::start(&binary, &plugin, redis.port, 64, &[]).await;
+    let many = scripted_worker(&binary, &plugin, redis.port, 64, &[]).await;
     warm_up(&mut conn, &many, "64").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &many).await;
@@ -417,7 +417,7 @@ async fn main() {
 
     // 2 and 4: one slot, a fresh worker.
     redis.flush().await;
-    let narrow = Worker::start(&binary, &plugin, redis.port, 1, &[]).await;
+    let narrow = scripted_worker(&binary, &plugin, redis.port, 1, &[]).await;
     warm_up(&mut conn, &narrow, "1").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &narrow).await;

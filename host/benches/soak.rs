@@ -24,7 +24,7 @@
 
 mod common;
 
-use common::{Redis, Worker, rss, rss_anon, worker_binary};
+use common::{Redis, Worker, rss, rss_anon, scripted_worker, worker_binary};
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -468,7 +468,7 @@ async fn drain(conn: &mut MultiplexedConnection, landed: &Landed, pushed: usize,
         if done != last.0 {
             last = (done, Instant::now());
         }
-        if let Ok(Some(status)) = worker.guard.child.try_wait() {
+        if let Some(status) = worker.try_exit() {
             panic!("the worker exited ({status}); its log:\n{}", worker.log_tail());
         }
         assert!(
@@ -532,7 +532,7 @@ async fn main() {
         ("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", bound.clone()),
         ("MEETBOT__NOTIFY__EVENT_STREAM_MAX_LEN", bound),
     ];
-    let mut worker = Worker::start(&binary, &plugin, redis.port, SLOTS, &env).await;
+    let mut worker = scripted_worker(&binary, &plugin, redis.port, SLOTS, &env).await;
 
     let kinds = cycle();
     let mut per_kind: HashMap<Kind, usize> = HashMap::new();

@@ -1,12 +1,18 @@
 //! What the benches share: child processes that die with the bench, a private Redis, free ports,
-//! the worker's health probe, a worker with the scripted test plugin, and memory figures.
+//! the worker's health probe, the binary's folder of its own (shared with the tests), the worker harness (and a worker with the scripted test plugin on
+//! it), and memory figures.
 #![allow(dead_code, unused_imports)] // each bench uses a part
 
+#[path = "../../tests/support/private_bin.rs"]
+mod private_bin;
 mod procfs;
+mod scripted;
 mod worker;
 
+pub use private_bin::{install_owner_only, private_folder};
 pub use procfs::{pss, rss, rss_anon};
-pub use worker::{Worker, worker_binary, worker_command};
+pub use scripted::{scripted_worker, worker_binary};
+pub use worker::{WorkDir, Worker, install_plugin, signal, worker_command};
 
 use std::{
     io::{Read, Write},

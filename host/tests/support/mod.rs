@@ -13,7 +13,8 @@
 //! ffmpeg say about a recording) and [`meet`] (workers with the Google Meet plugin and real Chromium
 //! against the fake Google Meet: the one place the harness involves a browser), and [`redis_tls`]
 //! (Redis with TLS from a private CA the test makes, and ACL users), and [`redis_ha`] (Sentinel and
-//! Cluster deployments on local ports).
+//! Cluster deployments on local ports). [`private_bin`] (the binary's folder of its own) is shared
+//! with the benches.
 
 #![allow(dead_code)] // each test binary uses a part of the harness
 
@@ -21,6 +22,7 @@ pub mod events;
 pub mod media;
 pub mod meet;
 pub mod platform;
+pub mod private_bin;
 pub mod redis_ha;
 pub mod redis_tls;
 pub mod s3;
@@ -43,6 +45,10 @@ use std::{
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+#[allow(unused_imports)] // re-exported for the tests that use it (not every test binary does)
+pub use private_bin::install_owner_only;
+use private_bin::private_folder;
 
 /// The default queue (`redis.queue`).
 pub const QUEUE: &str = "jobs:meetbot:list";
@@ -104,18 +110,6 @@ pub fn incompatible_so() -> PathBuf {
     test_plugin(TEST_PLUGIN_FILES[1])
 }
 
-/// Puts a hard link (or a copy) of `file` at `target`, readable and executable by all but
-/// writable by its owner only: the worker refuses plugin files and folders others can write, and
-/// what a build leaves behind follows the umask.
-pub fn install_owner_only(file: &Path, target: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    if std::fs::hard_link(file, target).is_err() {
-        std::fs::copy(file, target).unwrap_or_else(|e| panic!("copy {} to {}: {e}", file.display(), target.display()));
-    }
-    std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o755))
-        .unwrap_or_else(|e| panic!("chmod {}: {e}", target.display()));
-}
-
 /// The binary the tests run: a hard link (or copy) of `meetbot` in a folder of its own, next to
 /// links of the scripted and the incompatible test plugins only. A worker also scans the folder of
 /// its executable for plugins, and the real platform plugins (google, zoom, ...) are built next to
@@ -125,24 +119,7 @@ pub fn test_bin() -> PathBuf {
     static BIN: LazyLock<PathBuf> = LazyLock::new(|| {
         let (real, scripted, incompatible) = (bin(), scripted_so(), incompatible_so());
         let root = real.parent().expect("binary folder").join("meetbot-it");
-        // Folders of earlier test processes that are gone.
-        if let Ok(entries) = std::fs::read_dir(&root) {
-            for entry in entries.flatten() {
-                let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
-                if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
-            }
-        }
-        let dir = root.join(std::process::id().to_string());
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the test binary folder");
-        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .expect("chmod the test binary folder");
-        for file in [&real, &scripted, &incompatible] {
-            install_owner_only(file, &dir.join(file.file_name().expect("file name")));
-        }
-        dir.join(real.file_name().expect("binary name"))
+        private_folder(&root, &[&real, &scripted, &incompatible]).join(real.file_name().expect("binary name"))
     });
     BIN.clone()
 }
