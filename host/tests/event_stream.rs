@@ -16,21 +16,6 @@ use std::time::Duration;
 use serde_json::Value;
 use support::{events::EventsTap, *};
 
-const STREAM: &str = "meetbot:events:stream";
-
-/// The stream's entries as (job_id, state, event) in order.
-fn stream_entries(redis: &RedisServer) -> Vec<(String, String, Value)> {
-    let entries: Vec<(String, Vec<(String, String)>)> = redis.query(redis::cmd("XRANGE").arg(STREAM).arg("-").arg("+"));
-    entries
-        .into_iter()
-        .map(|(_, fields)| {
-            let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-            let event = serde_json::from_str(&field("event")).expect("each entry's event is JSON");
-            (field("job_id"), field("state"), event)
-        })
-        .collect()
-}
-
 #[test]
 fn the_stream_replays_exactly_what_the_channel_published() {
     let redis = RedisServer::start();
@@ -48,7 +33,7 @@ fn the_stream_replays_exactly_what_the_channel_published() {
     assert_ended(&wait_for_end(&redis, "later", Duration::from_secs(10)), "completed", "cancelled");
     std::thread::sleep(Duration::from_millis(300));
 
-    let entries = stream_entries(&redis);
+    let entries = redis.event_stream();
     for job_id in ["kept", "later"] {
         let published = tap.of(job_id);
         let kept: Vec<&Value> = entries.iter().filter(|(id, _, _)| id == job_id).map(|(_, _, event)| event).collect();
@@ -71,11 +56,11 @@ fn the_stream_stays_near_its_cap() {
     for n in 0..60 {
         wait_for_end(&redis, &format!("many-{n}"), Duration::from_secs(30));
     }
-    let length: usize = redis.query(redis::cmd("XLEN").arg(STREAM));
+    let length: usize = redis.query(redis::cmd("XLEN").arg(EVENT_STREAM));
     // Trimming is approximate (`MAXLEN ~`): Redis drops whole nodes of up to 100 entries
     // (stream-node-max-entries), so a stream capped at 10 keeps fewer than 10 + 100.
     assert!((10..110).contains(&length), "60 jobs made ~300 events; the stream kept {length}");
-    let (_, state, _) = stream_entries(&redis).pop().expect("an entry");
+    let (_, state, _) = redis.event_stream().pop().expect("an entry");
     assert_eq!(state, "completed", "the newest events are kept");
 }
 
@@ -85,5 +70,5 @@ fn a_cap_of_zero_keeps_no_stream() {
     let _worker = Worker::start(&redis, "[notify]\nevent_stream_max_len = 0");
     redis.push(&script_job("unlogged", "call_ms=10"));
     wait_for_end(&redis, "unlogged", Duration::from_secs(10));
-    assert!(!redis.exists(STREAM), "no stream when its cap is 0");
+    assert!(!redis.exists(EVENT_STREAM), "no stream when its cap is 0");
 }

@@ -62,6 +62,8 @@ pub const FAILURES: &str = "jobs:meetbot:failures";
 pub const SCHEDULED: &str = "meetbot:scheduled";
 /// The default events channel.
 pub const EVENTS: &str = "meetbot:events";
+/// The default durable event stream.
+pub const EVENT_STREAM: &str = "meetbot:events:stream";
 
 /// `Q:processing:<worker>`.
 pub fn processing(worker_id: &str) -> String {
@@ -270,6 +272,22 @@ impl RedisServer {
     /// Runs a command; panics on error.
     pub fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
         self.try_query(cmd).unwrap_or_else(|e| panic!("redis command failed: {e}"))
+    }
+
+    /// The durable event stream `meetbot:events:stream` as (job_id, state, event) in order: unlike
+    /// the pub/sub channel, nothing published is missed by a reader that comes late or falls behind.
+    pub fn event_stream(&self) -> Vec<(String, String, Value)> {
+        let entries: Vec<(String, Vec<(String, String)>)> =
+            self.query(redis::cmd("XRANGE").arg(EVENT_STREAM).arg("-").arg("+"));
+        entries
+            .into_iter()
+            .map(|(_, fields)| {
+                let field =
+                    |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+                let event = serde_json::from_str(&field("event")).expect("each entry's event is JSON");
+                (field("job_id"), field("state"), event)
+            })
+            .collect()
     }
 
     /// RPUSH of one message onto `list`.
