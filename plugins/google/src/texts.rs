@@ -21,9 +21,6 @@ pub const CONTINUE_WITHOUT_DEVICES: Phrase = Phrase::new(&[
 /// The display-name field of the anonymous pre-join screen (aria-label and placeholder).
 pub const NAME_FIELD: Phrase = Phrase::new(&[("en", &["Your name"]), ("de", &["Ihr Name"])]);
 
-/// The heading above the name field ("What's your name?").
-pub const NAME_PROMPT: Phrase = Phrase::new(&[("en", &["What's your name?"]), ("de", &["Wie heißen Sie?"])]);
-
 /// The join buttons of the pre-join screen: with a lobby ("Ask to join"), without ("Join now"),
 /// and the one Meet offers after a warning ("Join anyway").
 pub const JOIN_BUTTONS: Phrase = Phrase::new(&[
@@ -160,10 +157,9 @@ pub const LEAVE_BUTTON_JSNAME: Probe = Probe::css(r#"[jsname="CQylAd"]"#);
 pub const SIGN_IN_URL: Probe = Probe::url("://accounts.google.com/");
 
 /// Every phrase table, with a name for tests and diagnostics.
-pub const ALL: [(&str, Phrase); 24] = [
+pub const ALL: [(&str, Phrase); 23] = [
     ("CONTINUE_WITHOUT_DEVICES", CONTINUE_WITHOUT_DEVICES),
     ("NAME_FIELD", NAME_FIELD),
-    ("NAME_PROMPT", NAME_PROMPT),
     ("JOIN_BUTTONS", JOIN_BUTTONS),
     ("JOIN_ANYWAY", JOIN_ANYWAY),
     ("CAMERA_IS_ON", CAMERA_IS_ON),
