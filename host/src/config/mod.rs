@@ -38,6 +38,8 @@ pub struct Config {
     pub auto_leave: AutoLeaveConfig,
     /// Notifications about job progress.
     pub notify: NotifyConfig,
+    /// What is kept for finding out why a job failed.
+    pub debug: DebugConfig,
 }
 
 /// `[worker]`
@@ -392,6 +394,40 @@ impl Default for NotifyConfig {
             redis_failures_list: "jobs:meetbot:failures".to_owned(),
             redis_list_max_len: 10_000,
             event_stream_max_len: 100_000,
+        }
+    }
+}
+
+/// `[debug]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebugConfig {
+    /// When the meeting page's screenshot, HTML and console log are stored under
+    /// `<job_id>/debug/` (docs/REFERENCE.md section 7).
+    pub artifacts: ArtifactsWhen,
+}
+
+/// When a job's debug artifacts are taken.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactsWhen {
+    /// When a job that reached the meeting page ends `failed`.
+    #[default]
+    Failures,
+    /// At the end of every job that reached the meeting page.
+    Always,
+    /// Never.
+    Off,
+}
+
+impl ArtifactsWhen {
+    /// Whether a job ending with `reason` leaves artifacts.
+    #[must_use]
+    pub fn wanted(self, reason: crate::job::Reason) -> bool {
+        match self {
+            ArtifactsWhen::Failures => reason.terminal_state() == crate::job::State::Failed,
+            ArtifactsWhen::Always => true,
+            ArtifactsWhen::Off => false,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Keeping what happened once the session is over: the recording is finalized with ffmpeg and
-//! stored with `meeting.json` beside it under `<job_id>/`; the spool is removed only after the
-//! store confirmed both. When storing fails for good the local file is moved to this worker's
+//! stored with `meeting.json` beside it under `<job_id>/`, and the debug artifacts (when taken)
+//! under `<job_id>/debug/`, named in `meeting.json`, which a failed job that never got into the
+//! call then has too; the spool is removed only after the store confirmed the recording and
+//! `meeting.json`. When storing fails for good the local file is moved to this worker's
 //! `kept/` folder, and the job fails with `upload_failed` and a detail saying where the file is.
 //! When the spool could not be written during the meeting, the job fails with `recording_failed`,
 //! and what reached the disk is finalized (in the temp folder when the spool's disk is full) and
@@ -13,6 +15,7 @@ use serde_json::json;
 use tempfile::TempDir;
 
 use crate::{
+    artifacts::{Artifacts, Stored},
     config::{Config, RecordingFormat},
     job::{JobRecord, Reason, record::timestamp},
     recorder::{
@@ -33,6 +36,8 @@ pub struct Ending {
     pub reason: Reason,
     /// Its detail.
     pub detail: Option<String>,
+    /// The page as the session ended, when `debug.artifacts` wants it kept.
+    pub artifacts: Option<Artifacts>,
 }
 
 /// What keeping the recording changed about the job's end.
@@ -48,6 +53,8 @@ pub struct Kept {
     pub reason: Reason,
     /// The detail to end with.
     pub detail: Option<String>,
+    /// Where the debug artifacts are stored.
+    pub debug: Option<Stored>,
 }
 
 /// What the detail says about a recording the bot stopped before the meeting ended on its own:
@@ -74,14 +81,23 @@ pub async fn keep(
     timeline: &mut Timeline,
     ending: Ending,
 ) -> Kept {
-    let mut kept =
-        Kept { recording_url: None, duration_secs: None, quality: None, reason: ending.reason, detail: ending.detail };
+    let mut kept = Kept {
+        recording_url: None,
+        duration_secs: None,
+        quality: None,
+        reason: ending.reason,
+        detail: ending.detail,
+        debug: None,
+    };
+    let job_id = &record.job_id;
+    if let Some(artifacts) = ending.artifacts {
+        kept.debug = artifacts.store(storage, job_id).await;
+    }
     if let Some(failure) = spooled.as_ref().and_then(|s| s.failure.as_ref()) {
         // The bot left because of it; whatever the session reported, the recording is what failed.
         kept.reason = Reason::RecordingFailed;
         kept.detail = Some(format!("the recording could not be written: {failure}"));
     }
-    let job_id = &record.job_id;
     let mut local_file: Option<PathBuf> = None;
     // Where the recording was finalized when the spool's own disk had no room left for it.
     let mut scratch: Option<TempDir> = None;
@@ -130,8 +146,8 @@ pub async fn keep(
             }
         }
     }
-    if local_file.is_none() && record.joined_at.is_none() {
-        // Never in the call and nothing recorded: there is no meeting to describe.
+    if local_file.is_none() && record.joined_at.is_none() && kept.debug.is_none() {
+        // Never in the call, nothing recorded, no artifacts: there is no meeting to describe.
         remove_spool(workdir, spooled.as_ref());
         return kept;
     }
@@ -211,7 +227,7 @@ fn remove_spool(workdir: Option<&WorkDir>, spooled: Option<&Spooled>) {
 }
 
 /// meeting.json: the job record as it ends, the recording's measured quality (`null` without one),
-/// and the timeline. It is written once the recording is
+/// where the debug artifacts are (`null` without them), and the timeline. It is written once the recording is
 /// stored, the job's last step: that moment is its `ended_at` (the record's own follows within
 /// moments, when the terminal record is written).
 fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8> {
@@ -222,7 +238,8 @@ fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8>
     job.detail = kept.detail.clone();
     job.recording_url = kept.recording_url.clone();
     job.duration_secs = kept.duration_secs;
-    serde_json::to_vec_pretty(&json!({ "job": job, "recording": kept.quality, "timeline": timeline }))
+    let meeting = json!({ "job": job, "recording": kept.quality, "debug": kept.debug, "timeline": timeline });
+    serde_json::to_vec_pretty(&meeting)
         .unwrap_or_default()
 }
 
@@ -267,6 +284,7 @@ mod tests {
             quality: None,
             reason: Reason::EndedByHost,
             detail: None,
+            debug: None,
         };
         let json: serde_json::Value =
             serde_json::from_slice(&meeting_json(&record, &kept, &Timeline::default())).expect("json");
