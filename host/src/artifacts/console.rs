@@ -14,7 +14,7 @@ use chromiumoxide::{
     Page,
     cdp::{
         browser_protocol::log::EventEntryAdded,
-        js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, RemoteObject},
+        js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, RemoteObject, RemoteObjectSubtype},
     },
 };
 use chrono::{DateTime, SecondsFormat};
@@ -98,6 +98,9 @@ fn line(millis: f64, level: &str, source: &str, text: &str) -> String {
 /// A console call's argument as the DevTools console shows it, roughly: strings as they are,
 /// other values as JSON, objects by their description.
 fn argument(object: &RemoteObject) -> String {
+    if object.subtype == Some(RemoteObjectSubtype::Null) {
+        return "null".to_owned();
+    }
     match (&object.value, &object.unserializable_value, &object.description) {
         (Some(serde_json::Value::String(text)), _, _) => text.clone(),
         (Some(value), _, _) => value.to_string(),

@@ -17,12 +17,17 @@ use base64::Engine;
 use chromiumoxide::{
     Page,
     cdp::{
-        browser_protocol::page::{CaptureScreenshotFormat, CaptureScreenshotParams, CreateIsolatedWorldParams},
+        browser_protocol::{
+            emulation::SetDeviceMetricsOverrideParams,
+            page::{
+                CaptureScreenshotFormat, CaptureScreenshotParams, CreateIsolatedWorldParams, GetLayoutMetricsParams,
+            },
+        },
         js_protocol::runtime::EvaluateParams,
     },
 };
 
-pub use console::Console;
+pub use console::{Console, MAX_LINES as MAX_CONSOLE_LINES};
 pub use scrub::Scrub;
 use serde::Serialize;
 
@@ -94,10 +99,16 @@ impl Artifacts {
     }
 }
 
-/// Takes the artifacts of `browser`'s page, within [`CAPTURE_TIME`]; `None` when the page never
-/// left `about:blank` (the job did not reach the meeting page) or nothing could be taken.
-pub async fn capture(browser: &JobBrowser, console: Option<&Console>, scrub: &Scrub) -> Option<Artifacts> {
-    let taken = tokio::time::timeout(CAPTURE_TIME, take(browser, console, scrub)).await;
+/// Takes the artifacts of `browser`'s page, the screenshot at the window's `size`
+/// (`browser.window_size`), within [`CAPTURE_TIME`]; `None` when the page never left
+/// `about:blank` (the job did not reach the meeting page) or nothing could be taken.
+pub async fn capture(
+    browser: &JobBrowser,
+    console: Option<&Console>,
+    scrub: &Scrub,
+    size: (u32, u32),
+) -> Option<Artifacts> {
+    let taken = tokio::time::timeout(CAPTURE_TIME, take(browser, console, scrub, size)).await;
     let artifacts = match taken {
         Ok(artifacts) => artifacts?,
         Err(_) => {
@@ -108,7 +119,7 @@ pub async fn capture(browser: &JobBrowser, console: Option<&Console>, scrub: &Sc
     (artifacts != Artifacts::default()).then_some(artifacts)
 }
 
-async fn take(browser: &JobBrowser, console: Option<&Console>, scrub: &Scrub) -> Option<Artifacts> {
+async fn take(browser: &JobBrowser, console: Option<&Console>, scrub: &Scrub, size: (u32, u32)) -> Option<Artifacts> {
     let Some(page) = browser.page().await else {
         tracing::warn!("debug artifacts not taken: the page is gone");
         return None;
@@ -118,7 +129,7 @@ async fn take(browser: &JobBrowser, console: Option<&Console>, scrub: &Scrub) ->
         tracing::debug!("no debug artifacts: the job never reached the meeting page");
         return None;
     }
-    let screenshot = screenshot(&page).await.map_err(|error| tracing::warn!(%error, "no debug screenshot")).ok();
+    let screenshot = screenshot(&page, size).await.map_err(|error| tracing::warn!(%error, "no debug screenshot")).ok();
     let html = html(&page).await.map_err(|error| tracing::warn!(%error, "no debug page.html")).ok();
     Some(Artifacts {
         screenshot,
@@ -127,8 +138,19 @@ async fn take(browser: &JobBrowser, console: Option<&Console>, scrub: &Scrub) ->
     })
 }
 
-/// The viewport as a PNG, when it is not larger than [`MAX_SCREENSHOT_BYTES`].
-async fn screenshot(page: &Page) -> Result<Vec<u8>, String> {
+/// The viewport at `size` as a PNG, when it is not larger than [`MAX_SCREENSHOT_BYTES`].
+///
+/// Headless Chromium takes the room of a browser window's toolbars from `--window-size` (the
+/// viewport of a 1280x720 window is 1280x577 until the recorder sizes it), so a viewport of
+/// another size is first made `size` by device-metrics emulation: the page lays itself out again
+/// at the size a recording of it has. The session is over, so nothing drives the page any more.
+async fn screenshot(page: &Page, (width, height): (u32, u32)) -> Result<Vec<u8>, String> {
+    let metrics = page.execute(GetLayoutMetricsParams::default()).await.map_err(|e| e.to_string())?;
+    let viewport = &metrics.result.css_layout_viewport;
+    if (viewport.client_width, viewport.client_height) != (width.into(), height.into()) {
+        let emulate = SetDeviceMetricsOverrideParams::new(width, height, 1.0, false);
+        page.execute(emulate).await.map_err(|e| e.to_string())?;
+    }
     let params = CaptureScreenshotParams { format: Some(CaptureScreenshotFormat::Png), ..Default::default() };
     let taken = page.execute(params).await.map_err(|e| e.to_string())?;
     let base64: &str = taken.result.data.as_ref();

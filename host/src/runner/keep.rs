@@ -146,8 +146,10 @@ pub async fn keep(
             }
         }
     }
-    if local_file.is_none() && record.joined_at.is_none() && kept.debug.is_none() {
-        // Never in the call, nothing recorded, no artifacts: there is no meeting to describe.
+    let described = local_file.is_some() || (record.joined_at.is_some() && config.recording.enabled);
+    if !described && kept.debug.is_none() {
+        // Nothing recorded, never in the call of a recording worker (one that does not record
+        // keeps no meeting.json), no artifacts: there is no meeting to describe.
         remove_spool(workdir, spooled.as_ref());
         return kept;
     }
@@ -239,8 +241,7 @@ fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8>
     job.recording_url = kept.recording_url.clone();
     job.duration_secs = kept.duration_secs;
     let meeting = json!({ "job": job, "recording": kept.quality, "debug": kept.debug, "timeline": timeline });
-    serde_json::to_vec_pretty(&meeting)
-        .unwrap_or_default()
+    serde_json::to_vec_pretty(&meeting).unwrap_or_default()
 }
 
 fn append(detail: &mut Option<String>, text: &str) {

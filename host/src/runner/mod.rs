@@ -173,7 +173,7 @@ impl Runner {
         if !self.config.debug.artifacts.wanted(*reason) || *reason == Reason::BrowserCrashed || self.storage.is_none() {
             return None;
         }
-        artifacts::capture(browser?, console, scrub).await
+        artifacts::capture(browser?, console, scrub, self.config.browser.window_size()).await
     }
 
     /// Stops the recorder, if one runs; what it spooled.
