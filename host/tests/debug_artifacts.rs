@@ -193,7 +193,10 @@ async fn what_the_page_logs_and_holds_is_kept_bounded_and_masked() {
     let browser = browser::launch(&config, executable, profiles.path(), "dbg-noisy").await.expect("launch");
     let scrub = Scrub::new("https://us05web.zoom.us/j/85123456789?pwd=S3cretPassc0de.1", "tok-noisy-bearer");
     let page = recorder_kit::job_page(&browser).await;
-    let console = Console::collect(&page, scrub.clone()).await.expect("collect the console");
+    let console = Console::collect(page.clone(), scrub.clone());
+    // Subscribing takes a moment right after the launch; in a job the plugin's own connection
+    // takes as long before it navigates (artifacts/console.rs).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     page.goto(format!("{base}/noisy")).await.expect("open the page");
     // The page's last word is the exception its timer throws.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);

@@ -20,6 +20,7 @@ use chromiumoxide::{
 use chrono::{DateTime, SecondsFormat};
 use futures::StreamExt;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::scrub::Scrub;
 
@@ -43,45 +44,60 @@ impl Drop for Console {
 }
 
 impl Console {
-    /// Starts collecting `page`'s console; the job's secrets are masked with `scrub`.
-    pub async fn collect(page: &Page, scrub: Scrub) -> Result<Self, chromiumoxide::error::CdpError> {
-        let mut calls = page.event_listener::<EventConsoleApiCalled>().await?;
-        let mut exceptions = page.event_listener::<EventExceptionThrown>().await?;
-        let mut entries = page.event_listener::<EventEntryAdded>().await?;
+    /// Starts collecting `page`'s console; the job's secrets are masked with `scrub`. Returns at
+    /// once: right after the launch, subscribing waits until the host's DevTools connection has
+    /// set the page up (about 0.2 s), which the session's start does not wait for. The plugin's
+    /// own connection takes about as long before it opens the meeting (measured: collecting
+    /// began a few ms before the plugin navigated), so what the meeting page logs is collected;
+    /// what `about:blank` might log before is not.
+    pub fn collect(page: Page, scrub: Scrub) -> Self {
         let lines = Arc::new(Mutex::new(Lines::default()));
-        let collected = Arc::clone(&lines);
-        let task = tokio::spawn(async move {
-            loop {
-                let line = tokio::select! {
-                    Some(call) = calls.next() => {
-                        let text = call.args.iter().map(argument).collect::<Vec<_>>().join(" ");
-                        line(*call.timestamp.inner(), call.r#type.as_ref(), "console", &text)
-                    }
-                    Some(thrown) = exceptions.next() => {
-                        let details = &thrown.exception_details;
-                        let what = details.exception.as_ref().map(argument).unwrap_or_default();
-                        let at = details.url.as_deref().map(|url| format!(" ({url}:{})", details.line_number + 1));
-                        let text = format!("{} {what}{}", details.text, at.unwrap_or_default());
-                        line(*thrown.timestamp.inner(), "error", "exception", &text)
-                    }
-                    Some(added) = entries.next() => {
-                        let entry = &added.entry;
-                        let url = entry.url.as_deref().map(|url| format!(" ({url})")).unwrap_or_default();
-                        let text = format!("{}{url}", entry.text);
-                        line(*entry.timestamp.inner(), entry.level.as_ref(), entry.source.as_ref(), &text)
-                    }
-                    else => break,
-                };
-                let line = scrub.text(&line);
-                collected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line);
-            }
-        });
-        Ok(Self { lines, task })
+        let task = tokio::spawn(run(page, scrub, Arc::clone(&lines)).instrument(tracing::Span::current()));
+        Self { lines, task }
     }
 
     /// What was collected so far, as the text of `console.log`.
     pub fn text(&self) -> String {
         self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).text()
+    }
+}
+
+/// Subscribes to `page`'s console events and appends a line per event to `lines` until the page
+/// goes away.
+async fn run(page: Page, scrub: Scrub, lines: Arc<Mutex<Lines>>) {
+    let subscribed = futures::try_join!(
+        page.event_listener::<EventConsoleApiCalled>(),
+        page.event_listener::<EventExceptionThrown>(),
+        page.event_listener::<EventEntryAdded>(),
+    );
+    let (mut calls, mut exceptions, mut entries) = match subscribed {
+        Ok(streams) => streams,
+        Err(error) => return tracing::warn!(%error, "the page's console is not collected for the debug artifacts"),
+    };
+    tracing::debug!("collecting the page's console");
+    loop {
+        let line = tokio::select! {
+            Some(call) = calls.next() => {
+                let text = call.args.iter().map(argument).collect::<Vec<_>>().join(" ");
+                line(*call.timestamp.inner(), call.r#type.as_ref(), "console", &text)
+            }
+            Some(thrown) = exceptions.next() => {
+                let details = &thrown.exception_details;
+                let what = details.exception.as_ref().map(argument).unwrap_or_default();
+                let at = details.url.as_deref().map(|url| format!(" ({url}:{})", details.line_number + 1));
+                let text = format!("{} {what}{}", details.text, at.unwrap_or_default());
+                line(*thrown.timestamp.inner(), "error", "exception", &text)
+            }
+            Some(added) = entries.next() => {
+                let entry = &added.entry;
+                let url = entry.url.as_deref().map(|url| format!(" ({url})")).unwrap_or_default();
+                let text = format!("{}{url}", entry.text);
+                line(*entry.timestamp.inner(), entry.level.as_ref(), entry.source.as_ref(), &text)
+            }
+            else => break,
+        };
+        let line = scrub.text(&line);
+        lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line);
     }
 }
 

@@ -152,10 +152,7 @@ impl Runner {
             return None;
         }
         let page = browser?.page().await?;
-        Console::collect(&page, scrub.clone())
-            .await
-            .map_err(|error| tracing::warn!(%error, "the page's console is not collected for the debug artifacts"))
-            .ok()
+        Some(Console::collect(page, scrub.clone()))
     }
 
     /// The debug artifacts of the page as the session ended, when the job's end wants them
