@@ -13,7 +13,8 @@
 //!
 //! Then, on a browser of its own (no worker), what the page itself controls: a page that logs
 //! secrets and thousands of lines, throws, and grows a document larger than kept; the console log
-//! holds its lines masked and bounded, the HTML is cut to its bound.
+//! holds its lines masked and bounded, the HTML is cut to its bound. And a page that hangs for
+//! good holds the job's end up by the time box at most, and its console is kept.
 //!
 //! Needs the plugins next to the binary: run `cargo build --workspace` first; Chromium on PATH.
 
@@ -224,4 +225,33 @@ async fn what_the_page_logs_and_holds_is_kept_bounded_and_masked() {
     assert!(html.len() <= MAX_PAGE_BYTES, "{} bytes", html.len());
     assert!(!html.contains("S3cretPassc0de") && !html.contains("tok-noisy-bearer"), "secrets in the HTML");
     assert_eq!(png_size(&taken.screenshot.expect("screenshot")), (1280, 720));
+}
+
+/// A page that logs, then hangs for good: its main thread never answers again.
+const HANGING_PAGE: &str = r#"<!doctype html><html><body><h1>Hanging</h1><script>
+  console.log('about to hang');
+  setTimeout(() => { for (;;) {} }, 300);
+</script></body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_hangs_delays_the_end_by_the_time_box_at_most_and_its_console_is_kept() {
+    let base = recorder_kit::serve(Router::new().route("/hang", get(|| async { Html(HANGING_PAGE) }))).await;
+    let profiles = tempfile::tempdir().expect("profiles folder");
+    let config = BrowserConfig::default();
+    let browser =
+        browser::launch(&config, Path::new("/usr/bin/chromium"), profiles.path(), "dbg-hang").await.expect("launch");
+    let page = recorder_kit::job_page(&browser).await;
+    let console = Console::collect(page.clone(), Scrub::default());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    page.goto(format!("{base}/hang")).await.expect("open the page");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    let started = std::time::Instant::now();
+    let taken = artifacts::capture(&browser, Some(&console), &Scrub::default(), config.window_size()).await;
+    let took = started.elapsed();
+    browser.close().await;
+    assert!(took < artifacts::CAPTURE_TIME + std::time::Duration::from_secs(1), "took {took:?}");
+    let taken = taken.expect("the console at least");
+    assert!(taken.console.as_deref().is_some_and(|log| log.contains("about to hang")), "{:?}", taken.console);
+    eprintln!("hanging page: {took:?}; screenshot {}, page.html {}", taken.screenshot.is_some(), taken.page.is_some());
 }

@@ -30,6 +30,7 @@ use chromiumoxide::{
 pub use console::{Console, MAX_LINES as MAX_CONSOLE_LINES};
 pub use scrub::Scrub;
 use serde::Serialize;
+use tokio::time::{Instant, timeout_at};
 
 use crate::{browser::JobBrowser, storage::Storage};
 
@@ -100,7 +101,9 @@ impl Artifacts {
 }
 
 /// Takes the artifacts of `browser`'s page, the screenshot at the window's `size`
-/// (`browser.window_size`), within [`CAPTURE_TIME`]; `None` when the page never left
+/// (`browser.window_size`), within [`CAPTURE_TIME`] in all: what the page does not give in time
+/// (a page whose scripts hang renders nothing and answers nothing) is left out, and the console,
+/// which the host already holds, is kept all the same. `None` when the page never left
 /// `about:blank` (the job did not reach the meeting page) or nothing could be taken.
 pub async fn capture(
     browser: &JobBrowser,
@@ -108,34 +111,39 @@ pub async fn capture(
     scrub: &Scrub,
     size: (u32, u32),
 ) -> Option<Artifacts> {
-    let taken = tokio::time::timeout(CAPTURE_TIME, take(browser, console, scrub, size)).await;
-    let artifacts = match taken {
-        Ok(artifacts) => artifacts?,
-        Err(_) => {
-            tracing::warn!(secs = CAPTURE_TIME.as_secs(), "debug artifacts not taken in time; the job ends without");
-            return None;
-        }
-    };
-    (artifacts != Artifacts::default()).then_some(artifacts)
-}
-
-async fn take(browser: &JobBrowser, console: Option<&Console>, scrub: &Scrub, size: (u32, u32)) -> Option<Artifacts> {
-    let Some(page) = browser.page().await else {
+    let deadline = Instant::now() + CAPTURE_TIME;
+    let Ok(Some(page)) = timeout_at(deadline, browser.page()).await else {
         tracing::warn!("debug artifacts not taken: the page is gone");
         return None;
     };
-    let url = page.url().await.ok().flatten().unwrap_or_default();
+    let url = timeout_at(deadline, page.url()).await.ok().and_then(Result::ok).flatten().unwrap_or_default();
     if url.is_empty() || url == "about:blank" {
         tracing::debug!("no debug artifacts: the job never reached the meeting page");
         return None;
     }
-    let screenshot = screenshot(&page, size).await.map_err(|error| tracing::warn!(%error, "no debug screenshot")).ok();
-    let html = html(&page).await.map_err(|error| tracing::warn!(%error, "no debug page.html")).ok();
-    Some(Artifacts {
+    let screenshot = within(deadline, "screenshot.png", screenshot(&page, size)).await;
+    let html = within(deadline, "page.html", html(&page)).await;
+    let artifacts = Artifacts {
         screenshot,
         page: html.map(|html| console::cut(scrub.text(&html), MAX_PAGE_BYTES)),
         console: console.map(Console::text),
-    })
+    };
+    (artifacts != Artifacts::default()).then_some(artifacts)
+}
+
+/// What `taking` gave by `deadline`; `None`, logged, when it failed or did not finish in time.
+async fn within<T>(deadline: Instant, what: &str, taking: impl Future<Output = Result<T, String>>) -> Option<T> {
+    match timeout_at(deadline, taking).await {
+        Ok(Ok(taken)) => Some(taken),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, artifact = what, "a debug artifact could not be taken");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(artifact = what, secs = CAPTURE_TIME.as_secs(), "a debug artifact was not taken in time");
+            None
+        }
+    }
 }
 
 /// The viewport at `size` as a PNG, when it is not larger than [`MAX_SCREENSHOT_BYTES`].
