@@ -450,6 +450,19 @@ mod tests {
     }
 
     #[test]
+    fn debug_artifacts_are_taken_for_failed_jobs_by_default_for_every_job_with_always_and_never_when_off() {
+        use crate::job::Reason;
+        assert_eq!(DebugConfig::default().artifacts, ArtifactsWhen::Failures);
+        for failed in [Reason::DeniedAdmission, Reason::BlockedByPlatform, Reason::PluginCrashed] {
+            assert!(ArtifactsWhen::Failures.wanted(failed) && ArtifactsWhen::Always.wanted(failed), "{failed:?}");
+            assert!(!ArtifactsWhen::Off.wanted(failed), "{failed:?}");
+        }
+        for completed in [Reason::EndedByHost, Reason::Cancelled, Reason::Shutdown] {
+            assert!(!ArtifactsWhen::Failures.wanted(completed) && ArtifactsWhen::Always.wanted(completed));
+        }
+    }
+
+    #[test]
     fn an_unreadable_window_size_reads_as_the_default() {
         let config = BrowserConfig { window_size: "huge".to_owned(), ..BrowserConfig::default() };
         assert_eq!(config.window_size(), DEFAULT_WINDOW_SIZE);

@@ -293,6 +293,41 @@ mod tests {
         assert!(job["ended_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{job}");
         assert_eq!((job["state"].as_str(), job["reason"].as_str()), (Some("completed"), Some("ended_by_host")));
         assert_eq!(job["recording_url"], "file:///r/b1/recording.webm");
+        assert!(json["debug"].is_null(), "no artifacts: {json}");
         assert!(!json.to_string().contains("secret-token"), "{json}");
+    }
+
+    #[test]
+    fn meeting_json_names_the_debug_artifacts_that_were_stored() {
+        let request = crate::job::JobRequest::from_message(
+            &json!({
+                "url": "https://meet.google.com/abc-defg-hij", "provider": "google", "name": "Bot",
+                "teamId": "t", "userId": "u", "bearerToken": "secret-token", "timezone": "UTC", "botId": "b2"
+            })
+            .to_string(),
+        )
+        .expect("request");
+        let record = JobRecord::new("b2", &request, "w1", "c1", crate::job::State::WaitingRoom);
+        let debug = Stored {
+            screenshot: Some("file:///r/b2/debug/screenshot.png".to_owned()),
+            page: None,
+            console: Some("file:///r/b2/debug/console.log".to_owned()),
+        };
+        let kept = Kept {
+            recording_url: None,
+            duration_secs: None,
+            quality: None,
+            reason: Reason::DeniedAdmission,
+            detail: None,
+            debug: Some(debug),
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&meeting_json(&record, &kept, &Timeline::default())).expect("json");
+        assert_eq!(json["job"]["state"], "failed");
+        assert_eq!(
+            json["debug"],
+            json!({"screenshot": "file:///r/b2/debug/screenshot.png", "console": "file:///r/b2/debug/console.log"}),
+            "a part not stored is left out"
+        );
     }
 }
