@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod artifacts;
 pub mod broker;
 pub mod browser;
 pub mod check_plugin;

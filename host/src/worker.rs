@@ -15,7 +15,7 @@ use crate::{
         scripts,
     },
     browser::{BrowserNotFound, find_executable},
-    config::Config,
+    config::{ArtifactsWhen, Config},
     dispatch::Dispatcher,
     leftovers,
     notify::webhook::Webhooks,
@@ -98,7 +98,9 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), registry.clone());
     let workdir = WorkDir::open(&config.recording.spool_dir, &config.worker.id)?;
     let tidy = workdir.clone();
-    let storage = if config.recording.enabled { Some(Storage::from_config(&config.storage)?) } else { None };
+    // Recordings and debug artifacts go to the same storage; it is set up when either is wanted.
+    let stores = config.recording.enabled || config.debug.artifacts != ArtifactsWhen::Off;
+    let storage = if stores { Some(Storage::from_config(&config.storage)?) } else { None };
     leftovers::recover(&workdir, storage.as_ref(), config.recording.format).await;
     if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
         let executable = find_executable(&config.browser.executable)?;

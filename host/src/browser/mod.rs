@@ -9,10 +9,10 @@ mod switches;
 use std::{path::Path, time::Duration};
 
 use chromiumoxide::{
-    Browser,
+    Browser, Page,
     cdp::browser_protocol::{
         browser::{PermissionDescriptor, PermissionSetting, SetPermissionParams},
-        target::GetTargetsParams,
+        target::{GetTargetsParams, TargetId},
     },
 };
 use futures::StreamExt;
@@ -60,6 +60,19 @@ impl Drop for AbortOnDrop {
 }
 
 impl JobBrowser {
+    /// The host's handle on the job's page, once its DevTools connection has attached to it (within
+    /// a second of the launch); `None` when it never did.
+    pub async fn page(&self) -> Option<Page> {
+        let target = TargetId::from(self.target_id.clone());
+        for _ in 0..50 {
+            if let Ok(page) = self.cdp.get_page(target.clone()).await {
+                return Some(page);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
     /// Ends the browser: the whole process tree is killed and its user-data-dir removed.
     pub async fn close(self) {
         self.process.shutdown().await;

@@ -38,6 +38,8 @@ pub struct Config {
     pub auto_leave: AutoLeaveConfig,
     /// Notifications about job progress.
     pub notify: NotifyConfig,
+    /// What is kept for finding out why a job failed.
+    pub debug: DebugConfig,
 }
 
 /// `[worker]`
@@ -396,6 +398,40 @@ impl Default for NotifyConfig {
     }
 }
 
+/// `[debug]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebugConfig {
+    /// When the meeting page's screenshot, HTML and console log are stored under
+    /// `<job_id>/debug/` (docs/REFERENCE.md section 7).
+    pub artifacts: ArtifactsWhen,
+}
+
+/// When a job's debug artifacts are taken.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactsWhen {
+    /// When a job that reached the meeting page ends `failed`.
+    #[default]
+    Failures,
+    /// At the end of every job that reached the meeting page.
+    Always,
+    /// Never.
+    Off,
+}
+
+impl ArtifactsWhen {
+    /// Whether a job ending with `reason` leaves artifacts.
+    #[must_use]
+    pub fn wanted(self, reason: crate::job::Reason) -> bool {
+        match self {
+            ArtifactsWhen::Failures => reason.terminal_state() == crate::job::State::Failed,
+            ArtifactsWhen::Always => true,
+            ArtifactsWhen::Off => false,
+        }
+    }
+}
+
 /// Overrides a job may carry in `autoLeave`: any subset of [`AutoLeaveConfig`]'s keys.
 pub type AutoLeaveOverrides = BTreeMap<String, u64>;
 
@@ -410,6 +446,19 @@ mod tests {
         assert_eq!(parse_window_size(" 800 x 600 "), Some((800, 600)));
         for bad in ["", "1920", "x1080", "1920x", "0x720", "1280x0", "-1x720", "1280*720", "1280x720x3", "axb"] {
             assert_eq!(parse_window_size(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_artifacts_are_taken_for_failed_jobs_by_default_for_every_job_with_always_and_never_when_off() {
+        use crate::job::Reason;
+        assert_eq!(DebugConfig::default().artifacts, ArtifactsWhen::Failures);
+        for failed in [Reason::DeniedAdmission, Reason::BlockedByPlatform, Reason::PluginCrashed] {
+            assert!(ArtifactsWhen::Failures.wanted(failed) && ArtifactsWhen::Always.wanted(failed), "{failed:?}");
+            assert!(!ArtifactsWhen::Off.wanted(failed), "{failed:?}");
+        }
+        for completed in [Reason::EndedByHost, Reason::Cancelled, Reason::Shutdown] {
+            assert!(!ArtifactsWhen::Failures.wanted(completed) && ArtifactsWhen::Always.wanted(completed));
         }
     }
 

@@ -33,7 +33,6 @@ use chromiumoxide::{
         browser_protocol::{
             browser::{GetWindowForTargetParams, SetContentsSizeParams},
             page::{CreateIsolatedWorldParams, EventFrameNavigated},
-            target::TargetId,
         },
         js_protocol::runtime::{AddBindingParams, EvaluateParams, EventBindingCalled, ExecutionContextId},
     },
@@ -239,14 +238,7 @@ async fn request_stop(page: &Page, world: Option<ExecutionContextId>) {
 }
 
 async fn find_page(browser: &JobBrowser) -> Result<Page, RecorderError> {
-    let target = TargetId::from(browser.target_id.clone());
-    for _ in 0..50 {
-        if let Ok(page) = browser.cdp.get_page(target.clone()).await {
-            return Ok(page);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err(RecorderError::Cdp(format!("page {} not found", browser.target_id)))
+    browser.page().await.ok_or_else(|| RecorderError::Cdp(format!("page {} not found", browser.target_id)))
 }
 
 fn capture_expression(width: u32, height: u32) -> String {

@@ -1,6 +1,8 @@
 //! Keeping what happened once the session is over: the recording is finalized with ffmpeg and
-//! stored with `meeting.json` beside it under `<job_id>/`; the spool is removed only after the
-//! store confirmed both. When storing fails for good the local file is moved to this worker's
+//! stored with `meeting.json` beside it under `<job_id>/`, and the debug artifacts (when taken)
+//! under `<job_id>/debug/`, named in `meeting.json`, which a failed job that never got into the
+//! call then has too; the spool is removed only after the store confirmed the recording and
+//! `meeting.json`. When storing fails for good the local file is moved to this worker's
 //! `kept/` folder, and the job fails with `upload_failed` and a detail saying where the file is.
 //! When the spool could not be written during the meeting, the job fails with `recording_failed`,
 //! and what reached the disk is finalized (in the temp folder when the spool's disk is full) and
@@ -13,6 +15,7 @@ use serde_json::json;
 use tempfile::TempDir;
 
 use crate::{
+    artifacts::{Artifacts, Stored},
     config::{Config, RecordingFormat},
     job::{JobRecord, Reason, record::timestamp},
     recorder::{
@@ -33,6 +36,8 @@ pub struct Ending {
     pub reason: Reason,
     /// Its detail.
     pub detail: Option<String>,
+    /// The page as the session ended, when `debug.artifacts` wants it kept.
+    pub artifacts: Option<Artifacts>,
 }
 
 /// What keeping the recording changed about the job's end.
@@ -48,6 +53,8 @@ pub struct Kept {
     pub reason: Reason,
     /// The detail to end with.
     pub detail: Option<String>,
+    /// Where the debug artifacts are stored.
+    pub debug: Option<Stored>,
 }
 
 /// What the detail says about a recording the bot stopped before the meeting ended on its own:
@@ -74,14 +81,23 @@ pub async fn keep(
     timeline: &mut Timeline,
     ending: Ending,
 ) -> Kept {
-    let mut kept =
-        Kept { recording_url: None, duration_secs: None, quality: None, reason: ending.reason, detail: ending.detail };
+    let mut kept = Kept {
+        recording_url: None,
+        duration_secs: None,
+        quality: None,
+        reason: ending.reason,
+        detail: ending.detail,
+        debug: None,
+    };
+    let job_id = &record.job_id;
+    if let Some(artifacts) = ending.artifacts {
+        kept.debug = artifacts.store(storage, job_id).await;
+    }
     if let Some(failure) = spooled.as_ref().and_then(|s| s.failure.as_ref()) {
         // The bot left because of it; whatever the session reported, the recording is what failed.
         kept.reason = Reason::RecordingFailed;
         kept.detail = Some(format!("the recording could not be written: {failure}"));
     }
-    let job_id = &record.job_id;
     let mut local_file: Option<PathBuf> = None;
     // Where the recording was finalized when the spool's own disk had no room left for it.
     let mut scratch: Option<TempDir> = None;
@@ -130,8 +146,10 @@ pub async fn keep(
             }
         }
     }
-    if local_file.is_none() && record.joined_at.is_none() {
-        // Never in the call and nothing recorded: there is no meeting to describe.
+    let described = local_file.is_some() || (record.joined_at.is_some() && config.recording.enabled);
+    if !described && kept.debug.is_none() {
+        // Nothing recorded, never in the call of a recording worker (one that does not record
+        // keeps no meeting.json), no artifacts: there is no meeting to describe.
         remove_spool(workdir, spooled.as_ref());
         return kept;
     }
@@ -211,7 +229,7 @@ fn remove_spool(workdir: Option<&WorkDir>, spooled: Option<&Spooled>) {
 }
 
 /// meeting.json: the job record as it ends, the recording's measured quality (`null` without one),
-/// and the timeline. It is written once the recording is
+/// where the debug artifacts are (`null` without them), and the timeline. It is written once the recording is
 /// stored, the job's last step: that moment is its `ended_at` (the record's own follows within
 /// moments, when the terminal record is written).
 fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8> {
@@ -222,8 +240,8 @@ fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8>
     job.detail = kept.detail.clone();
     job.recording_url = kept.recording_url.clone();
     job.duration_secs = kept.duration_secs;
-    serde_json::to_vec_pretty(&json!({ "job": job, "recording": kept.quality, "timeline": timeline }))
-        .unwrap_or_default()
+    let meeting = json!({ "job": job, "recording": kept.quality, "debug": kept.debug, "timeline": timeline });
+    serde_json::to_vec_pretty(&meeting).unwrap_or_default()
 }
 
 fn append(detail: &mut Option<String>, text: &str) {
@@ -267,6 +285,7 @@ mod tests {
             quality: None,
             reason: Reason::EndedByHost,
             detail: None,
+            debug: None,
         };
         let json: serde_json::Value =
             serde_json::from_slice(&meeting_json(&record, &kept, &Timeline::default())).expect("json");
@@ -274,6 +293,41 @@ mod tests {
         assert!(job["ended_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{job}");
         assert_eq!((job["state"].as_str(), job["reason"].as_str()), (Some("completed"), Some("ended_by_host")));
         assert_eq!(job["recording_url"], "file:///r/b1/recording.webm");
+        assert!(json["debug"].is_null(), "no artifacts: {json}");
         assert!(!json.to_string().contains("secret-token"), "{json}");
+    }
+
+    #[test]
+    fn meeting_json_names_the_debug_artifacts_that_were_stored() {
+        let request = crate::job::JobRequest::from_message(
+            &json!({
+                "url": "https://meet.google.com/abc-defg-hij", "provider": "google", "name": "Bot",
+                "teamId": "t", "userId": "u", "bearerToken": "secret-token", "timezone": "UTC", "botId": "b2"
+            })
+            .to_string(),
+        )
+        .expect("request");
+        let record = JobRecord::new("b2", &request, "w1", "c1", crate::job::State::WaitingRoom);
+        let debug = Stored {
+            screenshot: Some("file:///r/b2/debug/screenshot.png".to_owned()),
+            page: None,
+            console: Some("file:///r/b2/debug/console.log".to_owned()),
+        };
+        let kept = Kept {
+            recording_url: None,
+            duration_secs: None,
+            quality: None,
+            reason: Reason::DeniedAdmission,
+            detail: None,
+            debug: Some(debug),
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&meeting_json(&record, &kept, &Timeline::default())).expect("json");
+        assert_eq!(json["job"]["state"], "failed");
+        assert_eq!(
+            json["debug"],
+            json!({"screenshot": "file:///r/b2/debug/screenshot.png", "console": "file:///r/b2/debug/console.log"}),
+            "a part not stored is left out"
+        );
     }
 }

@@ -23,8 +23,9 @@ pub use rules::{Limits, Rules};
 pub use timeline::Timeline;
 
 use crate::{
+    artifacts::{self, Artifacts, Console, Scrub},
     browser::{self, JobBrowser},
-    config::Config,
+    config::{ArtifactsWhen, Config},
     job::{JobRequest, Reason, State},
     notify,
     plugins::{LoadedPlugin, Report, SessionContext, SessionLink},
@@ -110,9 +111,14 @@ impl Runner {
         let rules = Rules::new(Limits::new(&self.config.auto_leave, &request.auto_leave), started);
         let mut meeting = Meeting::new(rules, Join::new(&request.provider, started));
         let mut spooled = None;
+        let mut artifacts = None;
         let end = match self.open_browser(&active, &plugin).await {
             Ok(browser) => {
+                let scrub = Scrub::new(&request.url, request.bearer_token.expose());
+                let console = self.collect_console(browser.as_ref(), &scrub).await;
                 let end = self.session(&mut active, &request, &plugin, browser.as_ref(), &mut meeting).await;
+                artifacts = self.take_artifacts(&end, browser.as_ref(), console.as_ref(), &scrub).await;
+                drop(console);
                 spooled = self.stop_recording(&mut meeting).await;
                 if let Some(browser) = browser {
                     browser.close().await;
@@ -127,7 +133,8 @@ impl Runner {
                 self.store.give_back(active.job_id(), "given back at shutdown before admission").await;
             }
             End::Finish(reason, detail) => {
-                let (reason, detail) = self.keep(&active, spooled, &mut meeting, reason, detail).await;
+                let ending = keep::Ending { reason, detail, artifacts };
+                let (reason, detail) = self.keep(&active, spooled, &mut meeting, ending).await;
                 meeting.join.ended(reason);
                 self.finish(&active, &request, reason, detail, started).await;
             }
@@ -136,6 +143,34 @@ impl Runner {
                 self.store.finish(active.job_id(), Reason::InternalError, None, |_| None).await;
             }
         }
+    }
+
+    /// Starts collecting the console of the job's page for its debug artifacts, unless they are
+    /// off (or the job has no browser, or the page cannot be reached: then without a console).
+    async fn collect_console(&self, browser: Option<&JobBrowser>, scrub: &Scrub) -> Option<Console> {
+        if self.config.debug.artifacts == ArtifactsWhen::Off || self.storage.is_none() {
+            return None;
+        }
+        let page = browser?.page().await?;
+        Some(Console::collect(page, scrub.clone()))
+    }
+
+    /// The debug artifacts of the page as the session ended, when the job's end wants them
+    /// (`debug.artifacts`) and the browser is still there to take them from.
+    async fn take_artifacts(
+        &self,
+        end: &End,
+        browser: Option<&JobBrowser>,
+        console: Option<&Console>,
+        scrub: &Scrub,
+    ) -> Option<Artifacts> {
+        let End::Finish(reason, _) = end else {
+            return None;
+        };
+        if !self.config.debug.artifacts.wanted(*reason) || *reason == Reason::BrowserCrashed || self.storage.is_none() {
+            return None;
+        }
+        artifacts::capture(browser?, console, scrub, self.config.browser.window_size()).await
     }
 
     /// Stops the recorder, if one runs; what it spooled.
@@ -164,17 +199,17 @@ impl Runner {
         }
     }
 
-    /// Finalizes and stores the recording and meeting.json; the reason and detail to end with.
+    /// Finalizes and stores the recording, the debug artifacts and meeting.json; the reason and
+    /// detail to end with.
     async fn keep(
         &self,
         active: &ActiveJob,
         spooled: Option<Spooled>,
         meeting: &mut Meeting,
-        reason: Reason,
-        detail: Option<String>,
+        ending: keep::Ending,
     ) -> (Reason, Option<String>) {
         let Some(storage) = &self.storage else {
-            return (reason, detail);
+            return (ending.reason, ending.detail);
         };
         if spooled.is_some() {
             let _ = self.store.transition(active.job_id(), State::Finalizing, |_| {}).await;
@@ -182,7 +217,6 @@ impl Runner {
         }
         let record = self.store.get(active.job_id()).await.ok().flatten().unwrap_or_else(|| active.record().clone());
         let workdir = self.browser.as_ref().map(|b| &b.workdir);
-        let ending = keep::Ending { reason, detail };
         let kept = keep::keep(&self.config, storage, workdir, &record, spooled, &mut meeting.timeline, ending).await;
         if kept.recording_url.is_some() || kept.duration_secs.is_some() {
             self.store
