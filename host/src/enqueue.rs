@@ -120,14 +120,30 @@ pub async fn enqueue(config: &Config, args: &EnqueueArgs) -> Result<Followed, En
     }
 }
 
-/// Where an ended job left what it kept: the recording (with its length) and `meeting.json` beside it.
+/// Where an ended job left what it kept: the recording (with its length), `meeting.json` beside
+/// it, and the debug artifacts of what the bot saw.
 fn where_kept(record: &JobRecord) -> Vec<String> {
-    let Some(url) = record.recording_url.as_deref().filter(|u| !u.is_empty()) else {
-        return vec!["recording: none".to_owned()];
-    };
-    let length = record.duration_secs.map(|secs| format!(" ({secs:.1} s)")).unwrap_or_default();
-    let folder = url.rsplit_once('/').map_or(url, |(folder, _)| folder);
-    vec![format!("recording: {url}{length}"), format!("meeting.json: {folder}/meeting.json")]
+    let debug = record.debug_url.as_deref().filter(|u| !u.is_empty());
+    let mut lines = Vec::new();
+    match record.recording_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let length = record.duration_secs.map(|secs| format!(" ({secs:.1} s)")).unwrap_or_default();
+            let folder = url.rsplit_once('/').map_or(url, |(folder, _)| folder);
+            lines.push(format!("recording: {url}{length}"));
+            lines.push(format!("meeting.json: {folder}/meeting.json"));
+        }
+        None => {
+            lines.push("recording: none".to_owned());
+            // Without a recording, meeting.json is kept beside the artifacts, in the job's folder.
+            if let Some((job_folder, _)) = debug.and_then(|d| d.rsplit_once('/')) {
+                lines.push(format!("meeting.json: {job_folder}/meeting.json"));
+            }
+        }
+    }
+    if let Some(debug) = debug {
+        lines.push(format!("debug artifacts: {debug}/ (screenshot.png, page.html, console.log)"));
+    }
+    lines
 }
 
 fn message(args: &EnqueueArgs, job_id: &str) -> Result<String, EnqueueError> {
@@ -197,5 +213,15 @@ mod tests {
             ["recording: s3://bucket/meetings/b1/recording.mp4", "meeting.json: s3://bucket/meetings/b1/meeting.json"]
         );
         assert_eq!(where_kept(&record(None, None)), ["recording: none"]);
+        let mut failed = record(None, None);
+        failed.debug_url = Some("s3://bucket/b1/debug".to_owned());
+        assert_eq!(
+            where_kept(&failed),
+            [
+                "recording: none",
+                "meeting.json: s3://bucket/b1/meeting.json",
+                "debug artifacts: s3://bucket/b1/debug/ (screenshot.png, page.html, console.log)"
+            ]
+        );
     }
 }

@@ -93,6 +93,14 @@ fn assert_artifacts(finished: &Finished, job_id: &str, refusal: &str, window: (u
         assert!(url.starts_with("file://") && url.ends_with(&format!("/{job_id}/debug/{file}")), "{url}");
     }
 
+    // The job's record says where they are (and `meetbot enqueue --wait` prints it).
+    let debug_url = finished.record.get("debug_url").cloned().unwrap_or_default();
+    assert!(
+        debug_url.starts_with("file://") && debug_url.ends_with(&format!("/{job_id}/debug")),
+        "{:?}",
+        finished.record
+    );
+
     // meeting.json holds the job record, whose `url` is the link as given (as the API shows it);
     // the bearer token is in none of the files, the passcode in none of the artifacts.
     assert!(!text.contains("tok-test"), "meeting.json carries the bearer token");

@@ -94,6 +94,11 @@ fn cancel_through_the_api_clicks_leave() {
     assert_ended(&record, "completed", "cancelled");
     assert_joined_as_itself(&link);
     assert_left_by_clicking(&link);
+    // A clean cancel is no error: nothing in the log says ERROR (the browser's DevTools
+    // connection is closed before the browser is killed).
+    let log = worker.log();
+    let errors: Vec<&str> = log.lines().filter(|line| line.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "a clean cancel logged errors: {errors:#?}");
 }
 
 #[test]

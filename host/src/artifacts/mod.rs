@@ -75,6 +75,14 @@ pub struct Stored {
     pub console: Option<String>,
 }
 
+impl Stored {
+    /// The folder holding them (`.../<job_id>/debug`), from the URL of any stored part.
+    pub fn folder(&self) -> Option<String> {
+        let any = self.screenshot.as_deref().or(self.page.as_deref()).or(self.console.as_deref())?;
+        any.rsplit_once('/').map(|(folder, _)| folder.to_owned())
+    }
+}
+
 impl Artifacts {
     /// Stores the artifacts under `<job_id>/debug/` (all at once, each retried as recordings
     /// are); where they are, `None` when none could be stored. A part that cannot be stored is

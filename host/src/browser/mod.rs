@@ -59,6 +59,14 @@ impl Drop for AbortOnDrop {
     }
 }
 
+impl AbortOnDrop {
+    /// Stops the task and waits until it has stopped.
+    async fn stop(mut self) {
+        self.0.abort();
+        let _ = (&mut self.0).await;
+    }
+}
+
 impl JobBrowser {
     /// The host's handle on the job's page, once its DevTools connection has attached to it (within
     /// a second of the launch); `None` when it never did.
@@ -73,9 +81,14 @@ impl JobBrowser {
         None
     }
 
-    /// Ends the browser: the whole process tree is killed and its user-data-dir removed.
+    /// Ends the browser: the whole process tree is killed and its user-data-dir removed. The
+    /// host's DevTools connection is closed first: a browser killed under a live connection makes
+    /// chromiumoxide log a connection ERROR although nothing went wrong.
     pub async fn close(self) {
-        self.process.shutdown().await;
+        let JobBrowser { process, cdp, _handler, .. } = self;
+        _handler.stop().await;
+        drop(cdp);
+        process.shutdown().await;
     }
 }
 

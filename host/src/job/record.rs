@@ -54,6 +54,9 @@ pub struct JobRecord {
     pub recording_url: Option<String>,
     /// Recording duration.
     pub duration_secs: Option<f64>,
+    /// The folder of the debug artifacts (`.../<job_id>/debug`: screenshot.png, page.html,
+    /// console.log) when they were stored.
+    pub debug_url: Option<String>,
 }
 
 /// A timestamp as records carry it.
@@ -85,6 +88,7 @@ impl JobRecord {
             ended_at: None,
             recording_url: None,
             duration_secs: None,
+            debug_url: None,
         }
     }
 
@@ -114,6 +118,7 @@ impl JobRecord {
             ("ended_at", self.ended_at.clone()),
             ("recording_url", self.recording_url.clone()),
             ("duration_secs", self.duration_secs.map(|d| d.to_string())),
+            ("debug_url", self.debug_url.clone()),
         ];
         fields.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         fields
@@ -144,6 +149,7 @@ impl JobRecord {
             ended_at: optional("ended_at"),
             recording_url: optional("recording_url"),
             duration_secs: optional("duration_secs").and_then(|d| d.parse().ok()),
+            debug_url: optional("debug_url"),
         })
     }
 }
@@ -161,6 +167,7 @@ mod tests {
         let mut record = JobRecord::new("x", &request, "w1", "c1", State::Joining);
         record.reason = Some(Reason::Cancelled);
         record.duration_secs = Some(12.5);
+        record.debug_url = Some("file:///r/x/debug".to_owned());
         let fields: HashMap<String, String> = record.to_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         assert_eq!(JobRecord::from_fields(&fields), Some(record));
         assert!(!fields.values().any(|v| v == "b"), "the bearer token is never part of a record");

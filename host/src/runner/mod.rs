@@ -23,7 +23,7 @@ pub use rules::{Limits, Rules};
 pub use timeline::Timeline;
 
 use crate::{
-    artifacts::{self, Artifacts, Console, Scrub},
+    artifacts::{self, Artifacts, Console, Scrub, Stored},
     browser::{self, JobBrowser},
     config::{ArtifactsWhen, Config},
     job::{JobRequest, Reason, State},
@@ -218,11 +218,13 @@ impl Runner {
         let record = self.store.get(active.job_id()).await.ok().flatten().unwrap_or_else(|| active.record().clone());
         let workdir = self.browser.as_ref().map(|b| &b.workdir);
         let kept = keep::keep(&self.config, storage, workdir, &record, spooled, &mut meeting.timeline, ending).await;
-        if kept.recording_url.is_some() || kept.duration_secs.is_some() {
+        let debug_url = kept.debug.as_ref().and_then(Stored::folder);
+        if kept.recording_url.is_some() || kept.duration_secs.is_some() || debug_url.is_some() {
             self.store
                 .update(active.job_id(), |record| {
                     record.recording_url = kept.recording_url.clone();
                     record.duration_secs = kept.duration_secs;
+                    record.debug_url = debug_url;
                 })
                 .await;
         }
