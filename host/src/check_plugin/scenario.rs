@@ -97,7 +97,7 @@ async fn session(
     let started = Instant::now();
     let mut changes = store.subscribe();
     dispatcher.submit_rest(request).await.map_err(|e| setup("the job did not start", &e))?;
-    let mut lines = Lines { out, started, last_state: None };
+    let mut lines = Lines { out, started, printed: Vec::new() };
     let mut interrupted = false;
     let ended = loop {
         tokio::select! {
@@ -138,8 +138,10 @@ async fn session(
 struct Lines<'a, W: Write> {
     out: &'a mut W,
     started: Instant,
-    /// The job state last printed, so a state is printed once whoever reported it.
-    last_state: Option<State>,
+    /// The job states printed so far: each is printed once, whoever reported it first (the
+    /// host's own record changes and the plugin's reports travel on different channels, so
+    /// either may come first).
+    printed: Vec<State>,
 }
 
 impl<W: Write> Lines<'_, W> {
@@ -153,7 +155,9 @@ impl<W: Write> Lines<'_, W> {
         match report {
             Report::State(state) => {
                 let state = State::from(*state);
-                self.last_state = Some(state);
+                if !self.printed.contains(&state) {
+                    self.printed.push(state);
+                }
                 self.line("plugin", &format!("state {state}"));
             }
             Report::Participants(count) => self.line("plugin", &format!("participants {count}")),
@@ -161,10 +165,10 @@ impl<W: Write> Lines<'_, W> {
         }
     }
 
-    /// The job's state as the host wrote it, unless it is the state the plugin just reported.
+    /// The job's state as the host wrote it, unless that state was printed already.
     fn job_state(&mut self, state: State) {
-        if self.last_state != Some(state) {
-            self.last_state = Some(state);
+        if !self.printed.contains(&state) {
+            self.printed.push(state);
             self.line("host", &format!("state {state}"));
         }
     }
