@@ -36,6 +36,9 @@ pub fn network_error(code: &str) -> Option<&'static str> {
         "ERR_CONNECTION_RESET" | "ERR_CONNECTION_CLOSED" | "ERR_EMPTY_RESPONSE" => "the connection was cut",
         "ERR_TIMED_OUT" | "ERR_CONNECTION_TIMED_OUT" => "the connection timed out",
         "ERR_ADDRESS_UNREACHABLE" | "ERR_INTERNET_DISCONNECTED" | "ERR_NETWORK_CHANGED" => "the network is unreachable",
+        // What the error page shows for a name that did not resolve (`DNS_PROBE_FINISHED_NXDOMAIN`,
+        // `DNS_PROBE_POSSIBLE`, ...).
+        code if code.starts_with("DNS_PROBE_") => "the name did not resolve (DNS)",
         code if code.starts_with("ERR_CERT_") || code.starts_with("ERR_SSL_") => {
             "TLS failed (certificate or handshake)"
         }
@@ -58,6 +61,7 @@ mod tests {
     #[test]
     fn network_errors_are_named_in_words() {
         assert_eq!(network_error("ERR_NAME_NOT_RESOLVED"), Some("the name did not resolve (DNS)"));
+        assert_eq!(network_error("DNS_PROBE_POSSIBLE"), Some("the name did not resolve (DNS)"));
         assert_eq!(network_error("net::ERR_CONNECTION_REFUSED"), Some("the connection was refused"));
         assert_eq!(network_error("ERR_CERT_AUTHORITY_INVALID"), Some("TLS failed (certificate or handshake)"));
         assert_eq!(network_error("ERR_SSL_PROTOCOL_ERROR"), Some("TLS failed (certificate or handshake)"));
