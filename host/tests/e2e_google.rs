@@ -206,3 +206,25 @@ fn links_that_are_no_meet_meetings_never_run() {
         assert!(!error.is_empty() && !error.contains('\n'), "one-line reason: {entry}");
     }
 }
+
+/// A Meet link whose page never loads because the browser is sent elsewhere by `resolver_rule`
+/// (Chromium's `--host-resolver-rules`): the job's detail says which network error it was.
+fn unreachable_page_detail(resolver_rule: &str, bot_id: &str) -> String {
+    let extra =
+        format!("[recording]\nenabled = false\n[browser]\nargs = [\"--host-resolver-rules={resolver_rule}\"]\n");
+    let (_turn, redis, _worker) = platform::start(|redis| GOOGLE.worker(redis, &extra));
+    redis.push(&meet_job(bot_id, "https://meet.google.com/abc-defg-hij", None));
+    let record = wait_for_end(&redis, bot_id, JOB_TIMEOUT);
+    assert_ended(&record, "failed", "internal_error");
+    record.get("detail").cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_meeting_page_that_does_not_load_names_the_network_error() {
+    let unresolved = unreachable_page_detail("MAP * ~NOTFOUND", "g-dns");
+    // Chromium's error page shows a DNS probe code (`DNS_PROBE_...`) for a name that does not resolve.
+    assert!(unresolved.contains("did not load: the name did not resolve (DNS) ("), "{unresolved}");
+    let closed = free_port();
+    let refused = unreachable_page_detail(&format!("MAP * 127.0.0.1:{closed}"), "g-refused");
+    assert!(refused.contains("did not load: the connection was refused (ERR_CONNECTION_REFUSED)"), "{refused}");
+}

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::{
     Budgets, Cx, Next, Platform, Recognition, Step,
-    page_load::{ERROR_PAGE, is_error_page, without_query},
+    page_load::{ERROR_CODE_SCRIPT, ERROR_PAGE, is_error_page, network_error, without_query},
 };
 use crate::{Hit, Host, KitError, MAX_WAIT, MeetingPage, Signals};
 
@@ -292,7 +292,15 @@ impl<P: Platform> Driver<P> {
         match self.platform.address(&address) {
             Some((reason, detail)) => self.end(reason, detail),
             None => {
-                let detail = format!("the {} page did not load (browser address {})", P::NAME, without_query(&address));
+                let code: String = self.page.evaluate(ERROR_CODE_SCRIPT).await.unwrap_or_default();
+                let code = code.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect::<String>();
+                let why = match (network_error(&code), code.is_empty()) {
+                    (Some(words), _) => format!(": {words} ({code})"),
+                    (None, false) => format!(": {code}"),
+                    (None, true) => String::new(),
+                };
+                let detail =
+                    format!("the {} page did not load{why} (browser address {})", P::NAME, without_query(&address));
                 self.end(reason::INTERNAL_ERROR, detail)
             }
         }
