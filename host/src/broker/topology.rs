@@ -8,6 +8,8 @@
 //! step. A configuration whose keys would spread over several slots cannot work and is refused
 //! here, with the key to change.
 
+use redis::IntoConnectionInfo;
+
 use crate::config::Config;
 
 /// How many hash slots a Redis Cluster has.
@@ -132,15 +134,10 @@ fn node_addr(entry: &str) -> Option<NodeAddr> {
     host_ok.then(|| NodeAddr { host: host.to_owned(), port })
 }
 
-/// The database number in a `redis://host/DB` URL (0 when none).
+/// The database `redis.url` selects, as redis-rs reads it (0 when none or unreadable: the URL's
+/// own check reports a bad one).
 fn url_db(url: &str) -> i64 {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let after_userinfo = after_scheme.rsplit_once('@').map_or(after_scheme, |(_, rest)| rest);
-    after_userinfo
-        .split_once('/')
-        .map(|(_, path)| path.split(['?', '#']).next().unwrap_or(""))
-        .and_then(|db| if db.is_empty() { Some(0) } else { db.parse().ok() })
-        .unwrap_or(0)
+    url.into_connection_info().map_or(0, |info| info.redis_settings().db())
 }
 
 /// The slot every key meetbot uses hashes to, or why they would not share one.

@@ -268,17 +268,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn meeting_json_has_the_jobs_end_time_and_final_state() {
+    /// The record of a Meet job `bot_id` (bearer token `secret-token`) in `state`.
+    fn record(bot_id: &str, state: crate::job::State) -> JobRecord {
         let request = crate::job::JobRequest::from_message(
             &json!({
                 "url": "https://meet.google.com/abc-defg-hij", "provider": "google", "name": "Bot",
-                "teamId": "t", "userId": "u", "bearerToken": "secret-token", "timezone": "UTC", "botId": "b1"
+                "teamId": "t", "userId": "u", "bearerToken": "secret-token", "timezone": "UTC", "botId": bot_id
             })
             .to_string(),
         )
         .expect("request");
-        let record = JobRecord::new("b1", &request, "w1", "c1", crate::job::State::InCall);
+        JobRecord::new(bot_id, &request, "w1", "c1", state)
+    }
+
+    #[test]
+    fn meeting_json_has_the_jobs_end_time_and_final_state() {
+        let record = record("b1", crate::job::State::InCall);
         let kept = Kept {
             recording_url: Some("file:///r/b1/recording.webm".to_owned()),
             duration_secs: Some(12.5),
@@ -299,15 +304,7 @@ mod tests {
 
     #[test]
     fn meeting_json_names_the_debug_artifacts_that_were_stored() {
-        let request = crate::job::JobRequest::from_message(
-            &json!({
-                "url": "https://meet.google.com/abc-defg-hij", "provider": "google", "name": "Bot",
-                "teamId": "t", "userId": "u", "bearerToken": "secret-token", "timezone": "UTC", "botId": "b2"
-            })
-            .to_string(),
-        )
-        .expect("request");
-        let record = JobRecord::new("b2", &request, "w1", "c1", crate::job::State::WaitingRoom);
+        let record = record("b2", crate::job::State::WaitingRoom);
         let debug = Stored {
             screenshot: Some("file:///r/b2/debug/screenshot.png".to_owned()),
             page: None,
