@@ -1,0 +1,281 @@
+//! The drop-in story (issue 11, item 5): a platform plugin built outside this workspace, as a
+//! third party builds one, works in an unchanged `meetbot`.
+//!
+//! The Jitsi Meet example (`examples/jitsi`, its own Cargo workspace and lock) is built with
+//! `cargo build --manifest-path examples/jitsi/Cargo.toml` into a target folder of its own (never
+//! the `meetbot` binary's folder, which a worker scans for plugins), its library copied into a
+//! fresh `plugins.dirs` folder, and then: `meetbot plugins` lists it serving `jitsi` (and refuses
+//! it in one line when `MEETBOT_JITSI_HOSTS` is not a host list), `meetbot check-plugin` accepts
+//! a Jitsi link, and real workers (real Redis, real Chromium) run `"provider": "jitsi"` jobs
+//! against the example's own fake Jitsi pages, served at `meet.jit.si`: the bot joins, is
+//! recorded and leaves when the job is cancelled; leaves when everyone else left; and a rejected
+//! knock, a kick and a meeting ended for all end the job with their own reasons. What the bot did
+//! is read from the pages' own reports (`POST /__testkit/event`).
+//!
+//! The first test to need the plugin builds it (a cold build of the example takes a few minutes
+//! of CPU; afterwards it is incremental). Runs under `flock /tmp/meetbot-e2e.lock` like every
+//! browser suite.
+
+mod support;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::LazyLock,
+    time::Duration,
+};
+
+use meetbot_fixtures::{PageEvent, StaticSite};
+use serde_json::{Value, json};
+use support::{media::probe, platform::turn, *};
+use tempfile::TempDir;
+
+/// The display name, with characters a "cleaning" bot would rewrite: it must arrive untouched.
+const NAME: &str = "Zoë's Notes Bot ✓ (Łódź)";
+
+/// The library the example builds.
+const LIBRARY: &str = "libmeetbot_plugin_jitsi.so";
+
+/// Generous bound for one session; every scenario ends within seconds of its scripted event.
+const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The repository's root.
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the host crate lies in the repository")
+}
+
+/// The example's library, built once per test binary into `<target>/jitsi/` (next to, never
+/// inside, the folder of the `meetbot` binary).
+static PLUGIN: LazyLock<PathBuf> = LazyLock::new(|| {
+    let target = bin().parent().and_then(Path::parent).expect("<target>/<profile>/meetbot").join("jitsi");
+    let manifest = repo().join("examples/jitsi/Cargo.toml");
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--locked", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "building the Jitsi example failed; reproduce with\n  cargo build --locked --manifest-path {} --target-dir {}\n{}",
+        manifest.display(),
+        target.display(),
+        tail(&String::from_utf8_lossy(&output.stderr), 40)
+    );
+    let library = target.join("debug").join(LIBRARY);
+    assert!(library.is_file(), "the build left no {}", library.display());
+    library
+});
+
+/// A fresh `plugins.dirs` folder holding only the dropped-in library, as an operator installs it:
+/// a folder only its owner writes, the library mode 755.
+fn drop_in() -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    install_owner_only(&PLUGIN, &dir.path().join(LIBRARY));
+    dir
+}
+
+/// The example's fake Jitsi pages at `meet.jit.si`, for the whole test binary.
+static SITE: LazyLock<StaticSite> = LazyLock::new(|| {
+    StaticSite::serve_dir(&["meet.jit.si"], repo().join("examples/jitsi/tests/pages")).expect("serve the fake Jitsi")
+});
+
+/// What the page of `room` reported, in order.
+fn events_of(room: &str) -> Vec<PageEvent> {
+    let page = format!("/{room}");
+    SITE.page_events().into_iter().filter(|e| e.page == page).collect()
+}
+
+fn kinds(events: &[PageEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.kind.as_str()).collect()
+}
+
+/// Waits until the page of `room` reported `kind`.
+fn wait_event(room: &str, kind: &str, timeout: Duration) -> PageEvent {
+    let mut found = None;
+    wait_until(timeout, &format!("the page of {room} reports {kind}"), || {
+        found = events_of(room).into_iter().find(|e| e.kind == kind);
+        found.is_some()
+    });
+    found.expect("found")
+}
+
+/// A worker whose `plugins.dirs` is the drop-in folder and whose Chromium reaches the fake Jitsi.
+fn worker(redis: &RedisServer, plugins: &TempDir, extra: &str) -> Worker {
+    let args = toml::Value::Array(SITE.chromium_args().into_iter().map(toml::Value::String).collect());
+    let config = format!(
+        "[plugins]\ndirs = [\"{}\"]\n[browser]\nexecutable = \"/usr/bin/chromium\"\nargs = {args}\n\
+         [auto_leave]\nwaiting_room_timeout_secs = 20\n{extra}",
+        plugins.path().display()
+    );
+    Worker::start(redis, &config)
+}
+
+fn job(bot_id: &str, room: &str, auto_leave: Option<Value>) -> String {
+    let mut job = json!({
+        "url": format!("https://meet.jit.si/{room}"),
+        "provider": "jitsi",
+        "name": NAME,
+        "teamId": "team-1",
+        "userId": "user-1",
+        "bearerToken": "tok-test",
+        "timezone": "Europe/Berlin",
+        "botId": bot_id,
+    });
+    if let Some(auto_leave) = auto_leave {
+        job["autoLeave"] = auto_leave;
+    }
+    job.to_string()
+}
+
+/// The bot typed its name exactly as given and turned microphone and camera off before joining.
+fn assert_joined_as_itself(room: &str) {
+    let events = events_of(room);
+    let name = events.iter().find(|e| e.kind == "name_typed").unwrap_or_else(|| panic!("{:?}", kinds(&events)));
+    assert_eq!(name.detail, NAME, "the name arrives untouched");
+    let position = |kind: &str| events.iter().position(|e| e.kind == kind);
+    let join = position("join_clicked").unwrap_or_else(|| panic!("no join click: {:?}", kinds(&events)));
+    for device in ["mic_off", "camera_off"] {
+        assert!(position(device).is_some_and(|at| at < join), "{device} before joining: {:?}", kinds(&events));
+    }
+}
+
+fn assert_record(record: &HashMap<String, String>, state: &str, reason: &str) {
+    assert_ended(record, state, reason);
+    assert!(!record.get("detail").is_some_and(|d| d.contains('\n')), "the detail is one line: {record:?}");
+}
+
+#[test]
+fn meetbot_plugins_lists_the_dropped_in_plugin_and_refuses_it_without_valid_hosts() {
+    let plugins = drop_in();
+    let library = plugins.path().join(LIBRARY).display().to_string();
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let config = config_dir.path().join("meetbot.toml");
+    std::fs::write(&config, format!("[plugins]\ndirs = [\"{}\"]\n", plugins.path().display())).expect("config");
+    let config = config.display().to_string();
+
+    let listed = run_cli(&["plugins", "--config", &config], Duration::from_secs(20));
+    assert!(listed.status.success(), "exit {}\n{}\n{}", listed.status, listed.stdout, listed.stderr);
+    let line = listed.stdout.lines().find(|l| l.contains(&library)).unwrap_or_else(|| panic!("{}", listed.stdout));
+    assert!(line.contains("jitsi") && !line.contains("refused"), "loaded, serving `jitsi`: {line}");
+
+    // A host list that is not one: the plugin declares no meeting hosts, the host says so in one line.
+    let bad = [("MEETBOT_JITSI_HOSTS", "https://meet.example.org:8443")];
+    let refused = run_cli_with_env(&["plugins", "--config", &config], &bad, Duration::from_secs(20));
+    let lines: Vec<&str> = refused.stdout.lines().filter(|l| l.contains(&library)).collect();
+    assert_eq!(lines.len(), 1, "one line about the plugin:\n{}", refused.stdout);
+    assert!(
+        lines[0].contains("refused") && lines[0].contains("declares no meeting hosts"),
+        "refused for its hosts: {}",
+        lines[0]
+    );
+
+    // Another deployment, configured: its links are Jitsi links, meet.jit.si's no longer are.
+    let own = [("MEETBOT_JITSI_HOSTS", "meet.example.org")];
+    let checked = run_cli_with_env(
+        &[
+            "check-plugin",
+            &library,
+            "--url",
+            "https://meet.example.org/Weekly?jwt=x",
+            "--url",
+            "https://meet.jit.si/Weekly",
+        ],
+        &own,
+        Duration::from_secs(20),
+    );
+    assert!(checked.status.success(), "exit {}\n{}\n{}", checked.status, checked.stdout, checked.stderr);
+    // `url  <provider>  <link>  ok|refused  <normal form or reason>`: (verdict, the rest).
+    let url_line = |url: &str| -> (String, String) {
+        let line = checked.stdout.lines().find(|l| l.starts_with("url") && l.split_whitespace().nth(2) == Some(url));
+        let words: Vec<&str> =
+            line.unwrap_or_else(|| panic!("no line for {url}:\n{}", checked.stdout)).split_whitespace().collect();
+        (words[3].to_owned(), words[4..].join(" "))
+    };
+    let own_link = url_line("https://meet.example.org/Weekly?jwt=x");
+    assert_eq!(own_link, ("ok".to_owned(), "https://meet.example.org/Weekly".to_owned()), "{}", checked.stdout);
+    let (verdict, why) = url_line("https://meet.jit.si/Weekly");
+    assert!(verdict == "refused" && why.contains("not a configured Jitsi host"), "{}", checked.stdout);
+}
+
+#[test]
+fn a_jitsi_job_joins_is_recorded_and_leaves_when_cancelled() {
+    let _turn = turn();
+    let plugins = drop_in();
+    let redis = RedisServer::start();
+    let worker = worker(&redis, &plugins, "");
+    let room = "admitted-cancel";
+    redis.push(&job("j-cancel", room, None));
+    let in_call = wait_for_state(&redis, "j-cancel", "in_call", JOB_TIMEOUT);
+    assert_eq!(in_call["url"], format!("https://meet.jit.si/{room}"), "the normalized link");
+    // Some seconds of call on the recording before the cancel.
+    std::thread::sleep(Duration::from_secs(4));
+
+    let response = worker.delete("/v1/jobs/j-cancel");
+    assert!(response.status < 300, "DELETE /v1/jobs/j-cancel: {response:?}");
+    let record = wait_for_end(&redis, "j-cancel", JOB_TIMEOUT);
+    assert_record(&record, "completed", "cancelled");
+    assert_joined_as_itself(room);
+    wait_event(room, "leave_clicked", Duration::from_secs(5));
+    wait_event(room, "left", Duration::from_secs(5));
+    // The page showed a call of 3, the bot included (the count the plugin reads).
+    assert_eq!(wait_event(room, "admitted", Duration::ZERO).detail, "3");
+
+    let url = record.get("recording_url").unwrap_or_else(|| panic!("no recording_url: {record:?}"));
+    let file = PathBuf::from(url.strip_prefix("file://").unwrap_or_else(|| panic!("not a file:// URL: {url}")));
+    assert!(file.ends_with("j-cancel/recording.webm"), "{}", file.display());
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 0, "{} is empty", file.display());
+    let probed = probe(&file);
+    assert_eq!(probed.of_kind("video").len(), 1, "{probed:?}");
+    assert!(probed.duration.is_some_and(|d| d > 2.0), "the call plays: {probed:?}");
+}
+
+/// Runs `room` as job `bot_id` on a session worker (not recording) to its end.
+fn run_to_end(bot_id: &str, room: &str, auto_leave: Option<Value>) -> HashMap<String, String> {
+    let _turn = turn();
+    let plugins = drop_in();
+    let redis = RedisServer::start();
+    let _worker = worker(&redis, &plugins, "[recording]\nenabled = false\n");
+    redis.push(&job(bot_id, room, auto_leave));
+    wait_for_end(&redis, bot_id, JOB_TIMEOUT)
+}
+
+#[test]
+fn everyone_leaving_is_seen_from_the_participant_count_and_the_bot_hangs_up() {
+    let room = "alone-1";
+    let record = run_to_end("j-alone", room, Some(json!({"everyone_left_timeout_secs": 1})));
+    assert_record(&record, "completed", "everyone_left");
+    let counts: Vec<String> =
+        events_of(room).into_iter().filter(|e| e.kind == "participants").map(|e| e.detail).collect();
+    assert_eq!(counts, ["3", "2", "1"], "the page's count fell to the bot alone");
+    wait_event(room, "leave_clicked", Duration::from_secs(5));
+}
+
+#[test]
+fn a_rejected_knock_fails_the_job_as_denied_admission() {
+    let room = "denied-1";
+    let record = run_to_end("j-denied", room, None);
+    assert_record(&record, "failed", "denied_admission");
+    assert!(!record.contains_key("joined_at"), "never admitted: {record:?}");
+    assert!(record["detail"].contains("rejected"), "the page's words: {record:?}");
+    assert_joined_as_itself(room);
+    let events = kinds(&events_of(room)).join(" ");
+    assert!(events.contains("lobby") && events.contains("denied"), "{events}");
+    assert!(!events.contains("leave_clicked"), "nothing to leave from the lobby: {events}");
+}
+
+#[test]
+fn a_kick_and_a_meeting_ended_for_all_end_the_job_with_their_own_reasons() {
+    for (bot_id, room, reason) in
+        [("j-kicked", "kicked-1", "removed_from_meeting"), ("j-ended", "ended-1", "ended_by_host")]
+    {
+        let record = run_to_end(bot_id, room, None);
+        assert_record(&record, "completed", reason);
+        assert!(record.contains_key("joined_at"), "admitted first: {record:?}");
+        assert!(!kinds(&events_of(room)).contains(&"leave_clicked"), "the platform ended it: {room}");
+    }
+}
