@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod artifacts;
+pub mod backoff;
 pub mod broker;
 pub mod browser;
 pub mod check_plugin;
@@ -14,6 +15,7 @@ pub mod enqueue;
 pub mod job;
 pub mod leftovers;
 pub mod logging;
+pub mod metrics_catalog;
 pub mod notify;
 pub mod plugins;
 pub mod queue;

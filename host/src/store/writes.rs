@@ -13,7 +13,8 @@ use tokio::time::Instant;
 
 use super::{JobStore, OwnedDelivery, StartError};
 use crate::{
-    broker::{Backoff, is_permanent, scripts, scripts::Written},
+    backoff::Backoff,
+    broker::{is_permanent, scripts, scripts::Written},
     job::{JobRecord, Reason, State, TransitionError, record::timestamp},
 };
 
