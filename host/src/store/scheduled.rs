@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::JobStore;
 use crate::{
     broker::scripts,
-    job::{JobRecord, Reason, State, record::timestamp},
+    job::{JobRecord, Reason, record::timestamp},
 };
 
 /// The in-memory schedule is full.
@@ -42,10 +42,7 @@ impl JobStore {
         let Some(mut record) = self.state().scheduled.remove(job_id) else {
             return Ok(false);
         };
-        record.state = State::Completed;
-        record.reason = Some(Reason::Cancelled);
-        record.detail = Some("cancelled before its joinAt".to_owned());
-        record.ended_at = Some(now);
+        record.end(Reason::Cancelled, Some("cancelled before its joinAt".to_owned()), now);
         self.announce(&record);
         self.forget(job_id, Some(record));
         Ok(true)

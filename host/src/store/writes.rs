@@ -137,15 +137,12 @@ impl JobStore {
         let (record, delivery, lost) = {
             let mut state = self.state();
             let entry = state.active.get_mut(job_id)?;
-            let mut record = entry.record.clone();
-            record.state = reason.terminal_state();
-            record.reason = Some(reason);
-            record.detail = match (detail, entry.fault.take()) {
+            let detail = match (detail, entry.fault.take()) {
                 (Some(detail), Some(fault)) => Some(format!("{fault}; {detail}")),
                 (detail, fault) => fault.or(detail),
             };
-            record.ended_at = Some(timestamp(Utc::now()));
-            entry.record = record.clone();
+            entry.record.end(reason, detail, timestamp(Utc::now()));
+            let record = entry.record.clone();
             (record, entry.delivery(), entry.lost)
         };
         if lost {
@@ -222,10 +219,7 @@ impl JobStore {
         detail: &str,
         notify: impl FnOnce(&JobRecord) -> String,
     ) {
-        record.state = reason.terminal_state();
-        record.reason = Some(reason);
-        record.detail = Some(detail.to_owned());
-        record.ended_at = Some(timestamp(Utc::now()));
+        record.end(reason, Some(detail.to_owned()), timestamp(Utc::now()));
         if let Some(redis) = self.redis() {
             let fields = record.to_fields();
             let now = record.ended_at.clone().unwrap_or_default();
