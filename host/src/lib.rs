@@ -13,6 +13,8 @@ pub mod config;
 pub mod dispatch;
 pub mod enqueue;
 pub mod job;
+#[cfg(test)]
+mod layers;
 pub mod leftovers;
 pub mod logging;
 pub mod metrics_catalog;
