@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod artifacts;
+pub mod backoff;
 pub mod broker;
 pub mod browser;
 pub mod check_plugin;
@@ -12,8 +13,11 @@ pub mod config;
 pub mod dispatch;
 pub mod enqueue;
 pub mod job;
+#[cfg(test)]
+mod layers;
 pub mod leftovers;
 pub mod logging;
+pub mod metrics_catalog;
 pub mod notify;
 pub mod plugins;
 pub mod queue;

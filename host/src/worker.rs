@@ -8,8 +8,9 @@ use tokio::{sync::watch, task::JoinHandle};
 use crate::{
     api,
     app::App,
+    backoff::Backoff,
     broker::{
-        Backoff, ClientError, Connections, Endpoint, Keys,
+        ClientError, Connections, Endpoint, Keys,
         permissions::Needs,
         preflight::{self, LaterCheck, Refused},
         scripts,
@@ -85,7 +86,8 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let mut signals = Signals::install().map_err(WorkerError::Signals)?;
     let registry = Arc::new(Registry::load(&config.plugins.dirs));
     registry.log_summary();
-    let metrics = api::metrics::install(&config.worker.id).map_err(|e| WorkerError::Metrics(e.to_string()))?;
+    let metrics =
+        crate::metrics_catalog::install(&config.worker.id).map_err(|e| WorkerError::Metrics(e.to_string()))?;
 
     let connections = if config.redis.enabled { Some(connect_redis(&config)?) } else { None };
     let mut later_check = match &connections {

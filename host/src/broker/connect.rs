@@ -19,12 +19,8 @@ use redis::{
 };
 use tokio::sync::Mutex;
 
-use super::{
-    locate::{LocateError, Locator},
-    tls::TlsFileError,
-    topology::TopologyError,
-};
-use crate::config::Config;
+use super::locate::{LocateError, Locator};
+use crate::config::{Config, redis_tls::TlsFileError, topology::TopologyError};
 
 /// How long one BLMOVE blocks. Short enough that shutdown is noticed quickly, long enough that an
 /// idle worker costs Redis nothing.

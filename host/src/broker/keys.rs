@@ -93,7 +93,7 @@ impl Keys {
             dead_letter_max_len: config.redis.dead_letter_max_len,
             notify_list_max_len: config.notify.redis_list_max_len,
             event_stream_max_len: config.notify.event_stream_max_len,
-            failure_storage: crate::notify::results::storage(config, None).to_string(),
+            failure_storage: crate::storage::described(&config.storage, None).to_string(),
         }
     }
 

@@ -11,12 +11,12 @@ use redis::{
     RedisResult, TlsCertificates, Value,
 };
 
-use super::{
-    connect::ClientError,
-    tls::certificates,
+use super::connect::ClientError;
+use crate::config::{
+    Config,
+    redis_tls::certificates,
     topology::{NodeAddr, Topology},
 };
-use crate::config::Config;
 
 /// How long one question to one server may take: short, so a dead node costs little before the
 /// next is asked.

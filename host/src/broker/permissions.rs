@@ -8,8 +8,9 @@
 
 use redis::IntoConnectionInfo;
 
-use super::{Keys, topology::Topology};
+use super::Keys;
 use crate::config::Config;
+use crate::config::topology::Topology;
 
 /// Stands for a key in a probe's arguments.
 const KEY: &str = "{key}";

@@ -17,11 +17,11 @@ use rustls::{AlertDescription, CertificateError};
 use tokio::task::JoinHandle;
 
 use super::{
-    Backoff, Endpoint,
+    Endpoint,
     locate::LocateError,
     permissions::{Command, KeyNeed, Needs, cli_line},
 };
-use crate::config::RedisConfig;
+use crate::{backoff::Backoff, config::RedisConfig};
 
 /// Why Redis will not let this worker do its work. Each message is one line an operator can act on;
 /// none carries a password.

@@ -2,7 +2,11 @@
 
 use std::path::Path;
 
-use crate::{config::BrowserConfig, runner::LANGUAGE};
+use crate::config::BrowserConfig;
+
+/// The UI language browsers are launched with: the language whose texts every plugin's tables
+/// know (plugins match the other languages they know too).
+const LANGUAGE: &str = "en-US";
 
 /// The user agent a normal desktop Chrome of this major version sends: platforms degrade or block
 /// browsers whose agent says "HeadlessChrome".

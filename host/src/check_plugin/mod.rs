@@ -12,12 +12,14 @@
 //! returns a URL the host refuses (a bug in its URL rules), or the scenario's job does not end
 //! `completed`, 2 for a usage error.
 
+mod args;
 mod scenario;
 
 use std::{io::Write, process::ExitCode};
 
+pub use args::CheckPluginArgs;
+
 use crate::{
-    cli::CheckPluginArgs,
     config::Config,
     plugins::{LoadedPlugin, Registry, UrlError, host_api_version},
 };

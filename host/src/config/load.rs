@@ -23,7 +23,7 @@ use super::{
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
     parse_window_size,
 };
-use crate::broker::{tls::certificates, topology::Topology};
+use super::{redis_tls::certificates, topology::Topology};
 
 /// Keys whose values must never be echoed, not even in an error about their type.
 const SECRET_KEYS: [&str; 6] = [

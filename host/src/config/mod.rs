@@ -4,8 +4,10 @@
 mod env;
 mod load;
 mod mask;
+pub mod redis_tls;
+pub mod topology;
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -431,9 +433,6 @@ impl ArtifactsWhen {
         }
     }
 }
-
-/// Overrides a job may carry in `autoLeave`: any subset of [`AutoLeaveConfig`]'s keys.
-pub type AutoLeaveOverrides = BTreeMap<String, u64>;
 
 #[cfg(test)]
 mod tests {

@@ -6,5 +6,5 @@ mod request;
 mod state;
 
 pub use record::JobRecord;
-pub use request::{JobRequest, RequestError, Secret};
+pub use request::{AutoLeaveOverrides, JobRequest, RequestError, Secret};
 pub use state::{Reason, State, TransitionError};

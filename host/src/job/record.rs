@@ -65,6 +65,16 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 impl JobRecord {
+    /// Ends the job: its terminal state follows from `reason`; `ended_at` is when it ended. The
+    /// one place a record becomes terminal in this process (the Lua scripts that end jobs without
+    /// the worker, a recovered or cancelled-while-scheduled one, write the same four fields).
+    pub fn end(&mut self, reason: Reason, detail: Option<String>, ended_at: String) {
+        self.state = reason.terminal_state();
+        self.reason = Some(reason);
+        self.detail = detail;
+        self.ended_at = Some(ended_at);
+    }
+
     /// A fresh record for a job about to run or wait.
     pub fn new(job_id: &str, request: &JobRequest, worker: &str, correlation_id: &str, state: State) -> Self {
         Self {
@@ -157,6 +167,22 @@ impl JobRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ending_a_job_sets_its_terminal_state_from_the_reason() {
+        let request = JobRequest::from_message(
+            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC"}"#,
+        )
+        .expect("valid");
+        let mut record = JobRecord::new("x", &request, "w1", "c1", State::InCall);
+        record.end(Reason::DeniedAdmission, Some("denied".to_owned()), "2026-12-03T10:00:00Z".to_owned());
+        assert_eq!(
+            (record.state, record.reason, record.detail.as_deref(), record.ended_at.as_deref()),
+            (State::Failed, Some(Reason::DeniedAdmission), Some("denied"), Some("2026-12-03T10:00:00Z"))
+        );
+        record.end(Reason::Cancelled, None, "2026-12-03T10:00:01Z".to_owned());
+        assert_eq!((record.state, record.detail), (State::Completed, None), "a later end replaces the detail too");
+    }
 
     #[test]
     fn hash_fields_round_trip() {

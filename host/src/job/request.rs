@@ -1,12 +1,11 @@
 //! A job as a client sends it (docs/REFERENCE.md section 3), parsed and checked before anything runs.
 
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
 use super::id;
-use crate::config::AutoLeaveOverrides;
 
 /// Largest message the queue accepts; larger ones are dead-lettered unparsed.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -69,6 +68,10 @@ pub struct JobRequest {
     /// Per-job auto-leave overrides.
     pub auto_leave: AutoLeaveOverrides,
 }
+
+/// Overrides a job may carry in `autoLeave`: any subset of the `[auto_leave]` config keys
+/// ([`AUTO_LEAVE_KEYS`]).
+pub type AutoLeaveOverrides = BTreeMap<String, u64>;
 
 /// Why a message is not a valid job.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

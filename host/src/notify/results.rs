@@ -1,25 +1,18 @@
 //! The results/failures list records, in the original service's shape (docs/REFERENCE.md section 5), so
 //! its queue clients keep working.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
-    config::{Config, StorageKind},
+    config::Config,
     job::{JobRecord, State},
+    storage,
 };
-
-/// A record's `metadata.storage`: where the configured storage keeps the recording at `url`.
-pub fn storage(config: &Config, url: Option<&str>) -> Value {
-    match config.storage.kind {
-        StorageKind::Local => json!({"type": "local", "url": url}),
-        StorageKind::S3 => json!({"type": "s3", "bucket": config.storage.s3.bucket, "url": url}),
-    }
-}
 
 /// The JSON record appended to `notify.redis_results_list` (completed) or
 /// `notify.redis_failures_list` (failed) when a queue or REST job ends.
 pub fn client_record(config: &Config, record: &JobRecord, detail: Option<&str>) -> String {
-    let storage = storage(config, record.recording_url.as_deref());
+    let storage = storage::described(&config.storage, record.recording_url.as_deref());
     let reason = record.reason.map(|r| r.as_str());
     let mut value = json!({
         "recordingId": record.job_id,

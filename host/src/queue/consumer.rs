@@ -13,7 +13,8 @@ use tokio::sync::watch;
 use super::intake::Intake;
 use crate::{
     app::App,
-    broker::{BLOCK_SECS, Backoff, Endpoint, scripts},
+    backoff::Backoff,
+    broker::{BLOCK_SECS, Endpoint, scripts},
 };
 
 /// Takes messages from the queue while the worker accepts work.

@@ -12,7 +12,8 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::{
-    broker::{Backoff, scripts},
+    backoff::Backoff,
+    broker::scripts,
     job::record::timestamp,
     store::{JobStore, RedisLink},
 };

@@ -6,7 +6,7 @@
 
 use tokio::time::{Duration, Instant};
 
-use crate::api::metrics::FRAME_RATE;
+use crate::metrics_catalog::FRAME_RATE;
 
 /// How many times the capture's frame rate a report may claim, for jitter (a report that arrives
 /// late covers more frames).

@@ -40,7 +40,7 @@ pub struct Quality {
 impl Quality {
     /// Adds this recording to the metrics.
     pub fn count(&self) {
-        use crate::api::metrics::LONGEST_GAP;
+        use crate::metrics_catalog::LONGEST_GAP;
         metrics::histogram!(LONGEST_GAP, "stream" => "video").record(self.longest_video_gap_secs);
         metrics::histogram!(LONGEST_GAP, "stream" => "audio").record(self.longest_audio_gap_secs);
         metrics::counter!("meetbot_recording_audio_dropouts_total").increment(self.audio_dropouts);

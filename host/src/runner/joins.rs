@@ -10,7 +10,7 @@
 
 use tokio::time::Instant;
 
-use crate::{api::metrics::JOIN_SECONDS, job::Reason};
+use crate::{job::Reason, metrics_catalog::JOIN_SECONDS};
 
 /// Whether this delivery's join outcome was counted yet.
 #[derive(Debug)]

@@ -234,10 +234,8 @@ fn remove_spool(workdir: Option<&WorkDir>, spooled: Option<&Spooled>) {
 /// moments, when the terminal record is written).
 fn meeting_json(record: &JobRecord, kept: &Kept, timeline: &Timeline) -> Vec<u8> {
     let mut job = record.clone();
-    job.ended_at.get_or_insert_with(|| timestamp(Utc::now()));
-    job.state = kept.reason.terminal_state();
-    job.reason = Some(kept.reason);
-    job.detail = kept.detail.clone();
+    let ended_at = job.ended_at.take().unwrap_or_else(|| timestamp(Utc::now()));
+    job.end(kept.reason, kept.detail.clone(), ended_at);
     job.recording_url = kept.recording_url.clone();
     job.duration_secs = kept.duration_secs;
     let meeting = json!({ "job": job, "recording": kept.quality, "debug": kept.debug, "timeline": timeline });

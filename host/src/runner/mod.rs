@@ -38,9 +38,6 @@ use crate::{
 /// How long a plugin may take to leave once asked, before the host ends the session itself.
 const LEAVE_GRACE: Duration = Duration::from_secs(20);
 
-/// The UI language browsers are launched with.
-pub const LANGUAGE: &str = "en-US";
-
 /// Runs jobs to their end.
 pub struct Runner {
     config: Arc<Config>,

@@ -6,8 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::{
-    config::{AutoLeaveConfig, AutoLeaveOverrides},
-    job::{Reason, State},
+    config::AutoLeaveConfig,
+    job::{AutoLeaveOverrides, Reason, State},
 };
 
 /// The effective limits of one job.

@@ -12,9 +12,17 @@ use object_store::{
 use tokio::io::AsyncReadExt;
 
 use crate::{
-    broker::Backoff,
+    backoff::Backoff,
     config::{StorageConfig, StorageKind},
 };
+
+/// A record's `metadata.storage`: where the configured storage keeps the recording at `url`.
+pub fn described(config: &StorageConfig, url: Option<&str>) -> serde_json::Value {
+    match config.kind {
+        StorageKind::Local => serde_json::json!({"type": "local", "url": url}),
+        StorageKind::S3 => serde_json::json!({"type": "s3", "bucket": config.s3.bucket, "url": url}),
+    }
+}
 
 /// Parts of a multipart upload.
 const PART_SIZE: usize = 8 * 1024 * 1024;

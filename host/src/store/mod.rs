@@ -1,13 +1,16 @@
 //! The JobStore: the worker's slots, its running jobs, and their records.
 //!
-//! Records live in Redis when it is enabled (the `P:job:<id>` hash, written only through the Lua
-//! scripts in `broker`), else in memory. A running job's record is also held here, so reads and
-//! the state machine never wait for Redis, and a Redis outage only delays persistence. Every write
+//! The registry here holds, in memory, the slots, the running jobs' records (so reads and the
+//! state machine never wait for Redis, and a Redis outage only delays persistence), the recent
+//! ones, and, without Redis, the jobs waiting for their joinAt. Where records persist beyond
+//! memory (Redis, or nowhere) is `records.rs`, one interface the registry asks without knowing
+//! which it is. Every write
 //! for a running job names the delivery this worker holds, and Redis refuses it once the job is
 //! another worker's (see `ownership.rs`).
 
 mod active;
 mod ownership;
+mod records;
 mod rest_leftovers;
 mod scheduled;
 mod slots;
@@ -19,13 +22,14 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use redis::AsyncCommands;
 use tokio::sync::{Notify, broadcast, mpsc};
 
 pub use active::{ActiveJob, Control};
 pub use scheduled::ScheduleFull;
 pub use slots::{Slot, Slots};
 pub use starting::Starting;
+
+use records::Records;
 
 use crate::{
     broker::{Keys, SharedConnection, scripts::Delivery},
@@ -63,7 +67,7 @@ pub struct JobStore {
 
 struct Inner {
     slots: Slots,
-    redis: Option<RedisLink>,
+    records: Records,
     state: Mutex<StoreState>,
     idle: Notify,
     changes: broadcast::Sender<JobRecord>,
@@ -145,7 +149,7 @@ impl JobStore {
         Self {
             inner: Arc::new(Inner {
                 slots: Slots::new(slots),
-                redis,
+                records: Records::new(redis),
                 state: Mutex::new(StoreState { accepting: true, ..StoreState::default() }),
                 idle: Notify::new(),
                 changes: broadcast::channel(1024).0,
@@ -178,7 +182,7 @@ impl JobStore {
 
     /// Redis, when enabled.
     pub fn redis(&self) -> Option<&RedisLink> {
-        self.inner.redis.as_ref()
+        self.inner.records.link()
     }
 
     /// Takes a slot unless every slot is busy or shutdown has begun.
@@ -315,18 +319,16 @@ impl JobStore {
                 _ => state.scheduled.get(job_id).or_else(|| state.recent.iter().find(|r| r.job_id == job_id)).cloned(),
             }
         };
-        let Some(redis) = self.redis() else {
-            return Ok(local);
-        };
-        // Redis is the truth (another worker may have run the job since); this worker's memory of
-        // a job it finished answers while Redis is down.
-        match redis.conn.clone().hgetall::<_, HashMap<String, String>>(redis.keys.job(job_id)).await {
-            Ok(fields) => Ok(JobRecord::from_fields(&fields).or(local)),
-            Err(error) if local.is_some() => {
+        // The stored record is the truth (another worker may have run the job since); this
+        // worker's memory of a job it finished answers while Redis is down.
+        match self.inner.records.read(job_id).await {
+            None => Ok(local),
+            Some(Ok(stored)) => Ok(stored.or(local)),
+            Some(Err(error)) if local.is_some() => {
                 tracing::debug!(%error, "redis unavailable; answering from memory");
                 Ok(local)
             }
-            Err(error) => Err(error),
+            Some(Err(error)) => Err(error),
         }
     }
 

@@ -6,7 +6,6 @@
 //! nothing more to Redis.
 
 use super::{Control, JobStore, OwnedDelivery};
-use crate::broker::scripts;
 
 impl JobStore {
     /// Marks delivery `attempt` of a running job as lost and tells its runner; `why` is logged.
@@ -38,13 +37,10 @@ impl JobStore {
     /// Asks Redis which running jobs are still this worker's, and lets go of the others. Run with
     /// every heartbeat.
     pub async fn check_ownership(&self) -> redis::RedisResult<()> {
-        let Some(redis) = self.redis() else {
-            return Ok(());
-        };
         let running: Vec<OwnedDelivery> =
             self.state().active.values().filter(|entry| !entry.lost).map(|entry| entry.delivery()).collect();
         let deliveries: Vec<_> = running.iter().map(OwnedDelivery::as_delivery).collect();
-        let lost = scripts::check_owned(&mut redis.conn.clone(), &redis.keys, &deliveries).await?;
+        let lost = self.inner.records.lost(&deliveries).await?;
         for position in lost {
             if let Some(delivery) = running.get(position) {
                 self.lose(&delivery.job_id, delivery.attempt, "its delivery was recovered by another worker");

@@ -2,18 +2,12 @@
 //! once this id's heartbeat expires; a worker restarted sooner must end them itself, before it
 //! notes any REST job of its own, or it could not tell its own from the earlier ones.
 
-use chrono::Utc;
-
 use super::JobStore;
-use crate::{broker::scripts, job::record::timestamp};
 
 impl JobStore {
     /// Ends failed the REST jobs an earlier process with this worker id left running; once done,
     /// later calls return at once. REST jobs of this process wait for it before they are noted.
     pub async fn end_rest_leftovers(&self) -> Result<(), redis::RedisError> {
-        let Some(redis) = self.redis() else {
-            return Ok(());
-        };
         let mut done = self.inner.rest_leftovers_ended.lock().await;
         if *done {
             return Ok(());
@@ -22,8 +16,7 @@ impl JobStore {
             let state = self.state();
             state.active.iter().filter(|(_, entry)| entry.message.is_none()).map(|(id, _)| id.clone()).collect()
         };
-        let now = timestamp(Utc::now());
-        let ended = scripts::end_own_rest(&mut redis.conn.clone(), &redis.keys, &now, &running).await?;
+        let ended = self.inner.records.end_rest_leftovers(&running).await?;
         if ended > 0 {
             tracing::warn!(jobs = ended, "ended REST jobs an earlier run of this worker id left unfinished");
         }

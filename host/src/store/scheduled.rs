@@ -6,10 +6,7 @@
 use chrono::Utc;
 
 use super::JobStore;
-use crate::{
-    broker::scripts,
-    job::{JobRecord, Reason, State, record::timestamp},
-};
+use crate::job::{JobRecord, Reason, record::timestamp};
 
 /// The in-memory schedule is full.
 #[derive(Debug, thiserror::Error)]
@@ -36,16 +33,13 @@ impl JobStore {
     /// Cancels a job waiting for its joinAt; false when no such job waits.
     pub async fn cancel_scheduled(&self, job_id: &str) -> Result<bool, redis::RedisError> {
         let now = timestamp(Utc::now());
-        if let Some(redis) = self.redis() {
-            return scripts::cancel_scheduled(&mut redis.conn.clone(), &redis.keys, job_id, &now).await;
+        if let Some(cancelled) = self.inner.records.cancel_scheduled(job_id, &now).await? {
+            return Ok(cancelled);
         }
         let Some(mut record) = self.state().scheduled.remove(job_id) else {
             return Ok(false);
         };
-        record.state = State::Completed;
-        record.reason = Some(Reason::Cancelled);
-        record.detail = Some("cancelled before its joinAt".to_owned());
-        record.ended_at = Some(now);
+        record.end(Reason::Cancelled, Some("cancelled before its joinAt".to_owned()), now);
         self.announce(&record);
         self.forget(job_id, Some(record));
         Ok(true)

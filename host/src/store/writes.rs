@@ -13,7 +13,8 @@ use tokio::time::Instant;
 
 use super::{JobStore, OwnedDelivery, StartError};
 use crate::{
-    broker::{Backoff, is_permanent, scripts, scripts::Written},
+    backoff::Backoff,
+    broker::{is_permanent, scripts::Written},
     job::{JobRecord, Reason, State, TransitionError, record::timestamp},
 };
 
@@ -35,21 +36,12 @@ enum EndWritten {
 
 impl JobStore {
     pub(super) async fn persist_rest_start(&self, record: &JobRecord) -> Result<(), StartError> {
-        let Some(redis) = self.redis() else {
-            return Ok(());
-        };
         self.end_rest_leftovers().await?;
-        let digest = format!("rest:{}:{}", record.job_id, record.correlation_id);
-        let started = scripts::start_rest(
-            &mut redis.conn.clone(),
-            &redis.keys,
-            &record.job_id,
-            &digest,
-            &timestamp(Utc::now()),
-            &record.to_fields(),
-        )
-        .await?;
-        if started { Ok(()) } else { Err(StartError::Duplicate(record.job_id.clone())) }
+        if self.inner.records.start_rest(record).await? {
+            Ok(())
+        } else {
+            Err(StartError::Duplicate(record.job_id.clone()))
+        }
     }
 
     /// Moves a running job to `state`, applying `change` to its record first. Illegal state
@@ -101,15 +93,7 @@ impl JobStore {
     /// next write carries it); a write Redis refuses for good means the job cannot go on: it is
     /// asked to leave and ends `internal_error`.
     async fn persist(&self, delivery: &OwnedDelivery, record: &JobRecord, publish: bool) {
-        let Some(redis) = self.redis() else {
-            return;
-        };
-        let now = timestamp(Utc::now());
-        let fields = record.to_fields();
-        let written =
-            scripts::transition(&mut redis.conn.clone(), &redis.keys, delivery.as_delivery(), &now, publish, &fields)
-                .await;
-        match written {
+        match self.inner.records.write(delivery.as_delivery(), record, publish).await {
             Ok(Written::Ok) => {}
             Ok(Written::Lost) => self.lose(&delivery.job_id, delivery.attempt, "redis refused a write to its record"),
             Err(error) if is_permanent(&error) => {
@@ -136,15 +120,12 @@ impl JobStore {
         let (record, delivery, lost) = {
             let mut state = self.state();
             let entry = state.active.get_mut(job_id)?;
-            let mut record = entry.record.clone();
-            record.state = reason.terminal_state();
-            record.reason = Some(reason);
-            record.detail = match (detail, entry.fault.take()) {
+            let detail = match (detail, entry.fault.take()) {
                 (Some(detail), Some(fault)) => Some(format!("{fault}; {detail}")),
                 (detail, fault) => fault.or(detail),
             };
-            record.ended_at = Some(timestamp(Utc::now()));
-            entry.record = record.clone();
+            entry.record.end(reason, detail, timestamp(Utc::now()));
+            let record = entry.record.clone();
             (record, entry.delivery(), entry.lost)
         };
         if lost {
@@ -152,33 +133,19 @@ impl JobStore {
             self.forget(job_id, None);
             return Some(record);
         }
-        if let Some(redis) = self.redis() {
-            let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
-            let notify = notify(&record);
-            let fields = record.to_fields();
-            let (keys, fields, delivery) = (&redis.keys, &fields, &delivery);
-            let outcome = self
-                .write_end(|now| {
-                    let mut conn = redis.conn.clone();
-                    let notify = notify.clone().map(|n| (list.as_str(), n));
-                    async move {
-                        let args = scripts::FinishArgs { delivery: delivery.as_delivery(), now: &now, notify, fields };
-                        scripts::finish(&mut conn, keys, args).await
-                    }
-                })
-                .await;
-            match outcome {
-                EndWritten::Ok => {}
-                EndWritten::Lost => {
-                    tracing::warn!("another worker took the job over; its end here is not recorded");
-                    self.forget(job_id, None);
-                    return Some(record);
-                }
-                EndWritten::GaveUp => tracing::error!(
-                    record = %serde_json::to_string(&record).unwrap_or_default(),
-                    "gave up writing the end of the job to redis; its message stays in the processing list and will be delivered again"
-                ),
+        let notify = notify(&record);
+        let records = &self.inner.records;
+        match self.write_end(|| records.finish(delivery.as_delivery(), &record, notify.clone())).await {
+            EndWritten::Ok => {}
+            EndWritten::Lost => {
+                tracing::warn!("another worker took the job over; its end here is not recorded");
+                self.forget(job_id, None);
+                return Some(record);
             }
+            EndWritten::GaveUp => tracing::error!(
+                record = %serde_json::to_string(&record).unwrap_or_default(),
+                "gave up writing the end of the job to redis; its message stays in the processing list and will be delivered again"
+            ),
         }
         self.announce(&record);
         self.forget(job_id, Some(record.clone()));
@@ -192,15 +159,9 @@ impl JobStore {
         else {
             return;
         };
-        if let (Some(redis), Some(message), false) = (self.redis(), delivery.message.as_deref(), lost) {
-            let (keys, delivery) = (&redis.keys, &delivery);
-            let outcome = self
-                .write_end(|now| {
-                    let mut conn = redis.conn.clone();
-                    async move { scripts::give_back(&mut conn, keys, delivery.as_delivery(), message, &now, detail).await }
-                })
-                .await;
-            if let EndWritten::GaveUp = outcome {
+        if !lost {
+            let records = &self.inner.records;
+            if let EndWritten::GaveUp = self.write_end(|| records.give_back(delivery.as_delivery(), detail)).await {
                 tracing::error!("gave up giving the message back; peers recover it once this worker is gone");
             }
         }
@@ -221,20 +182,9 @@ impl JobStore {
         detail: &str,
         notify: impl FnOnce(&JobRecord) -> String,
     ) {
-        record.state = reason.terminal_state();
-        record.reason = Some(reason);
-        record.detail = Some(detail.to_owned());
-        record.ended_at = Some(timestamp(Utc::now()));
-        if let Some(redis) = self.redis() {
-            let fields = record.to_fields();
-            let now = record.ended_at.clone().unwrap_or_default();
-            let failure = notify(&record);
-            let written =
-                scripts::fail_unrun(&mut redis.conn.clone(), &redis.keys, &record.job_id, &now, &failure, &fields)
-                    .await;
-            if let Err(error) = written {
-                tracing::warn!(%error, job_id = %record.job_id, "cannot write the failed record");
-            }
+        record.end(reason, Some(detail.to_owned()), timestamp(Utc::now()));
+        if let Err(error) = self.inner.records.fail_unrun(&record, &notify(&record)).await {
+            tracing::warn!(%error, job_id = %record.job_id, "cannot write the failed record");
         }
         self.announce(&record);
         self.forget(&record.job_id.clone(), Some(record));
@@ -244,13 +194,13 @@ impl JobStore {
     /// another worker's, fails for good, or the patience runs out.
     async fn write_end<F, Fut>(&self, mut write: F) -> EndWritten
     where
-        F: FnMut(String) -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = redis::RedisResult<Written>>,
     {
         let started = Instant::now();
         let mut backoff = Backoff::default();
         loop {
-            match write(timestamp(Utc::now())).await {
+            match write().await {
                 Ok(Written::Ok) => return EndWritten::Ok,
                 Ok(Written::Lost) => return EndWritten::Lost,
                 Err(error) => {

@@ -14,7 +14,7 @@ use std::{
 use meetbot_fixtures::{Action, ActionKind, FixtureServer, MeetingLink};
 use serde_json::{Value, json};
 
-use super::{RT, RedisServer, Worker, bin, wait_for_end};
+use super::{RT, RedisServer, Worker, bin, private_bin::private_folder, wait_for_end};
 
 /// The fake meeting platforms, for the whole test binary (meeting ids are unique per test).
 pub static FIXTURES: LazyLock<FixtureServer> =
@@ -64,21 +64,7 @@ impl Platform {
                 self.provider
             );
             let root = built.parent().expect("binary folder").join(format!("meetbot-it-{}", self.provider));
-            // Folders of earlier test processes that are gone.
-            for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-                let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
-                if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
-            }
-            let dir = root.join(std::process::id().to_string());
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("create the plugin folder");
-            let link = dir.join(self.library);
-            if std::fs::hard_link(&built, &link).is_err() {
-                std::fs::copy(&built, &link).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
-            }
-            dir
+            private_folder(&root, &[&built])
         })
     }
 

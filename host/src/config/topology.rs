@@ -10,7 +10,7 @@
 
 use redis::IntoConnectionInfo;
 
-use crate::config::Config;
+use super::Config;
 
 /// How many hash slots a Redis Cluster has.
 const SLOTS: u16 = 16384;

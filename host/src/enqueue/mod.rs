@@ -1,15 +1,18 @@
 //! `meetbot enqueue`: RPUSH one job exactly as a client would, and with `--wait` follow its state
 //! changes on `P:events` until it ends.
 
+mod args;
+
 use std::{collections::HashMap, time::Duration};
 
 use futures::StreamExt;
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
+pub use args::EnqueueArgs;
+
 use crate::{
     broker::{ClientError, Endpoint, Keys},
-    cli::EnqueueArgs,
     config::Config,
     job::{JobRecord, State},
 };

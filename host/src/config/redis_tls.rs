@@ -14,7 +14,7 @@ use rustls::{
     pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
 };
 
-use crate::config::RedisConfig;
+use super::RedisConfig;
 
 /// A TLS file that cannot be used, with the key that names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

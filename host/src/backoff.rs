@@ -1,16 +1,8 @@
-//! Capped exponential backoff with full jitter, for every loop that retries Redis: a dead server
-//! must never turn a loop into a busy one, and many workers must not retry in lockstep.
+//! Capped exponential backoff with full jitter, for every loop that retries something remote
+//! (Redis, object storage): a dead server must never turn a loop into a busy one, and many
+//! workers must not retry in lockstep.
 
 use std::time::Duration;
-
-use redis::{RedisError, RetryMethod};
-
-/// Whether retrying `error` cannot help (a refused permission, a script error, a wrong type): the
-/// caller should give up rather than retry it forever. Connection trouble, a server still loading
-/// its data or in failover, and the like are worth retrying.
-pub fn is_permanent(error: &RedisError) -> bool {
-    matches!(error.retry_method(), RetryMethod::NoRetry)
-}
 
 /// Retry delays: 100 ms doubling up to a cap, each drawn at random from the upper half.
 #[derive(Debug, Clone)]
