@@ -279,3 +279,17 @@ fn a_kick_and_a_meeting_ended_for_all_end_the_job_with_their_own_reasons() {
         assert!(!kinds(&events_of(room)).contains(&"leave_clicked"), "the platform ended it: {room}");
     }
 }
+
+#[test]
+fn a_moderators_hang_up_menu_is_confirmed_and_a_locked_room_is_blocked() {
+    let room = "moderator-1";
+    let record = run_to_end("j-moderator", room, Some(json!({"max_duration_secs": 3})));
+    assert_record(&record, "completed", "max_duration");
+    let events = kinds(&events_of(room)).join(" ");
+    assert!(events.contains("leave_clicked leave_confirmed left"), "Leave, then the menu's Leave meeting: {events}");
+    assert!(!events.contains("ended_for_all"), "never End meeting for all: {events}");
+
+    let record = run_to_end("j-password", "password-1", None);
+    assert_record(&record, "failed", "blocked_by_platform");
+    assert!(record["detail"].contains("locked"), "the page's words: {record:?}");
+}
