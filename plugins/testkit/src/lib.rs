@@ -23,7 +23,7 @@
 //! use meetbot_plugin_testkit::{FakeSite, Scenario};
 //! use my_plugin::Jitsi;
 //!
-//! #[tokio::test]
+//! #[tokio::test(flavor = "multi_thread")]
 //! async fn joins_through_the_lobby_and_leaves_when_asked() {
 //!     // tests/pages/index.html is served for every https://meet.jit.si/<room>.
 //!     let pages = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pages");
@@ -38,7 +38,7 @@
 //!     assert_eq!(ran.participants().first(), Some(&3));
 //! }
 //!
-//! #[tokio::test]
+//! #[tokio::test(flavor = "multi_thread")]
 //! async fn a_denied_bot_says_so() {
 //!     let pages = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pages");
 //!     let site = FakeSite::serve_dir(&["meet.jit.si"], pages).unwrap();

@@ -217,6 +217,8 @@ impl Scenario {
         };
         let request = self.request(&provider, &trail.url, target);
         let host = FakeHost::new();
+        // The session's times count from here, the browser's launch left out.
+        trail.started = Instant::now();
         let mut breaches = self.drive((root.run())(request, host.context()), &host, &mut trail).await;
         // A plugin without a browser has no page to click Leave on.
         if manifest.needs_browser

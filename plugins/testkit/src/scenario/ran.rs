@@ -23,7 +23,7 @@ pub struct Outcome {
 pub struct Trail {
     /// The plugin's normalized meeting URL (empty when normalizing failed).
     pub url: String,
-    /// When the scenario started.
+    /// When the session started (the plugin's `run` was called, the browser already up).
     pub started: Instant,
     /// Every report, with the instant it arrived.
     pub timeline: Vec<Reported>,
@@ -114,12 +114,12 @@ impl Ran {
         &self.trail.page_events
     }
 
-    /// The whole session, from the start to the plugin's return.
+    /// The whole session, from the plugin's `run` to its return.
     pub fn elapsed(&self) -> Duration {
         self.trail.returned.map(|r| r - self.trail.started).unwrap_or_default()
     }
 
-    /// From the start until the plugin reported `in_call`.
+    /// From the plugin's `run` until it reported `in_call`.
     pub fn time_to_in_call(&self) -> Option<Duration> {
         self.trail.in_call_at().map(|at| at - self.trail.started)
     }
