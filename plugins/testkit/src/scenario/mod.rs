@@ -29,7 +29,9 @@ use std::{
 
 use abi_stable::std_types::{RResult, RString};
 pub use contract::{Breach, REASONS, check_reports};
-use meetbot_plugin_api::{PluginRootRef, SessionOutcome, SessionRequest, SessionState, reason};
+use meetbot_plugin_api::{
+    BrowserTarget, PluginManifest, PluginRootRef, SessionOutcome, SessionRequest, SessionState, reason,
+};
 use meetbot_plugin_kit::{Plugin, export::root_module};
 pub use ran::{ContractBroken, Outcome, Ran, Trail};
 use tokio::time::Instant;
@@ -171,49 +173,14 @@ impl Scenario {
         let plugin = manifest.name.to_string();
         let broken =
             |breach: Breach, trail: Trail| ContractBroken { plugin: plugin.clone(), breaches: vec![breach], trail };
-        let declared: Vec<String> = manifest.providers.iter().map(|p| p.to_string()).collect();
-        let provider = self.provider.clone().or_else(|| declared.first().cloned()).unwrap_or_default();
-        if !declared.contains(&provider) {
-            return Err(broken(Breach::ProviderNotDeclared { provider, declared }, trail));
-        }
-        let hosts: Vec<String> = root
-            .meeting_hosts()
-            .map(|hosts| hosts().into_iter().map(RString::into_string).collect())
-            .unwrap_or_default();
-        if hosts.is_empty() {
-            return Err(broken(Breach::NoMeetingHosts, trail));
-        }
-        trail.url = match (root.normalize_url())(provider.as_str().into(), self.url.as_str().into()) {
-            RResult::ROk(url) => url.into_string(),
-            RResult::RErr(why) => {
-                return Err(broken(Breach::UrlRefused { url: self.url.clone(), why: why.into_string() }, trail));
-            }
+        let (provider, url) = match self.admit(root, &manifest) {
+            Ok(admitted) => admitted,
+            Err(breach) => return Err(broken(breach, trail)),
         };
-        if let Err(why) = url_policy::check(&trail.url, &hosts) {
-            return Err(broken(Breach::UrlOffPolicy { normalized: trail.url.clone(), why }, trail));
-        }
-        let browser = if manifest.needs_browser {
-            let host = url_policy::host_of(&trail.url);
-            if !site.serves(&host) {
-                let why = format!(
-                    "the plugin opens {host}, which the fake site does not serve ({})",
-                    site.hosts().join(", ")
-                );
-                return Err(broken(Breach::Harness(why), trail));
-            }
-            match TestBrowser::launch(site).await {
-                Ok(browser) => Some(browser),
-                Err(error) => return Err(broken(Breach::Harness(error.to_string()), trail)),
-            }
-        } else {
-            None
-        };
-        let target = match &browser {
-            Some(browser) => match browser.blank_page().await {
-                Ok(target) => Some(target),
-                Err(error) => return Err(broken(Breach::Harness(error.to_string()), trail)),
-            },
-            None => None,
+        trail.url = url;
+        let (browser, target) = match self.browser(&manifest, &trail.url, site).await {
+            Ok(browser) => browser,
+            Err(breach) => return Err(broken(breach, trail)),
         };
         let request = self.request(&provider, &trail.url, target);
         let host = FakeHost::new();
@@ -238,8 +205,56 @@ impl Scenario {
         }
     }
 
+    /// What the worker checks before a job's session starts: the provider is the plugin's, it
+    /// declares meeting hosts, and `normalize_url` accepts the link and returns one the worker
+    /// opens. The provider and the normalized URL.
+    fn admit(&self, root: PluginRootRef, manifest: &PluginManifest) -> Result<(String, String), Breach> {
+        let declared: Vec<String> = manifest.providers.iter().map(|p| p.to_string()).collect();
+        let provider = self.provider.clone().or_else(|| declared.first().cloned()).unwrap_or_default();
+        if !declared.contains(&provider) {
+            return Err(Breach::ProviderNotDeclared { provider, declared });
+        }
+        let hosts: Vec<String> = root
+            .meeting_hosts()
+            .map(|hosts| hosts().into_iter().map(RString::into_string).collect())
+            .unwrap_or_default();
+        if hosts.is_empty() {
+            return Err(Breach::NoMeetingHosts);
+        }
+        let normalized = match (root.normalize_url())(provider.as_str().into(), self.url.as_str().into()) {
+            RResult::ROk(url) => url.into_string(),
+            RResult::RErr(why) => return Err(Breach::UrlRefused { url: self.url.clone(), why: why.into_string() }),
+        };
+        url_policy::check(&normalized, &hosts)
+            .map_err(|why| Breach::UrlOffPolicy { normalized: normalized.clone(), why })?;
+        Ok((provider, normalized))
+    }
+
+    /// The browser and blank page the worker would give the session (none when the manifest asks
+    /// for none), once the site serves the host the plugin opens.
+    async fn browser(
+        &self,
+        manifest: &PluginManifest,
+        url: &str,
+        site: &FakeSite,
+    ) -> Result<(Option<TestBrowser>, Option<BrowserTarget>), Breach> {
+        if !manifest.needs_browser {
+            return Ok((None, None));
+        }
+        let host = url_policy::host_of(url);
+        if !site.serves(&host) {
+            let served = site.hosts().join(", ");
+            return Err(Breach::Harness(format!(
+                "the plugin opens {host}, which the fake site does not serve ({served})"
+            )));
+        }
+        let browser = TestBrowser::launch(site).await.map_err(|error| Breach::Harness(error.to_string()))?;
+        let target = browser.blank_page().await.map_err(|error| Breach::Harness(error.to_string()))?;
+        Ok((Some(browser), Some(target)))
+    }
+
     /// The request the worker would send for this scenario.
-    fn request(&self, provider: &str, url: &str, browser: Option<meetbot_plugin_api::BrowserTarget>) -> SessionRequest {
+    fn request(&self, provider: &str, url: &str, browser: Option<BrowserTarget>) -> SessionRequest {
         static JOBS: AtomicU64 = AtomicU64::new(1);
         let job_id = format!("testkit-{}-{}", std::process::id(), JOBS.fetch_add(1, Ordering::Relaxed));
         let job = self.job_json.clone().unwrap_or_else(|| {
