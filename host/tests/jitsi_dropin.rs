@@ -7,7 +7,8 @@
 //! fresh `plugins.dirs` folder, and then: `meetbot plugins` lists it serving `jitsi` (and refuses
 //! it in one line when `MEETBOT_JITSI_HOSTS` is not a host list), `meetbot check-plugin` accepts
 //! a Jitsi link, and real workers (real Redis, real Chromium) run `"provider": "jitsi"` jobs
-//! against the example's own fake Jitsi pages, served at `meet.jit.si`: the bot joins, is
+//! against the example's own fake Jitsi pages, served at `meet.jit.si` by the conformance kit's
+//! `FakeSite`: the bot joins, is
 //! recorded and leaves when the job is cancelled; leaves when everyone else left; and a rejected
 //! knock, a kick and a meeting ended for all end the job with their own reasons. What the bot did
 //! is read from the pages' own reports (`POST /__testkit/event`).
@@ -26,7 +27,7 @@ use std::{
     time::Duration,
 };
 
-use meetbot_fixtures::{PageEvent, StaticSite};
+use meetbot_plugin_testkit::{FakeSite, PageEvent};
 use serde_json::{Value, json};
 use support::{media::probe, platform::turn, *};
 use tempfile::TempDir;
@@ -78,34 +79,29 @@ fn drop_in() -> TempDir {
     dir
 }
 
-/// The example's fake Jitsi pages at `meet.jit.si`, for the whole test binary.
-static SITE: LazyLock<StaticSite> = LazyLock::new(|| {
-    StaticSite::serve_dir(&["meet.jit.si"], repo().join("examples/jitsi/tests/pages")).expect("serve the fake Jitsi")
-});
-
-/// What the page of `room` reported, in order.
-fn events_of(room: &str) -> Vec<PageEvent> {
-    let page = format!("/{room}");
-    SITE.page_events().into_iter().filter(|e| e.page == page).collect()
+/// The example's fake Jitsi pages at `meet.jit.si` (the conformance kit's site), one per run so
+/// that its page events are that run's.
+fn site() -> FakeSite {
+    FakeSite::serve_dir(&["meet.jit.si"], repo().join("examples/jitsi/tests/pages")).expect("serve the fake Jitsi")
 }
 
 fn kinds(events: &[PageEvent]) -> Vec<&str> {
     events.iter().map(|e| e.kind.as_str()).collect()
 }
 
-/// Waits until the page of `room` reported `kind`.
-fn wait_event(room: &str, kind: &str, timeout: Duration) -> PageEvent {
+/// Waits until the page reported `kind`.
+fn wait_event(site: &FakeSite, kind: &str, timeout: Duration) -> PageEvent {
     let mut found = None;
-    wait_until(timeout, &format!("the page of {room} reports {kind}"), || {
-        found = events_of(room).into_iter().find(|e| e.kind == kind);
+    wait_until(timeout, &format!("the page reports {kind}"), || {
+        found = site.page_events().into_iter().find(|e| e.kind == kind);
         found.is_some()
     });
     found.expect("found")
 }
 
 /// A worker whose `plugins.dirs` is the drop-in folder and whose Chromium reaches the fake Jitsi.
-fn worker(redis: &RedisServer, plugins: &TempDir, extra: &str) -> Worker {
-    let args = toml::Value::Array(SITE.chromium_args().into_iter().map(toml::Value::String).collect());
+fn worker(redis: &RedisServer, site: &FakeSite, plugins: &TempDir, extra: &str) -> Worker {
+    let args = toml::Value::Array(site.chromium_args().into_iter().map(toml::Value::String).collect());
     let config = format!(
         "[plugins]\ndirs = [\"{}\"]\n[browser]\nexecutable = \"/usr/bin/chromium\"\nargs = {args}\n\
          [auto_leave]\nwaiting_room_timeout_secs = 20\n{extra}",
@@ -132,8 +128,8 @@ fn job(bot_id: &str, room: &str, auto_leave: Option<Value>) -> String {
 }
 
 /// The bot typed its name exactly as given and turned microphone and camera off before joining.
-fn assert_joined_as_itself(room: &str) {
-    let events = events_of(room);
+fn assert_joined_as_itself(site: &FakeSite) {
+    let events = site.page_events();
     let name = events.iter().find(|e| e.kind == "name_typed").unwrap_or_else(|| panic!("{:?}", kinds(&events)));
     assert_eq!(name.detail, NAME, "the name arrives untouched");
     let position = |kind: &str| events.iter().position(|e| e.kind == kind);
@@ -204,9 +200,10 @@ fn meetbot_plugins_lists_the_dropped_in_plugin_and_refuses_it_without_valid_host
 #[test]
 fn a_jitsi_job_joins_is_recorded_and_leaves_when_cancelled() {
     let _turn = turn();
+    let site = site();
     let plugins = drop_in();
     let redis = RedisServer::start();
-    let worker = worker(&redis, &plugins, "");
+    let worker = worker(&redis, &site, &plugins, "");
     let room = "admitted-cancel";
     redis.push(&job("j-cancel", room, None));
     let in_call = wait_for_state(&redis, "j-cancel", "in_call", JOB_TIMEOUT);
@@ -218,11 +215,11 @@ fn a_jitsi_job_joins_is_recorded_and_leaves_when_cancelled() {
     assert!(response.status < 300, "DELETE /v1/jobs/j-cancel: {response:?}");
     let record = wait_for_end(&redis, "j-cancel", JOB_TIMEOUT);
     assert_record(&record, "completed", "cancelled");
-    assert_joined_as_itself(room);
-    wait_event(room, "leave_clicked", Duration::from_secs(5));
-    wait_event(room, "left", Duration::from_secs(5));
+    assert_joined_as_itself(&site);
+    wait_event(&site, "leave_clicked", Duration::from_secs(5));
+    wait_event(&site, "left", Duration::from_secs(5));
     // The page showed a call of 3, the bot included (the count the plugin reads).
-    assert_eq!(wait_event(room, "admitted", Duration::ZERO).detail, "3");
+    assert_eq!(wait_event(&site, "admitted", Duration::ZERO).detail, "3");
 
     let url = record.get("recording_url").unwrap_or_else(|| panic!("no recording_url: {record:?}"));
     let file = PathBuf::from(url.strip_prefix("file://").unwrap_or_else(|| panic!("not a file:// URL: {url}")));
@@ -234,36 +231,49 @@ fn a_jitsi_job_joins_is_recorded_and_leaves_when_cancelled() {
     assert!(probed.duration.is_some_and(|d| d > 2.0), "the call plays: {probed:?}");
 }
 
-/// Runs `room` as job `bot_id` on a session worker (not recording) to its end.
-fn run_to_end(bot_id: &str, room: &str, auto_leave: Option<Value>) -> HashMap<String, String> {
-    let _turn = turn();
-    let plugins = drop_in();
-    let redis = RedisServer::start();
-    let _worker = worker(&redis, &plugins, "[recording]\nenabled = false\n");
-    redis.push(&job(bot_id, room, auto_leave));
-    wait_for_end(&redis, bot_id, JOB_TIMEOUT)
+/// One run of `room` as job `bot_id` on a session worker (not recording), to its end.
+struct Ended {
+    record: HashMap<String, String>,
+    site: FakeSite,
+}
+
+impl Ended {
+    fn run(bot_id: &str, room: &str, auto_leave: Option<Value>) -> Ended {
+        let _turn = turn();
+        let site = site();
+        let plugins = drop_in();
+        let redis = RedisServer::start();
+        let _worker = worker(&redis, &site, &plugins, "[recording]\nenabled = false\n");
+        redis.push(&job(bot_id, room, auto_leave));
+        let record = wait_for_end(&redis, bot_id, JOB_TIMEOUT);
+        Ended { record, site }
+    }
+
+    /// The kinds of the page's events, space-separated.
+    fn page(&self) -> String {
+        kinds(&self.site.page_events()).join(" ")
+    }
 }
 
 #[test]
 fn everyone_leaving_is_seen_from_the_participant_count_and_the_bot_hangs_up() {
-    let room = "alone-1";
-    let record = run_to_end("j-alone", room, Some(json!({"everyone_left_timeout_secs": 1})));
-    assert_record(&record, "completed", "everyone_left");
+    let ended = Ended::run("j-alone", "alone-1", Some(json!({"everyone_left_timeout_secs": 1})));
+    assert_record(&ended.record, "completed", "everyone_left");
     let counts: Vec<String> =
-        events_of(room).into_iter().filter(|e| e.kind == "participants").map(|e| e.detail).collect();
+        ended.site.page_events().into_iter().filter(|e| e.kind == "participants").map(|e| e.detail).collect();
     assert_eq!(counts, ["3", "2", "1"], "the page's count fell to the bot alone");
-    wait_event(room, "leave_clicked", Duration::from_secs(5));
+    wait_event(&ended.site, "leave_clicked", Duration::from_secs(5));
 }
 
 #[test]
 fn a_rejected_knock_fails_the_job_as_denied_admission() {
-    let room = "denied-1";
-    let record = run_to_end("j-denied", room, None);
-    assert_record(&record, "failed", "denied_admission");
+    let ended = Ended::run("j-denied", "denied-1", None);
+    let record = &ended.record;
+    assert_record(record, "failed", "denied_admission");
     assert!(!record.contains_key("joined_at"), "never admitted: {record:?}");
     assert!(record["detail"].contains("rejected"), "the page's words: {record:?}");
-    assert_joined_as_itself(room);
-    let events = kinds(&events_of(room)).join(" ");
+    assert_joined_as_itself(&ended.site);
+    let events = ended.page();
     assert!(events.contains("lobby") && events.contains("denied"), "{events}");
     assert!(!events.contains("leave_clicked"), "nothing to leave from the lobby: {events}");
 }
@@ -273,23 +283,22 @@ fn a_kick_and_a_meeting_ended_for_all_end_the_job_with_their_own_reasons() {
     for (bot_id, room, reason) in
         [("j-kicked", "kicked-1", "removed_from_meeting"), ("j-ended", "ended-1", "ended_by_host")]
     {
-        let record = run_to_end(bot_id, room, None);
-        assert_record(&record, "completed", reason);
-        assert!(record.contains_key("joined_at"), "admitted first: {record:?}");
-        assert!(!kinds(&events_of(room)).contains(&"leave_clicked"), "the platform ended it: {room}");
+        let ended = Ended::run(bot_id, room, None);
+        assert_record(&ended.record, "completed", reason);
+        assert!(ended.record.contains_key("joined_at"), "admitted first: {:?}", ended.record);
+        assert!(!ended.page().contains("leave_clicked"), "the platform ended it: {room}");
     }
 }
 
 #[test]
 fn a_moderators_hang_up_menu_is_confirmed_and_a_locked_room_is_blocked() {
-    let room = "moderator-1";
-    let record = run_to_end("j-moderator", room, Some(json!({"max_duration_secs": 3})));
-    assert_record(&record, "completed", "max_duration");
-    let events = kinds(&events_of(room)).join(" ");
+    let ended = Ended::run("j-moderator", "moderator-1", Some(json!({"max_duration_secs": 3})));
+    assert_record(&ended.record, "completed", "max_duration");
+    let events = ended.page();
     assert!(events.contains("leave_clicked leave_confirmed left"), "Leave, then the menu's Leave meeting: {events}");
     assert!(!events.contains("ended_for_all"), "never End meeting for all: {events}");
 
-    let record = run_to_end("j-password", "password-1", None);
-    assert_record(&record, "failed", "blocked_by_platform");
-    assert!(record["detail"].contains("locked"), "the page's words: {record:?}");
+    let ended = Ended::run("j-password", "password-1", None);
+    assert_record(&ended.record, "failed", "blocked_by_platform");
+    assert!(ended.record["detail"].contains("locked"), "the page's words: {:?}", ended.record);
 }

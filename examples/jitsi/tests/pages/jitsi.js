@@ -27,7 +27,8 @@
   const OTHERS = ['Moderator Mia', 'Sam Speaker'];
 
   const report = (kind, detail = '') =>
-    fetch('/__testkit/event', { method: 'POST', body: JSON.stringify({ kind, detail: String(detail) }) }).catch(() => {});
+    fetch('/__testkit/event', { method: 'POST', body: JSON.stringify({ kind, detail: String(detail) }), keepalive: true })
+      .catch(() => {});
 
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
