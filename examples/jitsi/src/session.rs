@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use meetbot_plugin_api::{SessionState, event};
+use meetbot_plugin_kit::tokio::time::Instant;
 use meetbot_plugin_kit::{
     Hit, KitError, Probe, Switched,
     session::{Cx, Next, Platform, SLICE, Step},
 };
-use tokio::time::Instant;
 
 use crate::{
     machine::{self, Phase},
