@@ -55,3 +55,10 @@ pub use texts::Phrase;
 /// The kit's tokio, the one the plugin's own runtime runs (see [`export`]): timers, `select!` and
 /// channels from here work in a session without a tokio dependency of the plugin's own.
 pub use tokio;
+
+/// The plugin author's guide, `docs/PLUGINS.md`: its Rust snippets compile as this item's doc
+/// tests, except the excerpts of the Jitsi example, which `tests/guide_excerpts.rs` checks against
+/// the example's files (and the example's own build compiles).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/PLUGINS.md")]
+pub struct PluginsGuide;
