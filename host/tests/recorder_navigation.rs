@@ -219,7 +219,9 @@ async fn record_a(job_id: &str, video: bool) -> Call {
     page.goto(format!("{base}/a")).await.expect("open /a");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video }, events_tx).await.expect("start recording");
+    let recorder = Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video }, events_tx)
+        .await
+        .expect("start recording");
     Call { job_browser, page, recorder, events, spool }
 }
 
@@ -295,7 +297,9 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
 
     // Finalized as the runner does (keep.rs): one file with both documents in it.
     let (file, duration) =
-        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir).await.expect("finalize");
+        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir)
+            .await
+            .expect("finalize");
     let probe = media::probe(&file);
     let (video, audio) = (probe.of_kind("video"), probe.of_kind("audio"));
     assert_eq!((video.len(), audio.len()), (1, 1), "one video and one audio stream: {probe:?}");
@@ -339,7 +343,9 @@ async fn stopping_after_a_change_to_a_hanging_page_keeps_what_was_recorded() {
     assert!(took < Duration::from_secs(20), "stopping is bounded even when the page hangs: {took:?}");
     assert_eq!(spooled.segments.len(), 1, "only the first document was captured: {:?}", spooled.segments);
     let (file, duration) =
-        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir).await.expect("finalize");
+        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir)
+            .await
+            .expect("finalize");
     let (mean, _) = media::volume(&file);
     assert!(duration >= PART.as_secs_f64() - TOLERANCE_SECS, "the first document's {PART:?} are kept: {duration:.2} s");
     assert!(mean > AUDIBLE_DB, "the kept recording is audible: mean volume {mean} dB");
@@ -403,7 +409,10 @@ async fn a_page_change_during_a_sound_only_recording_is_recorded_into_one_file()
     let (file, duration) = finalize::finalize(&spooled.segments, output, &spooled.dir).await.expect("finalize");
     let probe = media::probe(&file);
     let (mean, max) = media::volume(&file);
-    eprintln!("{}: {duration:.2} s of {captured:.2} s recorded; {probe:?}; mean volume {mean} dB, max {max} dB", file.display());
+    eprintln!(
+        "{}: {duration:.2} s of {captured:.2} s recorded; {probe:?}; mean volume {mean} dB, max {max} dB",
+        file.display()
+    );
     assert!(probe.of_kind("video").is_empty(), "no video stream: {probe:?}");
     let audio = probe.of_kind("audio");
     assert_eq!((audio.len(), audio[0].codec.as_str()), (1, "opus"), "one Opus stream: {probe:?}");

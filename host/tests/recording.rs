@@ -535,8 +535,12 @@ fn assert_sound_only_recording(file: &Path, record: &HashMap<String, String>, co
 /// none of a picture's.
 fn assert_sound_only_meeting_json(path: &Path, record: &HashMap<String, String>) {
     let meeting = assert_meeting_json_of_any_recording(path, record);
+    let timeline = meeting["timeline"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let started = timeline.iter().find(|e| e["type"] == "recording").map(|e| e["detail"].clone());
+    assert_eq!(started, Some(json!("started (sound only)")), "the timeline says what was recorded: {timeline:?}");
     let quality = meeting["recording"].as_object().unwrap_or_else(|| panic!("no quality: {meeting}"));
-    for picture in ["video_frames", "frames_per_second", "longest_video_gap_secs", "frame_sizes", "frame_size_changed"] {
+    for picture in ["video_frames", "frames_per_second", "longest_video_gap_secs", "frame_sizes", "frame_size_changed"]
+    {
         assert!(!quality.contains_key(picture), "no `{picture}` without a picture: {quality:?}");
     }
 }

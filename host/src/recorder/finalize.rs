@@ -213,8 +213,7 @@ mod tests {
         let (first, second) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
         segment(&first, false).await;
         segment(&second, true).await;
-        let (file, duration) =
-            finalize(&[first, second], WEBM, dir.path()).await.expect("finalize two segments");
+        let (file, duration) = finalize(&[first, second], WEBM, dir.path()).await.expect("finalize two segments");
         assert!((duration - 4.0).abs() < 0.3, "both segments are in it: {duration} s");
         let frames = video_frames(&file).await;
         assert!((55..=65).contains(&frames), "the video of both segments and nothing else: {frames} packets of 60");

@@ -59,9 +59,6 @@ mod tests {
 
     #[test]
     fn the_default_configuration_records_a_picture() {
-        assert_eq!(
-            Output::of(&RecordingConfig::default()),
-            Output { format: RecordingFormat::Webm, video: true }
-        );
+        assert_eq!(Output::of(&RecordingConfig::default()), Output { format: RecordingFormat::Webm, video: true });
     }
 }

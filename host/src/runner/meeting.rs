@@ -123,7 +123,7 @@ impl Meeting {
         match Recorder::start(browser, &spool, tracks, self.recorder_tx.clone()).await {
             Ok(recorder) => {
                 self.recorder = Some(recorder);
-                self.timeline.recording("started");
+                self.timeline.recording(if tracks.video { "started" } else { "started (sound only)" });
                 // The silence rule counts from the moment the audio is metered.
                 self.rules.on_sound(Instant::now());
             }
