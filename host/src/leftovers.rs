@@ -8,15 +8,14 @@
 use std::path::Path;
 
 use crate::{
-    config::RecordingFormat,
-    recorder::{Spooled, finalize},
+    recorder::{Output, Spooled, finalize},
     storage::Storage,
     workdir::WorkDir,
 };
 
 /// Deals with everything in `workdir` an earlier run left; `storage` is where recordings go (none
 /// when this worker records nothing: then they are kept).
-pub async fn recover(workdir: &WorkDir, storage: Option<&Storage>, format: RecordingFormat) {
+pub async fn recover(workdir: &WorkDir, storage: Option<&Storage>, output: Output) {
     for dir in folders(&workdir.browsers()) {
         if let Err(error) = workdir.remove(&dir) {
             tracing::warn!(%error, "an earlier run's browser profile was not removed");
@@ -25,7 +24,7 @@ pub async fn recover(workdir: &WorkDir, storage: Option<&Storage>, format: Recor
     for dir in folders(&workdir.jobs()) {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         match WorkDir::parse_job_folder(&name) {
-            Some((job_id, attempt)) => recover_spool(workdir, storage, format, &dir, &job_id, attempt).await,
+            Some((job_id, attempt)) => recover_spool(workdir, storage, output, &dir, &job_id, attempt).await,
             None => {
                 if let Err(error) = workdir.remove(&dir) {
                     tracing::warn!(%error, "an unknown folder in the spool was not removed");
@@ -38,7 +37,7 @@ pub async fn recover(workdir: &WorkDir, storage: Option<&Storage>, format: Recor
 async fn recover_spool(
     workdir: &WorkDir,
     storage: Option<&Storage>,
-    format: RecordingFormat,
+    output: Output,
     dir: &Path,
     job_id: &str,
     attempt: u32,
@@ -50,9 +49,9 @@ async fn recover_spool(
         }
         return;
     }
-    let stored = match (finalize::finalize(&spooled.segments, format, dir).await, storage) {
+    let stored = match (finalize::finalize(&spooled.segments, output, dir).await, storage) {
         (Ok((file, duration)), Some(storage)) => {
-            let key = format!("{job_id}/{}", finalize::attempt_file_name(format, attempt));
+            let key = format!("{job_id}/{}", output.attempt_file_name(attempt));
             match storage.put_file(&key, &file).await {
                 Ok(url) => {
                     tracing::warn!(

@@ -22,6 +22,7 @@ use crate::{
     notify::webhook::Webhooks,
     plugins::Registry,
     queue::{Consumer, FleetSize, Heartbeat, Promoter},
+    recorder::Output,
     runner::Browsers,
     shutdown::Signals,
     storage::{Storage, StorageError},
@@ -103,7 +104,7 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     // Recordings and debug artifacts go to the same storage; it is set up when either is wanted.
     let stores = config.recording.enabled || config.debug.artifacts != ArtifactsWhen::Off;
     let storage = if stores { Some(Storage::from_config(&config.storage)?) } else { None };
-    leftovers::recover(&workdir, storage.as_ref(), config.recording.format).await;
+    leftovers::recover(&workdir, storage.as_ref(), Output::of(&config.recording)).await;
     if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
         let executable = find_executable(&config.browser.executable)?;
         tracing::info!(browser = %executable.display(), "browser found");

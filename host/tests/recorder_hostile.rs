@@ -35,7 +35,7 @@ use chromiumoxide::{
 use meetbot_host::{
     browser,
     config::{BrowserConfig, RecordingFormat},
-    recorder::{Recorder, RecorderEvent, finalize},
+    recorder::{Output, Recorder, RecorderEvent, Tracks, finalize},
 };
 use tokio::sync::mpsc;
 
@@ -171,7 +171,9 @@ async fn messages_the_capture_did_not_send_are_ignored_and_the_recording_goes_on
     page.goto(base).await.expect("open the page");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), SIZE, events_tx).await.expect("start recording");
+    let recorder = Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video: true }, events_tx)
+        .await
+        .expect("start recording");
     let started = Instant::now();
 
     let before = rss_kib();
@@ -216,7 +218,9 @@ async fn messages_the_capture_did_not_send_are_ignored_and_the_recording_goes_on
     assert_eq!(spooled.failure, None);
     assert_eq!(spooled.segments.len(), 1, "{:?}", spooled.segments);
     let (file, duration) =
-        finalize::finalize(&spooled.segments, RecordingFormat::Webm, &spooled.dir).await.expect("finalize");
+        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir)
+            .await
+            .expect("finalize");
     let (mean, _) = media::volume(&file);
     eprintln!("measured: {duration:.2} s recorded of {wall:.2} s");
     assert!(duration >= wall - 3.0 && duration <= wall + 0.5, "{duration:.2} s recorded of {wall:.2} s");

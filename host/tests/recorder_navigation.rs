@@ -44,7 +44,7 @@ use chromiumoxide::{
 use meetbot_host::{
     browser::{self, JobBrowser},
     config::{BrowserConfig, RecordingFormat},
-    recorder::{Recorder, RecorderEvent, finalize},
+    recorder::{Output, Recorder, RecorderEvent, Tracks, finalize},
 };
 use tokio::sync::mpsc;
 
@@ -175,6 +175,17 @@ fn video_span(file: &Path) -> (usize, f64) {
     (frames.len(), span)
 }
 
+/// Navigates the recorded page to `path` the way a meeting client replaces itself (a main-frame
+/// navigation the page starts, deferred so the evaluation returns before its document goes away),
+/// and waits until the recorder captures the new document (capture.js defines
+/// `__meetbotRecorderStop` in the recorder's world once it captures one).
+async fn change_page(page: &Page, path: &str) {
+    page.evaluate_expression(format!("setTimeout(() => location.assign('{path}'), 0)")).await.expect("navigate");
+    let arrived = format!("location.pathname === '{path}' && window.meetingReady === true");
+    wait_until(page, &arrived, Duration::from_secs(10)).await;
+    wait_until_captured(page, Duration::from_secs(10)).await;
+}
+
 /// Moves what the recorder reported so far into `levels` and `failures`.
 fn drain(events: &mut mpsc::UnboundedReceiver<RecorderEvent>, levels: &mut Vec<f32>, failures: &mut Vec<String>) {
     while let Ok(event) = events.try_recv() {
@@ -185,7 +196,7 @@ fn drain(events: &mut mpsc::UnboundedReceiver<RecorderEvent>, levels: &mut Vec<f
     }
 }
 
-/// A job's browser on `/a`, recorded.
+/// A job's browser on `/a`, recorded (its picture too when `video`).
 struct Call {
     job_browser: JobBrowser,
     page: Page,
@@ -196,8 +207,9 @@ struct Call {
 }
 
 /// Launches the job's browser as the runner does (the default `[browser]` section), opens `/a` of
-/// a fresh server, and starts the recorder as the runner does once the bot is in the call.
-async fn record_a(job_id: &str) -> Call {
+/// a fresh server, and starts the recorder as the runner does once the bot is in the call; with
+/// `video` false as `recording.video = false` has it (sound only).
+async fn record_a(job_id: &str, video: bool) -> Call {
     let base = serve().await;
     let spool = tempfile::tempdir().expect("spool dir");
     let config = BrowserConfig::default();
@@ -207,7 +219,9 @@ async fn record_a(job_id: &str) -> Call {
     page.goto(format!("{base}/a")).await.expect("open /a");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), SIZE, events_tx).await.expect("start recording");
+    let recorder = Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video }, events_tx)
+        .await
+        .expect("start recording");
     Call { job_browser, page, recorder, events, spool }
 }
 
@@ -218,19 +232,14 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "meetbot_host=info".to_owned()))
         .try_init();
     let _one = ONE_BROWSER.lock().await;
-    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-navigation").await;
+    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-navigation", true).await;
     let started = Instant::now();
     tokio::time::sleep(PART).await;
     let layout_before = layout(&page).await;
 
-    // The page replaces itself, as a meeting client does: a main-frame navigation started by
-    // the page. Deferred so that the evaluation returns before its document goes away.
+    // The page replaces itself, as a meeting client does.
     let navigated = started.elapsed();
-    page.evaluate_expression("setTimeout(() => location.assign('/b'), 0)").await.expect("navigate to /b");
-    wait_until(&page, "location.pathname === '/b' && window.meetingReady === true", Duration::from_secs(10)).await;
-    // `__meetbotRecorderStop` is what capture.js defines in the recorder's world once it
-    // captures a document: the recorder has captured the new one.
-    wait_until_captured(&page, Duration::from_secs(10)).await;
+    change_page(&page, "/b").await;
     let recaptured = started.elapsed();
     // What the recorder reported until now; all that comes later is from the new document.
     let mut failures = Vec::new();
@@ -288,7 +297,9 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
 
     // Finalized as the runner does (keep.rs): one file with both documents in it.
     let (file, duration) =
-        finalize::finalize(&spooled.segments, RecordingFormat::Webm, &spooled.dir).await.expect("finalize");
+        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir)
+            .await
+            .expect("finalize");
     let probe = media::probe(&file);
     let (video, audio) = (probe.of_kind("video"), probe.of_kind("audio"));
     assert_eq!((video.len(), audio.len()), (1, 1), "one video and one audio stream: {probe:?}");
@@ -317,7 +328,7 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_after_a_change_to_a_hanging_page_keeps_what_was_recorded() {
     let _one = ONE_BROWSER.lock().await;
-    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-hang").await;
+    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-hang", true).await;
     tokio::time::sleep(PART).await;
     page.evaluate_expression("setTimeout(() => location.assign('/hang'), 0)").await.expect("navigate to /hang");
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -332,8 +343,82 @@ async fn stopping_after_a_change_to_a_hanging_page_keeps_what_was_recorded() {
     assert!(took < Duration::from_secs(20), "stopping is bounded even when the page hangs: {took:?}");
     assert_eq!(spooled.segments.len(), 1, "only the first document was captured: {:?}", spooled.segments);
     let (file, duration) =
-        finalize::finalize(&spooled.segments, RecordingFormat::Webm, &spooled.dir).await.expect("finalize");
+        finalize::finalize(&spooled.segments, Output { format: RecordingFormat::Webm, video: true }, &spooled.dir)
+            .await
+            .expect("finalize");
     let (mean, _) = media::volume(&file);
     assert!(duration >= PART.as_secs_f64() - TOLERANCE_SECS, "the first document's {PART:?} are kept: {duration:.2} s");
     assert!(mean > AUDIBLE_DB, "the kept recording is audible: mean volume {mean} dB");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_change_during_a_sound_only_recording_is_recorded_into_one_file() {
+    let _one = ONE_BROWSER.lock().await;
+    let Call { job_browser, page, recorder, mut events, spool: _spool } =
+        record_a("recorder-navigation-sound", false).await;
+    let started = Instant::now();
+    tokio::time::sleep(PART).await;
+    let layout_before = layout(&page).await;
+    let navigated = started.elapsed();
+    change_page(&page, "/b").await;
+    let recaptured = started.elapsed();
+    let mut failures = Vec::new();
+    let mut levels_before = Vec::new();
+    drain(&mut events, &mut levels_before, &mut failures);
+    tokio::time::sleep(PART).await;
+    let layout_after = layout(&page).await;
+    let wall = started.elapsed().as_secs_f64();
+    let captured = wall - (recaptured - navigated).as_secs_f64();
+    let spooled = recorder.stop().await;
+    assert_eq!(spooled.failure, None, "the spool took every chunk");
+    let mut levels_after = Vec::new();
+    drain(&mut events, &mut levels_after, &mut failures);
+    job_browser.close().await;
+
+    eprintln!(
+        "navigated at {:.2} s, captured again at {:.2} s, stopped at {wall:.2} s; {} bytes in {} segments; \
+         viewport {layout_before:?} on /a, {layout_after:?} on /b",
+        navigated.as_secs_f64(),
+        recaptured.as_secs_f64(),
+        spooled.bytes,
+        spooled.segments.len()
+    );
+    assert!(failures.is_empty(), "the recorder reported problems: {failures:?}");
+    // The sharing bar comes for a sound-only capture too; the page keeps the room it has unrecorded.
+    assert_eq!(layout_before, [SIZE.0, SIZE.1], "the page is laid out as it is unrecorded");
+    assert!(
+        layout_after[0] == SIZE.0 && layout_after[1] >= SIZE.1,
+        "the new document is laid out no smaller: {layout_after:?}"
+    );
+    assert!(spooled.segments.len() >= 2, "a segment per document: {:?}", spooled.segments);
+    for (i, segment) in spooled.segments.iter().enumerate() {
+        let probe = media::probe(segment);
+        let (mean, _) = media::volume(segment);
+        eprintln!("segment {i}: {probe:?}, mean volume {mean} dB");
+        assert!(probe.of_kind("video").is_empty(), "segment {i}: the page recorded no picture: {probe:?}");
+        assert_eq!(probe.of_kind("audio").len(), 1, "segment {i}: {probe:?}");
+        assert!(mean > AUDIBLE_DB, "segment {i} is audible: mean volume {mean} dB");
+    }
+    let heard = |levels: &[f32]| levels.iter().filter(|&&rms| rms > SOUND_LEVEL).count();
+    assert!(
+        heard(&levels_before) >= 2 && heard(&levels_after) >= 2,
+        "the meter hears the meeting before and after the page change: {levels_before:?}, then {levels_after:?}"
+    );
+
+    let output = Output { format: RecordingFormat::Webm, video: false };
+    let (file, duration) = finalize::finalize(&spooled.segments, output, &spooled.dir).await.expect("finalize");
+    let probe = media::probe(&file);
+    let (mean, max) = media::volume(&file);
+    eprintln!(
+        "{}: {duration:.2} s of {captured:.2} s recorded; {probe:?}; mean volume {mean} dB, max {max} dB",
+        file.display()
+    );
+    assert!(probe.of_kind("video").is_empty(), "no video stream: {probe:?}");
+    let audio = probe.of_kind("audio");
+    assert_eq!((audio.len(), audio[0].codec.as_str()), (1, "opus"), "one Opus stream: {probe:?}");
+    assert!(
+        duration >= MIN_DURATION_SECS && duration <= captured + 0.5 && duration >= captured - TOLERANCE_SECS,
+        "the recording covers both documents: {duration:.2} s of the {captured:.2} s they were captured"
+    );
+    assert!(mean > AUDIBLE_DB, "the recording is audible: mean volume {mean} dB (max {max} dB)");
 }

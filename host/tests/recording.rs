@@ -21,6 +21,11 @@
 //!   own): the bot leaves, the job ends `failed/recording_failed` with a detail saying the
 //!   recording could not be written and why, and what reached the disk is stored and plays
 //!   (finalized in the temp folder, since the spool's disk has no room for it);
+//! - sound only (`recording.video = false`): `recording.webm` with one Opus stream and no video,
+//!   audible, seekable, lasting the call, the page's capture reporting that it stopped the tab's
+//!   video capture, no frames counted and no video figures in `meeting.json`; with
+//!   `format = "mp4"`, `recording.m4a` with one AAC stream, index first, and the silence rule still
+//!   hears the meeting (the meter runs on the sound-only capture);
 //! - a hostile meeting page (the fake Meet's `HostileToRecorder` scenario) looks for the
 //!   recorder's binding to send it bogus messages: the capture runs in an isolated world, and the
 //!   page finds nothing of meetbot's on its window; the recording ends as any other. (What the
@@ -42,7 +47,7 @@ use std::{
 use meetbot_fixtures::{ActionKind, MeetingLink, Scenario};
 use serde_json::{Value, json};
 use support::{
-    media::{decode_frame_at, mp4_index_first, probe, video_frame_times, volume, webm_has_cues},
+    media::{decode_audio_at, decode_frame_at, mp4_index_first, probe, video_frame_times, volume, webm_has_cues},
     meet::{FIXTURES, meet_job, meet_worker, turn, wait_action},
     platform::GOOGLE,
     webhook::WebhookReceiver,
@@ -72,8 +77,13 @@ impl Dirs {
 
     /// `[recording]` and `[storage]` sections storing locally in these folders.
     fn config(&self, format: &str) -> String {
+        self.config_with(format, true)
+    }
+
+    /// [`Dirs::config`] recording the sound only (`recording.video = false`) unless `video`.
+    fn config_with(&self, format: &str, video: bool) -> String {
         format!(
-            "[recording]\nenabled = true\nformat = \"{format}\"\nspool_dir = \"{}\"\n\
+            "[recording]\nenabled = true\nformat = \"{format}\"\nvideo = {video}\nspool_dir = \"{}\"\n\
              [storage]\nkind = \"local\"\n[storage.local]\ndir = \"{}\"\n",
             self.spool.path().display(),
             self.recordings.path().display()
@@ -197,8 +207,21 @@ fn assert_recording(
     duration
 }
 
-/// The stored `meeting.json`: the final record and a timeline with the call in it.
+/// The stored `meeting.json`: the final record, a timeline with the call in it, and the quality
+/// of a recording with a picture.
 fn assert_meeting_json(path: &Path, record: &HashMap<String, String>) -> Value {
+    let meeting = assert_meeting_json_of_any_recording(path, record);
+    let quality = &meeting["recording"];
+    assert!(quality["video_frames"].as_u64().is_some_and(|n| n > 0), "{quality}");
+    assert!(quality["frames_per_second"].as_f64().is_some_and(|fps| fps > 0.0), "{quality}");
+    assert_eq!(quality["frame_sizes"], serde_json::json!(["1280x720"]), "every frame of the window's size: {quality}");
+    assert_eq!(quality["frame_size_changed"], false, "{quality}");
+    meeting
+}
+
+/// What `meeting.json` holds whether the recording has a picture or not: the final record, a
+/// timeline with the call in it, and the recording's audio quality.
+fn assert_meeting_json_of_any_recording(path: &Path, record: &HashMap<String, String>) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let meeting: Value = serde_json::from_str(&text).expect("meeting.json is JSON");
     let job = &meeting["job"];
@@ -219,11 +242,8 @@ fn assert_meeting_json(path: &Path, record: &HashMap<String, String>) -> Value {
     assert!(job["ended_at"].as_str().is_some(), "meeting.json says when the job ended: {job}");
     // The recording's quality, measured on the stored file.
     let quality = &meeting["recording"];
-    assert!(quality["video_frames"].as_u64().is_some_and(|n| n > 0), "{quality}");
-    assert!(quality["frames_per_second"].as_f64().is_some_and(|fps| fps > 0.0), "{quality}");
     assert!(quality["longest_audio_gap_secs"].as_f64().is_some(), "{quality}");
-    assert_eq!(quality["frame_sizes"], serde_json::json!(["1280x720"]), "every frame of the window's size: {quality}");
-    assert_eq!(quality["frame_size_changed"], false, "{quality}");
+    assert!(quality["audio_dropouts"].as_u64().is_some(), "{quality}");
     meeting
 }
 
@@ -481,4 +501,111 @@ fn a_meeting_page_cannot_reach_the_recorder() {
     assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::EndedByHost));
     let log = worker.log();
     assert!(!log.contains("recorder ignored"), "nothing but the capture called the recorder");
+}
+
+/// Checks what every sound-only recording must be, for a call of `span` seconds: one `codec`
+/// audio stream and no video, audible, seekable, as long as the call; the probed duration.
+fn assert_sound_only_recording(file: &Path, record: &HashMap<String, String>, codec: &str, span: f64) -> f64 {
+    let probe = probe(file);
+    let audio = probe.of_kind("audio");
+    assert!(probe.of_kind("video").is_empty(), "no video stream: {probe:?}");
+    assert_eq!(probe.streams.len(), 1, "one stream and nothing else: {probe:?}");
+    assert_eq!(audio[0].codec, codec, "{probe:?}");
+    let duration = probe.duration.unwrap_or_else(|| panic!("no container duration: {probe:?}"));
+    let recorded = secs(record, "duration_secs");
+    assert!((duration - recorded).abs() < 0.2, "duration_secs {recorded} vs the file's {duration}");
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let (mean, max) = volume(file);
+    eprintln!(
+        "measured {}: {size} bytes, {duration:.2} s recorded; in the call {span:.2} s; {probe:?}; \
+         mean volume {mean} dB, max {max} dB",
+        file.display()
+    );
+    assert!(
+        (duration - span).abs() <= TOLERANCE_SECS,
+        "the recording lasts {duration:.2} s, the bot was in the call {span:.2} s"
+    );
+    assert!(duration <= joined_to_ended(record) + 0.5, "no longer than the job's time in the call");
+    assert!(mean > -60.0, "the meeting's audio is in the recording: mean volume {mean} dB (max {max} dB)");
+    decode_audio_at(file, duration / 2.0).unwrap_or_else(|e| panic!("seeking to the middle failed: {e}"));
+    duration
+}
+
+/// `meeting.json` of a sound-only recording: the record and timeline, the audio's figures, and
+/// none of a picture's.
+fn assert_sound_only_meeting_json(path: &Path, record: &HashMap<String, String>) {
+    let meeting = assert_meeting_json_of_any_recording(path, record);
+    let timeline = meeting["timeline"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let started = timeline.iter().find(|e| e["type"] == "recording").map(|e| e["detail"].clone());
+    assert_eq!(started, Some(json!("started (sound only)")), "the timeline says what was recorded: {timeline:?}");
+    let quality = meeting["recording"].as_object().unwrap_or_else(|| panic!("no quality: {meeting}"));
+    for picture in ["video_frames", "frames_per_second", "longest_video_gap_secs", "frame_sizes", "frame_size_changed"]
+    {
+        assert!(!quality.contains_key(picture), "no `{picture}` without a picture: {quality:?}");
+    }
+}
+
+#[test]
+fn sound_only_webm_recording_of_a_meeting_the_host_ends() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let worker = meet_worker(&redis, &dirs.config_with("webm", false));
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-sound", &link.url, None));
+
+    wait_for_state(&redis, "rec-sound", "in_call", Duration::from_secs(30));
+    thread::sleep(IN_CALL);
+    FIXTURES.end_meeting(&link.id);
+    let record = wait_for_end(&redis, "rec-sound", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "ended_by_host");
+
+    let file = file_of(&record, &dirs.stored("rec-sound", "recording.webm"));
+    assert_sound_only_recording(&file, &record, "opus", meeting_span(&link, ActionKind::EndedByHost));
+    assert!(probe(&file).format.contains("webm"), "{:?}", probe(&file));
+    assert!(webm_has_cues(&file), "the WebM has a seek index (Cues)");
+    assert_sound_only_meeting_json(&dirs.stored("rec-sound", "meeting.json"), &record);
+    assert_spool_gone(&dirs, "rec-sound");
+
+    // The page stopped the tab's video capture (its status, logged when the recording started),
+    // and no frame was counted.
+    let log = worker.log();
+    assert!(log.contains("recording sound only: 1 audio, video capture stopped"), "{log}");
+    let metrics = worker.get("/metrics").body;
+    let frames = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("meetbot_recording_frames_total ")?.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert_eq!(frames, 0.0, "no video frames counted: {metrics}");
+}
+
+#[test]
+fn sound_only_mp4_is_an_aac_m4a_and_the_silence_rule_still_hears_the_meeting() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let _worker = meet_worker(&redis, &dirs.config_with("mp4", false));
+    let link = MeetingLink::meet(Scenario::Instant);
+    let rules = json!({"silence_timeout_secs": 3, "silence_activate_after_secs": 1});
+    redis.push(&meet_job("rec-m4a", &link.url, Some(rules)));
+
+    wait_for_state(&redis, "rec-m4a", "in_call", Duration::from_secs(30));
+    // The meeting talks: several silence timeouts pass without the rule firing.
+    thread::sleep(Duration::from_secs(7));
+    let state = redis.job("rec-m4a").get("state").cloned().unwrap_or_default();
+    assert_eq!(state, "in_call", "the bot must stay while the meeting is heard");
+    FIXTURES.set_silence(&link.id, true);
+    let record = wait_for_end(&redis, "rec-m4a", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "silence");
+
+    let file = file_of(&record, &dirs.stored("rec-m4a", "recording.m4a"));
+    for other in ["recording.mp4", "recording.webm"] {
+        assert!(!dirs.stored("rec-m4a", other).exists(), "only the M4A is stored, not {other}");
+    }
+    // The meeting went quiet before the end: the sound of the call as a whole is what is heard.
+    assert_sound_only_recording(&file, &record, "aac", meeting_span(&link, ActionKind::LeaveClicked));
+    assert!(probe(&file).format.contains("m4a"), "{:?}", probe(&file));
+    assert!(mp4_index_first(&file), "the M4A index (moov) comes before the media (faststart)");
+    assert_sound_only_meeting_json(&dirs.stored("rec-m4a", "meeting.json"), &record);
+    assert_spool_gone(&dirs, "rec-m4a");
 }

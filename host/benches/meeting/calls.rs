@@ -15,7 +15,7 @@ use crate::common::Redis;
 use crate::events::{Event, Events};
 use crate::proc_tree::{CpuTracker, Peaks, memory};
 use crate::stats::{breakdown, mib, mib_or};
-use crate::worker::{Worker, meet_job, post_job};
+use crate::worker::{Recording, Worker, meet_job, post_job};
 use crate::{FLOOR_WINDOW, QUEUE, RECORDING_EVERY, now_ms};
 
 /// A job pushed and followed into its call, with recording running.
@@ -58,7 +58,7 @@ pub async fn unrecorded_call(
     max_call_secs: u64,
     ticks: f64,
 ) -> f64 {
-    let worker = Worker::start(binary, redis.port, fixtures, max_call_secs, false).await;
+    let worker = Worker::start(binary, redis.port, fixtures, max_call_secs, Recording::Off).await;
     let id = "bench-unrecorded";
     let link = MeetingLink::meet(Scenario::Instant);
     // Through this worker's REST API: the recording worker takes everything from the queue.

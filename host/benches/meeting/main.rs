@@ -20,7 +20,9 @@
 //!    recording off (CPU and peak memory), so the figure splits into the page's own cost and the
 //!    recording's, and sizes deployments that do not record.
 //!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to the worker's `browser.args`,
-//!    to weigh a switch against the defaults.
+//!    to weigh a switch against the defaults. Then G9: the same call on a worker with
+//!    `recording.video = false` (sound only), its CPU printed side by side with the unrecorded
+//!    and the recorded call's of the same run.
 //! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
 //!    the terminal event), refusals before asking (blocked, not found, sign-in wall: job taken →
 //!    the terminal event), and everyone leaving (the count dropping to 1 plus the job's
@@ -44,6 +46,7 @@ mod join;
 mod launch;
 mod proc_tree;
 mod recording_cost;
+mod sound_only_cost;
 mod stats;
 mod worker;
 
@@ -64,8 +67,9 @@ use join::print_joins;
 use launch::bare_launch;
 use proc_tree::{clock_ticks, memory};
 use recording_cost::print_recording_cost;
+use sound_only_cost::print_sound_only_cost;
 use stats::{median, mib, mib_or, summary};
-use worker::{Worker, worker_binary};
+use worker::{Recording, Worker, worker_binary};
 
 const QUEUE: &str = "jobs:meetbot:list";
 const EVENTS: &str = "meetbot:events";
@@ -87,6 +91,8 @@ const CPU_WINDOW: Duration = Duration::from_secs(60);
 const RECORDING_EVERY: Duration = Duration::from_secs(1);
 /// How long the unrecorded call (the floor of the recording cost) is measured.
 const FLOOR_WINDOW: Duration = Duration::from_secs(20);
+/// How long the sound-only recording is measured.
+const SOUND_ONLY_WINDOW: Duration = Duration::from_secs(30);
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(60);
 /// Jobs per scenario for the ending figures.
@@ -129,7 +135,7 @@ async fn main() {
     let redis = Redis::start().await;
     let fixtures = FixtureServer::start_on(0).expect("start the fake meeting platforms");
     let max_call_secs = long.max(CPU_WINDOW).as_secs() + 600;
-    let worker = Worker::start(&binary, redis.port, &fixtures, max_call_secs, true).await;
+    let worker = Worker::start(&binary, redis.port, &fixtures, max_call_secs, Recording::Video).await;
     let mut conn = redis.client.get_multiplexed_async_connection().await.expect("connect to redis");
     let mut events = Events::subscribe(&redis).await;
 
@@ -159,7 +165,11 @@ async fn main() {
     // 4. Recording cost, and memory across a long recording; first its floor, the same call unrecorded.
     worker.wait_no_children().await;
     let floor = unrecorded_call(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks).await;
-    print_recording_cost(&mut conn, &mut events, &worker, &fixtures, long, ticks, floor).await;
+    let recorded = print_recording_cost(&mut conn, &mut events, &worker, &fixtures, long, ticks, floor).await;
+
+    // 4 (second part). The same call recorded as sound only, next to both.
+    worker.wait_no_children().await;
+    print_sound_only_cost(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks, (floor, recorded)).await;
 
     // 5. Jobs the meeting ends.
     println!("jobs the meeting ends, fake Google Meet, {ENDING_ROUNDS} recorded jobs per scenario one at a time:");

@@ -29,19 +29,50 @@ pub fn worker_binary() -> PathBuf {
     private_folder(&profile_dir.join("meetbot-bench-meeting"), &[&binary, &plugin]).join("meetbot")
 }
 
+/// What a worker under measure records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    /// Nothing (`recording.enabled = false`): the floor of the recording cost, the call alone.
+    Off,
+    /// Picture and sound, the default.
+    Video,
+    /// Sound only (`recording.video = false`).
+    SoundOnly,
+}
+
+impl Recording {
+    /// The worker's id, `bench-meeting-<what it records>`.
+    fn worker_id(self) -> &'static str {
+        match self {
+            Recording::Off => "bench-meeting-unrecorded",
+            Recording::Video => "bench-meeting-video",
+            Recording::SoundOnly => "bench-meeting-sound-only",
+        }
+    }
+
+    /// The `[recording]` keys that say it.
+    fn keys(self) -> &'static str {
+        match self {
+            Recording::Off => "enabled = false",
+            Recording::Video => "enabled = true\nvideo = true",
+            Recording::SoundOnly => "enabled = true\nvideo = false",
+        }
+    }
+}
+
 /// A running `meetbot run` with the Google Meet plugin, its own config and working folder.
 pub struct Worker {
     process: common::Worker,
 }
 
 impl Worker {
-    /// A worker; `recording` false gives the floor of the recording cost (the call alone).
+    /// A worker that records what `recording` says.
     pub async fn start(
         binary: &Path,
         redis_port: u16,
         fixtures: &FixtureServer,
         max_call_secs: u64,
-        recording: bool,
+        recording: Recording,
     ) -> Self {
         let dir = WorkDir::temp();
         let root = dir.path().to_owned();
@@ -51,18 +82,20 @@ impl Worker {
         let args = toml::Value::Array(args.map(toml::Value::String).collect());
         let config = |api: &str| {
             format!(
-                "[worker]\nid = \"bench-meeting-{recording}\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
+                "[worker]\nid = \"{id}\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
                  drain_timeout_secs = 2\n\n\
                  [api]\nlisten = \"{api}\"\n\n\
                  [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
                  [log]\nlevel = \"info\"\nformat = \"json\"\n\n\
                  [plugins]\ndirs = [{plugins}]\n\n\
                  [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\n\n\
-                 [recording]\nenabled = {recording}\nspool_dir = {spool}\n\n\
+                 [recording]\n{keys}\nspool_dir = {spool}\n\n\
                  [storage.local]\ndir = {storage}\n\n\
                  [auto_leave]\nwaiting_room_timeout_secs = 20\nno_one_joined_timeout_secs = 30\n\
                  everyone_left_timeout_secs = 5\nsilence_timeout_secs = {max_call_secs}\n\
                  silence_activate_after_secs = {max_call_secs}\nmax_duration_secs = {max_call_secs}\n",
+                id = recording.worker_id(),
+                keys = recording.keys(),
                 plugins = path("plugins"),
                 spool = path("spool"),
                 storage = path("recordings"),

@@ -566,6 +566,15 @@ mod tests {
     }
 
     #[test]
+    fn audio_only_recording_is_off_unless_asked_for() {
+        assert!(Config::default().recording.video, "the picture is recorded by default");
+        let config = load_text("[recording]\nvideo = false", &[]).expect("loads");
+        assert!(!config.recording.video);
+        let config = load_text("", &[("MEETBOT__RECORDING__VIDEO", "false")]).expect("loads from the environment");
+        assert!(!config.recording.video);
+    }
+
+    #[test]
     fn meetbot_config_names_the_file_and_path_wins_over_it() {
         let f = file("[worker]\nid = \"from-env-file\"");
         let config = load_from(None, vars(&[("MEETBOT_CONFIG", &f.path().to_string_lossy())])).expect("loads");
@@ -698,6 +707,11 @@ mod tests {
 
         let err = load_text("[recording]\nformat = \"mkv\"", &[]).expect_err("variant");
         assert!(err.to_string().contains("`recording.format`"), "{err}");
+
+        let err = load_text("[recording]\nvideo = \"no\"", &[]).expect_err("bool");
+        assert!(err.to_string().contains("`recording.video`"), "{err}");
+        let err = load_text("", &[("MEETBOT__RECORDING__VIDEO", "nope")]).expect_err("bool from the environment");
+        assert!(err.to_string().contains("MEETBOT__RECORDING__VIDEO"), "{err}");
 
         let err = load_text("[plugins]\ndirs = [1]", &[]).expect_err("list item");
         assert!(err.to_string().contains("`plugins.dirs[0]`"), "{err}");

@@ -259,13 +259,16 @@ pub struct RecordingConfig {
     pub enabled: bool,
     /// `webm` or `mp4`.
     pub format: RecordingFormat,
+    /// Record the tab's picture; `false` records its sound only (no video capture at all), into
+    /// `recording.webm` (Opus) or `recording.m4a` (AAC).
+    pub video: bool,
     /// Where chunks are written while recording.
     pub spool_dir: PathBuf,
 }
 
 impl Default for RecordingConfig {
     fn default() -> Self {
-        Self { enabled: true, format: RecordingFormat::Webm, spool_dir: PathBuf::from("data/spool") }
+        Self { enabled: true, format: RecordingFormat::Webm, video: true, spool_dir: PathBuf::from("data/spool") }
     }
 }
 

@@ -1,6 +1,6 @@
 // meetbot recorder, page side: captures this tab's video and audio with getDisplayMedia
-// (preferCurrentTab; the browser runs with --auto-accept-this-tab-capture), records it with
-// MediaRecorder, and hands every chunk to the host through a CDP binding as base64 slices, in
+// (preferCurrentTab; the browser runs with --auto-accept-this-tab-capture), or its audio alone
+// (`video` false), records it with MediaRecorder, and hands every chunk to the host through a CDP binding as base64 slices, in
 // order. It runs in an isolated world of the page (the only one the binding is exposed to): the
 // meeting page's scripts share the DOM with it, but see neither the binding, nor this script's
 // globals (its stop function), nor the built-ins it uses. Once a second it reports the audio level,
@@ -8,8 +8,14 @@
 // stretches of more than a second without a frame), for the host's metrics; the last counts come
 // with `stopped`. It also reports the
 // viewport's size whenever it changes (the host keeps it at the recording's size).
-// Evaluated as a function: ({binding, width, height, sliceMs, frameRate, videoBitsPerSecond,
+// Evaluated as a function: ({binding, video, width, height, sliceMs, frameRate, videoBitsPerSecond,
 // roomHeight}) => Promise<string>.
+//
+// Sound only: getDisplayMedia has no audio-only form, so it is asked for the smallest, slowest
+// picture and that video track is stopped at once, before anything consumes it. That ends the tab's
+// video capture in the browser (its frames are no longer composited for it: measured, the GPU
+// process's share drops back to about the uncaptured page's) while the tab's audio track goes on;
+// MediaRecorder then writes Opus alone, and the frame pipeline below never runs.
 //
 // Every recorded frame is exactly width x height. The host makes the viewport roomHeight px
 // taller than that before capturing, and Chromium's "sharing this tab" bar takes that room once
@@ -18,23 +24,32 @@
 // shrinks frames when the machine is busy, and the viewport may be smaller for a moment) are
 // drawn, letterboxed, onto a canvas of the size before MediaRecorder sees them. Frames of the
 // right size pass through untouched.
-async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHeight }) => {
+async ({ binding, video: withVideo, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHeight }) => {
   const send = (message) => window[binding](JSON.stringify(message));
   addEventListener('resize', () => send({ kind: 'viewport', width: innerWidth, height: innerHeight }));
   const stream = await navigator.mediaDevices.getDisplayMedia({
     // `max` keeps the capture itself no larger than the viewport the host sets up (exact and min
     // constraints are not allowed here; applyConstraints below pins the size).
-    video: {
-      width: { ideal: width, max: width },
-      height: { ideal: height, max: height + roomHeight },
-      frameRate: { ideal: frameRate, max: frameRate },
-    },
+    video: withVideo
+      ? {
+          width: { ideal: width, max: width },
+          height: { ideal: height, max: height + roomHeight },
+          frameRate: { ideal: frameRate, max: frameRate },
+        }
+      : { width: { max: 64 }, height: { max: 64 }, frameRate: { max: 1 } },
     audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     preferCurrentTab: true,
     selfBrowserSurface: 'include',
     surfaceSwitching: 'exclude',
     systemAudio: 'include',
   });
+  if (!withVideo) {
+    for (const track of stream.getVideoTracks()) {
+      track.stop();
+      stream.removeTrack(track);
+    }
+    if (stream.getAudioTracks().length === 0) throw new Error('the tab has no audio to record');
+  }
   const video = stream.getVideoTracks()[0];
   let pinned = 'no video';
   let recorded = stream;
@@ -109,11 +124,12 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
     })().catch((error) => stopping || send({ kind: 'error', message: `video pipeline: ${error}` }));
     recorded = new MediaStream([generator, ...stream.getAudioTracks()]);
   }
-  const recorder = new MediaRecorder(recorded, {
-    mimeType: 'video/webm;codecs=vp8,opus',
-    videoBitsPerSecond,
-    audioBitsPerSecond: 128_000,
-  });
+  const recorder = new MediaRecorder(
+    recorded,
+    video
+      ? { mimeType: 'video/webm;codecs=vp8,opus', videoBitsPerSecond, audioBitsPerSecond: 128_000 }
+      : { mimeType: 'audio/webm;codecs=opus', audioBitsPerSecond: 128_000 },
+  );
   let seq = 0;
   // Blob reads resolve in any order; a chain keeps the chunks in recording order.
   let chain = Promise.resolve();
@@ -157,7 +173,8 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
   if (stream.getAudioTracks().length > 0 || counts) {
     meter = setInterval(() => send({ kind: 'level', rms: level(), ...takeCounts() }), 1000);
   }
-  video?.addEventListener('ended', () => send({ kind: 'error', message: 'capture ended' }));
+  // The track the recording stands on: the picture, or the sound when there is no picture.
+  (video ?? stream.getAudioTracks()[0])?.addEventListener('ended', () => send({ kind: 'error', message: 'capture ended' }));
   recorder.start(sliceMs);
   Object.defineProperty(window, `${binding}Stop`, {
     configurable: true,
@@ -170,5 +187,6 @@ async ({ binding, width, height, sliceMs, frameRate, videoBitsPerSecond, roomHei
     },
   });
   const audio = stream.getAudioTracks().length;
+  if (!withVideo) return `recording sound only: ${audio} audio, video capture stopped`;
   return `recording ${stream.getVideoTracks().length} video (${pinned}), ${audio} audio`;
 }

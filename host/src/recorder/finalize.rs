@@ -1,11 +1,13 @@
 //! Finalizing a recording with ffmpeg: MediaRecorder's WebM has no duration and no cues, so it
-//! is remuxed (`-c copy`) into a seekable WebM, or transcoded to H.264/AAC MP4; segments from
-//! in-meeting page changes are joined. ffprobe then gives the true duration.
+//! is remuxed (`-c copy`) into a seekable WebM, or transcoded to H.264/AAC MP4 (AAC alone in an
+//! M4A for a sound-only recording); segments from in-meeting page changes are joined. ffprobe then
+//! gives the true duration.
 
 use std::path::{Path, PathBuf};
 
 use tokio::process::Command;
 
+use super::output::Output;
 use crate::config::RecordingFormat;
 
 /// Finalizing failures.
@@ -30,37 +32,16 @@ pub enum FinalizeError {
     Probe(String),
 }
 
-/// The file name a recording is stored under.
-pub fn file_name(format: RecordingFormat) -> &'static str {
-    match format {
-        RecordingFormat::Webm => "recording.webm",
-        RecordingFormat::Mp4 => "recording.mp4",
-    }
-}
-
-/// The file name the partial recording of an earlier, unfinished delivery is stored under
-/// (`recording.attempt-1.webm`): beside the job's own recording, never over it.
-pub fn attempt_file_name(format: RecordingFormat, attempt: u32) -> String {
-    match format {
-        RecordingFormat::Webm => format!("recording.attempt-{attempt}.webm"),
-        RecordingFormat::Mp4 => format!("recording.attempt-{attempt}.mp4"),
-    }
-}
-
-/// Joins and converts `segments` into `dir/recording.<ext>`; returns its path and duration in
+/// Joins and converts `segments` into `dir/<output's file name>`; returns its path and duration in
 /// seconds. `dir` may be another folder than the segments'. When it fails, what it wrote in `dir`
 /// is removed again (a half-written file must not pass for a recording, and on a full disk the
 /// room is wanted back).
-pub async fn finalize(
-    segments: &[PathBuf],
-    format: RecordingFormat,
-    dir: &Path,
-) -> Result<(PathBuf, f64), FinalizeError> {
+pub async fn finalize(segments: &[PathBuf], output: Output, dir: &Path) -> Result<(PathBuf, f64), FinalizeError> {
     if segments.is_empty() {
         return Err(FinalizeError::Empty);
     }
     let mut written = Vec::new();
-    let finalized = join_and_convert(segments, format, dir, &mut written).await;
+    let finalized = join_and_convert(segments, output, dir, &mut written).await;
     if finalized.is_err() {
         for file in written {
             let _ = tokio::fs::remove_file(file).await;
@@ -72,11 +53,11 @@ pub async fn finalize(
 /// [`finalize`]'s work; every file it creates in `dir` is first pushed onto `written`.
 async fn join_and_convert(
     segments: &[PathBuf],
-    format: RecordingFormat,
+    output: Output,
     dir: &Path,
     written: &mut Vec<PathBuf>,
 ) -> Result<(PathBuf, f64), FinalizeError> {
-    let output = dir.join(file_name(format));
+    let file = dir.join(output.file_name());
     let mut command = ffmpeg();
     command.args(["-fflags", "+genpts"]);
     if segments.len() == 1 {
@@ -101,34 +82,30 @@ async fn join_and_convert(
         tokio::fs::write(&list, text).await.map_err(|source| FinalizeError::Spawn { tool: "ffmpeg", source })?;
         command.args(["-f", "concat", "-i"]).arg(&list);
     }
-    match format {
-        RecordingFormat::Webm => command.args(["-c", "copy"]),
+    if !output.video {
+        // Whatever the segments hold, a sound-only recording has no video stream.
+        command.arg("-vn");
+    }
+    match (output.format, output.video) {
+        (RecordingFormat::Webm, _) => command.args(["-c", "copy"]),
+        (RecordingFormat::Mp4, false) => command.args(AAC).args(FASTSTART),
         // MediaRecorder's WebM has a 1 kHz time base and no frame rate: without `vfr` ffmpeg would
         // write a constant 1000 fps stream, duplicating every frame.
-        RecordingFormat::Mp4 => command.args([
-            "-fps_mode",
-            "vfr",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
-            "-movflags",
-            "+faststart",
-        ]),
+        (RecordingFormat::Mp4, true) => command
+            .args(["-fps_mode", "vfr", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"])
+            .args(AAC)
+            .args(FASTSTART),
     };
-    written.push(output.clone());
-    run(command.arg(&output)).await?;
-    let duration = probe_duration(&output).await?;
-    Ok((output, duration))
+    written.push(file.clone());
+    run(command.arg(&file)).await?;
+    let duration = probe_duration(&file).await?;
+    Ok((file, duration))
 }
+
+/// The audio of an MP4 or M4A: AAC at the bitrate MediaRecorder's Opus had.
+const AAC: [&str; 4] = ["-c:a", "aac", "-b:a", "128k"];
+/// The MP4/M4A index before the media, so a player can seek before the whole file arrived.
+const FASTSTART: [&str; 2] = ["-movflags", "+faststart"];
 
 /// A file name as the concat demuxer reads it: single-quoted, a quote inside written `'\''`, and
 /// line breaks (which end an entry whatever the quoting) replaced.
@@ -175,6 +152,8 @@ pub async fn probe_duration(file: &Path) -> Result<f64, FinalizeError> {
 mod tests {
     use super::*;
 
+    const WEBM: Output = Output { format: RecordingFormat::Webm, video: true };
+
     /// A 2 s WebM segment of a test picture and a tone, made by the real ffmpeg; `audio_first`
     /// writes the streams the other way round, as MediaRecorder does when audio arrives first.
     async fn segment(path: &Path, audio_first: bool) {
@@ -215,7 +194,7 @@ mod tests {
         let (good, broken) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
         segment(&good, false).await;
         std::fs::write(&broken, b"not a webm").expect("write a broken segment");
-        let failed = finalize(&[good.clone(), broken.clone()], RecordingFormat::Webm, dir.path()).await;
+        let failed = finalize(&[good.clone(), broken.clone()], WEBM, dir.path()).await;
         assert!(matches!(failed, Err(FinalizeError::Ffmpeg(_))), "{failed:?}");
         let mut left: Vec<_> = std::fs::read_dir(dir.path()).expect("read").flatten().map(|e| e.path()).collect();
         left.sort();
@@ -234,13 +213,72 @@ mod tests {
         let (first, second) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
         segment(&first, false).await;
         segment(&second, true).await;
-        let (file, duration) =
-            finalize(&[first, second], RecordingFormat::Webm, dir.path()).await.expect("finalize two segments");
+        let (file, duration) = finalize(&[first, second], WEBM, dir.path()).await.expect("finalize two segments");
         assert!((duration - 4.0).abs() < 0.3, "both segments are in it: {duration} s");
         let frames = video_frames(&file).await;
         assert!((55..=65).contains(&frames), "the video of both segments and nothing else: {frames} packets of 60");
         let decoded = ffmpeg().arg("-i").arg(&file).args(["-f", "null", "-"]).output().await.expect("decode");
         let errors = String::from_utf8_lossy(&decoded.stderr);
         assert!(decoded.status.success() && errors.trim().is_empty(), "it decodes cleanly: {errors}");
+    }
+
+    /// A 2 s WebM segment of a tone alone, as MediaRecorder writes a sound-only capture.
+    async fn sound_segment(path: &Path) {
+        let mut command = ffmpeg();
+        command.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:a", "libopus"]).arg(path);
+        run(&mut command).await.expect("make a sound-only test segment");
+    }
+
+    /// `codec_type:codec_name` of each stream of `file`, in order.
+    async fn streams(file: &Path) -> Vec<String> {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0"])
+            .arg(file)
+            .output()
+            .await
+            .expect("run ffprobe");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut found: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let mut fields: Vec<&str> = line.trim().trim_end_matches(',').split(',').collect();
+                // ffprobe prints the fields in its own order; name the kind first.
+                fields.sort_by_key(|field| !matches!(*field, "audio" | "video"));
+                fields.join(":")
+            })
+            .collect();
+        found.retain(|stream| !stream.is_empty());
+        found
+    }
+
+    #[tokio::test]
+    async fn sound_only_segments_join_into_one_opus_webm_or_an_aac_m4a() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (first, second) = (dir.path().join("segment-000.webm"), dir.path().join("segment-001.webm"));
+        sound_segment(&first).await;
+        sound_segment(&second).await;
+        let segments = [first, second];
+
+        let webm = Output { format: RecordingFormat::Webm, video: false };
+        let (file, duration) = finalize(&segments, webm, dir.path()).await.expect("finalize to WebM");
+        assert_eq!(file, dir.path().join("recording.webm"));
+        assert_eq!(streams(&file).await, ["audio:opus"], "one Opus stream and nothing else");
+        assert!((duration - 4.0).abs() < 0.3, "both segments are in it: {duration} s");
+
+        let m4a = Output { format: RecordingFormat::Mp4, video: false };
+        let (file, duration) = finalize(&segments, m4a, dir.path()).await.expect("finalize to M4A");
+        assert_eq!(file, dir.path().join("recording.m4a"));
+        assert_eq!(streams(&file).await, ["audio:aac"], "one AAC stream and nothing else");
+        assert!((duration - 4.0).abs() < 0.3, "both segments are in it: {duration} s");
+    }
+
+    #[tokio::test]
+    async fn a_sound_only_recording_drops_any_picture_the_segments_have() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let with_picture = dir.path().join("segment-000.webm");
+        segment(&with_picture, false).await;
+        let output = Output { format: RecordingFormat::Webm, video: false };
+        let (file, _) = finalize(&[with_picture], output, dir.path()).await.expect("finalize");
+        assert_eq!(streams(&file).await, ["audio:opus"]);
     }
 }

@@ -1,5 +1,5 @@
 //! The recorder: once the bot is in the call, the host captures the meeting tab (video and
-//! audio), moves the chunks into Rust through a CDP binding every second, appends them to the
+//! audio, or audio alone with `recording.video = false`), moves the chunks into Rust through a CDP binding every second, appends them to the
 //! spool as they arrive, meters the audio level for the silence rule, and on stop finalizes the
 //! recording with ffmpeg. A page that navigates during the meeting is captured again into a new
 //! segment.
@@ -19,9 +19,16 @@
 //! themselves out again when they get smaller (a button below the fold cannot be clicked). What
 //! still differs is evened out in the page (capture.js): larger frames are cropped, smaller ones
 //! scaled up.
+//!
+//! A sound-only capture ([`Tracks::video`] false) stops the tab's video capture as soon as
+//! getDisplayMedia returns (it has no audio-only form), so nothing is composited or encoded for a
+//! picture. The sharing bar still comes, so the viewport gets its room all the same: the page keeps
+//! the layout it has unrecorded. What only matters for frames is skipped: after a navigation the
+//! new document is captured without waiting for the old bar to go.
 
 pub mod finalize;
 mod frames;
+mod output;
 pub mod quality;
 mod spool;
 
@@ -45,6 +52,7 @@ use tokio::{
     time::Instant,
 };
 
+pub use output::Output;
 pub use spool::{Spool, SpoolError, Spooled};
 
 use frames::FrameMeter;
@@ -161,6 +169,16 @@ enum Message {
     Unknown,
 }
 
+/// What the recorder captures of the tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracks {
+    /// The size the page is laid out at while recorded (`browser.window_size`), and every
+    /// frame's size.
+    pub size: (u32, u32),
+    /// Whether the picture is captured (`recording.video`); `false` captures the sound only.
+    pub video: bool,
+}
+
 /// A running recording.
 pub struct Recorder {
     stop: oneshot::Sender<()>,
@@ -173,7 +191,7 @@ impl Recorder {
     pub async fn start(
         browser: &JobBrowser,
         spool_dir: &Path,
-        (width, height): (u32, u32),
+        tracks: Tracks,
         events: mpsc::UnboundedSender<RecorderEvent>,
     ) -> Result<Self, RecorderError> {
         let page = find_page(browser).await?;
@@ -186,11 +204,11 @@ impl Recorder {
         };
         let mut spool = Spool::create(spool_dir).await?;
         spool.next_segment().await?;
-        let viewport = Viewport { page: page.clone(), size: (width, height) };
-        let capture = capture_expression(width, height);
+        let viewport = Viewport { page: page.clone(), size: tracks.size };
+        let capture = capture_expression(tracks);
         let world = begin_capture(&page, &capture, &viewport).await?;
         let (stop, stop_requested) = oneshot::channel();
-        let capture = Capture { page, expression: capture, viewport, world: Some(world) };
+        let capture = Capture { page, expression: capture, viewport, video: tracks.video, world: Some(world) };
         let pump = tokio::spawn(pump(capture, page_events, spool, events, stop_requested));
         Ok(Self { stop, pump, dir: spool_dir.to_owned() })
     }
@@ -241,9 +259,10 @@ async fn find_page(browser: &JobBrowser) -> Result<Page, RecorderError> {
     browser.page().await.ok_or_else(|| RecorderError::Cdp(format!("page {} not found", browser.target_id)))
 }
 
-fn capture_expression(width: u32, height: u32) -> String {
+fn capture_expression(Tracks { size: (width, height), video }: Tracks) -> String {
     let args = serde_json::json!({
         "binding": BINDING,
+        "video": video,
         "width": width,
         "height": height,
         "sliceMs": SLICE_MS,
@@ -349,6 +368,8 @@ struct Capture {
     page: Page,
     expression: String,
     viewport: Viewport,
+    /// Whether the picture is captured.
+    video: bool,
     world: Option<ExecutionContextId>,
 }
 
@@ -449,7 +470,10 @@ async fn pump(
                 }
                 capture.world = None;
                 let recaptured = async {
-                    capture.viewport.wait_for_old_bar().await;
+                    // Only frames suffer from a page laid out taller than the recording.
+                    if capture.video {
+                        capture.viewport.wait_for_old_bar().await;
+                    }
                     begin_capture(&capture.page, &capture.expression, &capture.viewport).await
                 };
                 let failure = match tokio::time::timeout(RECAPTURE, recaptured).await {

@@ -1,7 +1,8 @@
 //! The quality of a stored recording, measured on the file itself (what the user gets, whatever
 //! the page claimed): video frames, frames per second, the longest stretch without video and
 //! without audio, and whether the picture's size changed. It goes into `meeting.json` and the
-//! metrics.
+//! metrics. A sound-only recording (`recording.video = false`) has no video figures at all, rather
+//! than zeros that would read as a picture that never came.
 //!
 //! ffprobe reads packet timestamps without decoding, and decodes only key frames for the sizes
 //! (VP8 and H.264 change size only at a key frame), so measuring an hour costs seconds, not a
@@ -21,16 +22,25 @@ const NOTABLE_GAP_SECS: f64 = 0.25;
 /// What the recording holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quality {
+    /// The picture's figures, side by side with the sound's in `meeting.json`; none for a
+    /// sound-only recording.
+    #[serde(flatten)]
+    pub video: Option<VideoQuality>,
+    /// Longest time between two audio packets, in seconds (0 without audio).
+    pub longest_audio_gap_secs: f64,
+    /// Audio gaps longer than a quarter second (dropouts).
+    pub audio_dropouts: u64,
+}
+
+/// What the recording's picture holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoQuality {
     /// Video frames in the file.
     pub video_frames: u64,
     /// Frames per second over the video's span.
     pub frames_per_second: f64,
     /// Longest time between two video frames, in seconds (0 without video).
     pub longest_video_gap_secs: f64,
-    /// Longest time between two audio packets, in seconds (0 without audio).
-    pub longest_audio_gap_secs: f64,
-    /// Audio gaps longer than a quarter second (dropouts).
-    pub audio_dropouts: u64,
     /// The picture's sizes, in order of appearance (`WIDTHxHEIGHT`).
     pub frame_sizes: Vec<String>,
     /// Whether the picture's size ever changed.
@@ -39,32 +49,49 @@ pub struct Quality {
 
 impl Quality {
     /// Adds this recording to the metrics.
+    /// A sound-only recording adds nothing to the video series.
     pub fn count(&self) {
         use crate::metrics_catalog::LONGEST_GAP;
-        metrics::histogram!(LONGEST_GAP, "stream" => "video").record(self.longest_video_gap_secs);
+        if let Some(video) = &self.video {
+            metrics::histogram!(LONGEST_GAP, "stream" => "video").record(video.longest_video_gap_secs);
+            if video.frame_size_changed {
+                metrics::counter!("meetbot_recording_frame_size_changes_total").increment(1);
+            }
+        }
         metrics::histogram!(LONGEST_GAP, "stream" => "audio").record(self.longest_audio_gap_secs);
         metrics::counter!("meetbot_recording_audio_dropouts_total").increment(self.audio_dropouts);
-        if self.frame_size_changed {
-            metrics::counter!("meetbot_recording_frame_size_changes_total").increment(1);
-        }
     }
 }
 
-/// Measures `file` with ffprobe.
+/// Measures `file` with ffprobe; its picture too when it is meant to have one (`video`).
 ///
 /// # Errors
 /// ffprobe could not run or failed.
-pub async fn measure(file: &Path) -> Result<Quality, FinalizeError> {
-    let video = timestamps(file, "v:0").await?;
-    let audio = timestamps(file, "a:0").await?;
-    let sizes = key_frame_sizes(file).await?;
-    Ok(summarize(video, audio, sizes))
+pub async fn measure(file: &Path, video: bool) -> Result<Quality, FinalizeError> {
+    let audio = summarize_audio(timestamps(file, "a:0").await?);
+    let video = if video {
+        let times = timestamps(file, "v:0").await?;
+        let sizes = key_frame_sizes(file).await?;
+        Some(summarize_video(times, sizes))
+    } else {
+        None
+    };
+    Ok(Quality { video, ..audio })
 }
 
-/// The quality of a recording with these packet times (seconds, any order) and key-frame sizes.
-fn summarize(mut video: Vec<f64>, mut audio: Vec<f64>, sizes: Vec<String>) -> Quality {
-    video.sort_by(f64::total_cmp);
+/// The quality of a sound-only recording with these audio packet times (seconds, any order).
+fn summarize_audio(mut audio: Vec<f64>) -> Quality {
     audio.sort_by(f64::total_cmp);
+    Quality {
+        video: None,
+        longest_audio_gap_secs: round(longest_gap(&audio)),
+        audio_dropouts: audio.windows(2).filter(|pair| pair[1] - pair[0] > NOTABLE_GAP_SECS).count() as u64,
+    }
+}
+
+/// The picture's figures, from its packet times (seconds, any order) and key-frame sizes.
+fn summarize_video(mut video: Vec<f64>, sizes: Vec<String>) -> VideoQuality {
+    video.sort_by(f64::total_cmp);
     let span = match (video.first(), video.last()) {
         (Some(first), Some(last)) if last > first => last - first,
         _ => 0.0,
@@ -82,13 +109,11 @@ fn summarize(mut video: Vec<f64>, mut audio: Vec<f64>, sizes: Vec<String>) -> Qu
         all.dedup();
         all.len()
     };
-    Quality {
+    VideoQuality {
         video_frames: frames,
         // N frames span N-1 intervals.
         frames_per_second: if span > 0.0 { round((frames - 1) as f64 / span) } else { 0.0 },
         longest_video_gap_secs: round(longest_gap(&video)),
-        longest_audio_gap_secs: round(longest_gap(&audio)),
-        audio_dropouts: audio.windows(2).filter(|pair| pair[1] - pair[0] > NOTABLE_GAP_SECS).count() as u64,
         frame_size_changed: distinct > 1,
         frame_sizes,
     }
@@ -140,19 +165,27 @@ async fn probe(file: &Path, args: &[&str]) -> Result<String, FinalizeError> {
 mod tests {
     use super::*;
 
+    /// The quality of a recording with these packet times (seconds, any order) and key-frame
+    /// sizes, and its picture's figures.
+    fn summarize(video: Vec<f64>, audio: Vec<f64>, sizes: Vec<String>) -> (VideoQuality, Quality) {
+        let picture = summarize_video(video, sizes);
+        (picture.clone(), Quality { video: Some(picture), ..summarize_audio(audio) })
+    }
+
     fn every(step: f64, from: f64, to: f64) -> Vec<f64> {
         (0..).map(|i| from + f64::from(i) * step).take_while(|t| *t <= to + 1e-9).collect()
     }
 
     #[test]
     fn a_steady_recording_has_its_frame_rate_and_no_gaps() {
-        let quality = summarize(every(1.0 / 15.0, 0.0, 10.0), every(0.02, 0.0, 10.0), vec!["1280x720".to_owned(); 3]);
-        assert_eq!(quality.video_frames, 151);
-        assert_eq!(quality.frames_per_second, 15.0);
-        assert!(quality.longest_video_gap_secs < 0.07, "{quality:?}");
+        let (video, quality) =
+            summarize(every(1.0 / 15.0, 0.0, 10.0), every(0.02, 0.0, 10.0), vec!["1280x720".to_owned(); 3]);
+        assert_eq!(video.video_frames, 151);
+        assert_eq!(video.frames_per_second, 15.0);
+        assert!(video.longest_video_gap_secs < 0.07, "{video:?}");
         assert_eq!(quality.audio_dropouts, 0);
-        assert_eq!(quality.frame_sizes, ["1280x720"]);
-        assert!(!quality.frame_size_changed);
+        assert_eq!(video.frame_sizes, ["1280x720"]);
+        assert!(!video.frame_size_changed);
     }
 
     #[test]
@@ -162,8 +195,8 @@ mod tests {
         let mut audio = every(0.02, 0.0, 1.0);
         audio.extend(every(0.02, 1.6, 5.0));
         audio.reverse(); // packet order does not matter
-        let quality = summarize(video, audio, vec![]);
-        assert_eq!(quality.longest_video_gap_secs, 1.5);
+        let (video, quality) = summarize(video, audio, vec![]);
+        assert_eq!(video.longest_video_gap_secs, 1.5);
         assert_eq!(quality.longest_audio_gap_secs, 0.6);
         assert_eq!(quality.audio_dropouts, 1);
     }
@@ -171,16 +204,30 @@ mod tests {
     #[test]
     fn a_size_that_changes_and_comes_back_is_a_change() {
         let sizes = ["1280x720", "1280x720", "1264x698", "1280x720"].map(str::to_owned).to_vec();
-        let quality = summarize(vec![0.0, 1.0], vec![], sizes);
-        assert_eq!(quality.frame_sizes, ["1280x720", "1264x698", "1280x720"]);
-        assert!(quality.frame_size_changed);
+        let (video, _) = summarize(vec![0.0, 1.0], vec![], sizes);
+        assert_eq!(video.frame_sizes, ["1280x720", "1264x698", "1280x720"]);
+        assert!(video.frame_size_changed);
     }
 
     #[test]
     fn no_video_and_no_audio_measure_as_zero() {
-        let quality = summarize(vec![], vec![], vec![]);
-        assert_eq!((quality.video_frames, quality.frames_per_second, quality.longest_video_gap_secs), (0, 0.0, 0.0));
-        assert!(!quality.frame_size_changed);
+        let (video, quality) = summarize(vec![], vec![], vec![]);
+        assert_eq!((video.video_frames, video.frames_per_second, video.longest_video_gap_secs), (0, 0.0, 0.0));
+        assert!(!video.frame_size_changed);
+        assert_eq!((quality.longest_audio_gap_secs, quality.audio_dropouts), (0.0, 0));
+    }
+
+    #[test]
+    fn a_sound_only_recording_has_no_video_figures_in_meeting_json() {
+        let mut audio = every(0.02, 0.0, 1.0);
+        audio.extend(every(0.02, 1.5, 3.0));
+        let quality = summarize_audio(audio);
+        let json = serde_json::to_value(&quality).expect("serializes");
+        assert_eq!(json, serde_json::json!({"longest_audio_gap_secs": 0.5, "audio_dropouts": 1}));
+        let (_, with_picture) = summarize(vec![0.0, 0.5], vec![], vec!["1280x720".to_owned()]);
+        let json = serde_json::to_value(&with_picture).expect("serializes");
+        assert_eq!(json["video_frames"], 2, "a recording with a picture keeps its figures side by side: {json}");
+        assert_eq!(json["frame_sizes"], serde_json::json!(["1280x720"]), "{json}");
     }
 
     /// A WebM clip of `size` for `secs` seconds at 15 fps with a tone, made by the real ffmpeg.
@@ -204,11 +251,15 @@ mod tests {
         let (first, second, joined) =
             (dir.path().join("a.webm"), dir.path().join("b.webm"), dir.path().join("ab.webm"));
         clip(&first, "320x240", 2).await;
-        let quality = measure(&first).await.expect("measured");
-        assert!((28..=31).contains(&quality.video_frames), "{quality:?}");
-        assert!((14.0..=16.0).contains(&quality.frames_per_second), "{quality:?}");
+        let quality = measure(&first, true).await.expect("measured");
+        let video = quality.video.clone().expect("video figures");
+        assert!((28..=31).contains(&video.video_frames), "{quality:?}");
+        assert!((14.0..=16.0).contains(&video.frames_per_second), "{quality:?}");
         assert!(quality.longest_audio_gap_secs < NOTABLE_GAP_SECS, "{quality:?}");
-        assert_eq!(quality.frame_sizes, ["320x240"]);
+        assert_eq!(video.frame_sizes, ["320x240"]);
+        let sound_only = measure(&first, false).await.expect("measured as sound only");
+        assert_eq!(sound_only.video, None, "{sound_only:?}");
+        assert_eq!(sound_only.longest_audio_gap_secs, quality.longest_audio_gap_secs);
 
         // Two clips of different sizes joined without re-encoding: the picture's size changes.
         clip(&second, "160x120", 2).await;
@@ -223,8 +274,8 @@ mod tests {
             .await
             .expect("ffmpeg concat");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let quality = measure(&joined).await.expect("measured");
-        assert_eq!(quality.frame_sizes, ["320x240", "160x120"], "{quality:?}");
-        assert!(quality.frame_size_changed);
+        let video = measure(&joined, true).await.expect("measured").video.expect("video figures");
+        assert_eq!(video.frame_sizes, ["320x240", "160x120"], "{video:?}");
+        assert!(video.frame_size_changed);
     }
 }

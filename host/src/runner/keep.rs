@@ -16,10 +16,10 @@ use tempfile::TempDir;
 
 use crate::{
     artifacts::{Artifacts, Stored},
-    config::{Config, RecordingFormat},
+    config::Config,
     job::{JobRecord, Reason, record::timestamp},
     recorder::{
-        Spooled,
+        Output, Spooled,
         finalize::{self, FinalizeError},
         quality::{self, Quality},
     },
@@ -101,12 +101,13 @@ pub async fn keep(
     let mut local_file: Option<PathBuf> = None;
     // Where the recording was finalized when the spool's own disk had no room left for it.
     let mut scratch: Option<TempDir> = None;
+    let output = Output::of(&config.recording);
     if let Some(spooled) = &spooled {
-        match finalize_spooled(config.recording.format, spooled, &mut scratch).await {
+        match finalize_spooled(output, spooled, &mut scratch).await {
             Ok((file, duration)) => {
                 timeline.recording(format!("finalized: {duration:.1} s"));
                 kept.duration_secs = Some(duration);
-                match quality::measure(&file).await {
+                match quality::measure(&file, output.video).await {
                     Ok(measured) => {
                         measured.count();
                         kept.quality = Some(measured);
@@ -123,7 +124,7 @@ pub async fn keep(
         }
     }
     if let Some(file) = &local_file {
-        let key = format!("{job_id}/{}", finalize::file_name(config.recording.format));
+        let key = format!("{job_id}/{}", output.file_name());
         match storage.put_file(&key, file).await {
             Ok(url) => {
                 kept.recording_url = Some(url);
@@ -171,11 +172,11 @@ pub async fn keep(
 /// finalized file has no room there either: it is then written to a folder of its own in the
 /// system's temp folder (`scratch`, often another file system), removed once the file is stored.
 async fn finalize_spooled(
-    format: RecordingFormat,
+    output: Output,
     spooled: &Spooled,
     scratch: &mut Option<TempDir>,
 ) -> Result<(PathBuf, f64), String> {
-    let beside = finalize::finalize(&spooled.segments, format, &spooled.dir).await;
+    let beside = finalize::finalize(&spooled.segments, output, &spooled.dir).await;
     let error = match beside {
         Err(error) if spooled.failure.is_some() && !matches!(error, FinalizeError::Empty) => error,
         other => return other.map_err(|error| error.to_string()),
@@ -185,7 +186,7 @@ async fn finalize_spooled(
         .tempdir()
         .map_err(|io| format!("{error}; no temp folder to finalize in either: {io}"))?;
     tracing::warn!(%error, folder = %dir.path().display(), "no room to finalize beside the spool; finalizing in the temp folder");
-    let finalized = finalize::finalize(&spooled.segments, format, dir.path()).await;
+    let finalized = finalize::finalize(&spooled.segments, output, dir.path()).await;
     *scratch = Some(dir);
     finalized.map_err(|again| format!("{error}; in the temp folder: {again}"))
 }

@@ -10,7 +10,7 @@ use crate::{
     config::Config,
     job::{State, record::timestamp},
     plugins::Report,
-    recorder::{Recorder, RecorderEvent},
+    recorder::{Recorder, RecorderEvent, Tracks},
     store::{ActiveJob, JobStore},
     workdir::WorkDir,
 };
@@ -111,7 +111,7 @@ impl Meeting {
             return;
         }
         self.recording_tried = true;
-        let size = config.browser.window_size();
+        let tracks = Tracks { size: config.browser.window_size(), video: config.recording.video };
         let spool = match workdir.job_spool(active.job_id(), active.record().attempt) {
             Ok(spool) => spool,
             Err(error) => {
@@ -120,10 +120,10 @@ impl Meeting {
                 return;
             }
         };
-        match Recorder::start(browser, &spool, size, self.recorder_tx.clone()).await {
+        match Recorder::start(browser, &spool, tracks, self.recorder_tx.clone()).await {
             Ok(recorder) => {
                 self.recorder = Some(recorder);
-                self.timeline.recording("started");
+                self.timeline.recording(if tracks.video { "started" } else { "started (sound only)" });
                 // The silence rule counts from the moment the audio is metered.
                 self.rules.on_sound(Instant::now());
             }

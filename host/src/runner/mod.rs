@@ -29,7 +29,7 @@ use crate::{
     job::{JobRequest, Reason, State},
     notify,
     plugins::{LoadedPlugin, Report, SessionContext, SessionLink},
-    recorder::{Spooled, finalize},
+    recorder::{Output, Spooled, finalize},
     storage::Storage,
     store::{ActiveJob, Control, JobStore},
     workdir::WorkDir,
@@ -185,7 +185,9 @@ impl Runner {
         let (Some(spooled), Some(browsers)) = (spooled, &self.browser) else {
             return;
         };
-        if let Err(error) = finalize::finalize(&spooled.segments, self.config.recording.format, &spooled.dir).await {
+        if let Err(error) =
+            finalize::finalize(&spooled.segments, Output::of(&self.config.recording), &spooled.dir).await
+        {
             tracing::warn!(%error, "the partial recording could not be finalized; its segments are kept");
         }
         match browsers.workdir.keep(&spooled.dir, active.job_id(), active.record().attempt) {

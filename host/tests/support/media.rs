@@ -100,6 +100,25 @@ pub fn decode_frame_at(file: &Path, secs: f64) -> Result<(), String> {
     }
 }
 
+/// Decodes half a second of audio from `secs` on with input seeking (`ffmpeg -ss <secs> -i file`);
+/// the error output when that fails or yields less than a quarter second of sound.
+pub fn decode_audio_at(file: &Path, secs: f64) -> Result<(), String> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-v", "error", "-ss", &format!("{secs:.2}"), "-i"])
+        .arg(file)
+        .args(["-t", "0.5", "-vn", "-ac", "1", "-ar", "48000", "-f", "s16le", "-"])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    // 48000 samples a second, 2 bytes each.
+    let decoded_secs = out.stdout.len() as f64 / 96_000.0;
+    if out.status.success() && decoded_secs >= 0.25 {
+        Ok(())
+    } else {
+        Err(format!("{decoded_secs:.2} s of sound decoded at {secs:.2} s:\n{log}"))
+    }
+}
+
 /// Whether a WebM file has a Cues element (the seek index MediaRecorder never writes and the
 /// remux adds): its EBML id `1C 53 BB 6B` appears in the file.
 pub fn webm_has_cues(file: &Path) -> bool {
