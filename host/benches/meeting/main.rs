@@ -19,10 +19,14 @@
 //!    (`MEETBOT_BENCH_LONG_SECS`, default 600). Its floor: the same call on a worker with
 //!    recording off (CPU and peak memory), so the figure splits into the page's own cost and the
 //!    recording's, and sizes deployments that do not record.
-//!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to the worker's `browser.args`,
-//!    to weigh a switch against the defaults. Then G9: the same call on a worker with
-//!    `recording.video = false` (sound only), its CPU printed side by side with the unrecorded
-//!    and the recorded call's of the same run.
+//!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to every worker's
+//!    `browser.args`, to weigh a switch against the defaults.
+//! 4b. The cost per meeting side by side (G8, G9, G10; `cost_per_meeting`): a bare Chromium, an
+//!    unrecorded, a recorded and a sound-only call, and two recorded calls at once on one worker
+//!    with two slots, each over the same window (`MEETBOT_BENCH_COST_SECS`, default 30): cores per
+//!    call and per meeting-hour, and each recording's frames/s, longest video gap and audio
+//!    dropouts from its `meeting.json`. `MEETBOT_BENCH_VARIANTS` adds rows with one change each.
+//!    `MEETBOT_BENCH_ONLY=cost` runs parts 1 and 4b alone (a quick run, about 4 minutes).
 //! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
 //!    the terminal event), refusals before asking (blocked, not found, sign-in wall: job taken →
 //!    the terminal event), and everyone leaving (the count dropping to 1 plus the job's
@@ -40,13 +44,13 @@ mod common;
 
 mod call_memory;
 mod calls;
+mod cost_per_meeting;
 mod endings;
 mod events;
 mod join;
 mod launch;
 mod proc_tree;
 mod recording_cost;
-mod sound_only_cost;
 mod stats;
 mod worker;
 
@@ -60,6 +64,7 @@ use meetbot_fixtures::{FixtureServer, Scenario};
 
 use call_memory::print_call_memory;
 use calls::unrecorded_call;
+use cost_per_meeting::{Bench, print_cost_per_meeting};
 use common::Redis;
 use endings::print_endings;
 use events::Events;
@@ -67,7 +72,6 @@ use join::print_joins;
 use launch::bare_launch;
 use proc_tree::{clock_ticks, memory};
 use recording_cost::print_recording_cost;
-use sound_only_cost::print_sound_only_cost;
 use stats::{median, mib, mib_or, summary};
 use worker::{Recording, Worker, worker_binary};
 
@@ -91,8 +95,8 @@ const CPU_WINDOW: Duration = Duration::from_secs(60);
 const RECORDING_EVERY: Duration = Duration::from_secs(1);
 /// How long the unrecorded call (the floor of the recording cost) is measured.
 const FLOOR_WINDOW: Duration = Duration::from_secs(20);
-/// How long the sound-only recording is measured.
-const SOUND_ONLY_WINDOW: Duration = Duration::from_secs(30);
+/// How long each row of the cost per meeting is measured, unless `MEETBOT_BENCH_COST_SECS` says.
+const COST_WINDOW: Duration = Duration::from_secs(30);
 /// How long any one awaited condition may take before the bench gives up.
 const WAIT: Duration = Duration::from_secs(60);
 /// Jobs per scenario for the ending figures.
@@ -138,6 +142,18 @@ async fn main() {
     let worker = Worker::start(&binary, redis.port, &fixtures, max_call_secs, Recording::Video).await;
     let mut conn = redis.client.get_multiplexed_async_connection().await.expect("connect to redis");
     let mut events = Events::subscribe(&redis).await;
+    let cost_window = Duration::from_secs(
+        std::env::var("MEETBOT_BENCH_COST_SECS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(COST_WINDOW.as_secs()),
+    );
+    if std::env::var("MEETBOT_BENCH_ONLY").is_ok_and(|only| only == "cost") {
+        let mut bench = Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
+        print_cost_per_meeting(&mut bench, cost_window).await;
+        drop(events);
+        drop(worker);
+        let _ = fs::remove_dir_all(binary.parent().expect("the worker's folder"));
+        println!("bench took {:.0} s", bench_started.elapsed().as_secs_f64());
+        return;
+    }
 
     // 3 (first part). The idle worker, before any job.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -165,11 +181,12 @@ async fn main() {
     // 4. Recording cost, and memory across a long recording; first its floor, the same call unrecorded.
     worker.wait_no_children().await;
     let floor = unrecorded_call(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks).await;
-    let recorded = print_recording_cost(&mut conn, &mut events, &worker, &fixtures, long, ticks, floor).await;
+    print_recording_cost(&mut conn, &mut events, &worker, &fixtures, long, ticks, floor).await;
 
-    // 4 (second part). The same call recorded as sound only, next to both.
+    // 4b. The cost per meeting, side by side.
     worker.wait_no_children().await;
-    print_sound_only_cost(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks, (floor, recorded)).await;
+    let mut bench = Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
+    print_cost_per_meeting(&mut bench, cost_window).await;
 
     // 5. Jobs the meeting ends.
     println!("jobs the meeting ends, fake Google Meet, {ENDING_ROUNDS} recorded jobs per scenario one at a time:");

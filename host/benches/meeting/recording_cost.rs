@@ -19,8 +19,7 @@ use crate::worker::Worker;
 use crate::{CPU_WINDOW, RECORDING_EVERY, now_ms};
 
 /// Records one call for `long` (at least [`CPU_WINDOW`]) and prints its cost next to `floor`
-/// (the unrecorded call's CPU, cores) and the goals; the cores the worker tree used over the
-/// first [`CPU_WINDOW`].
+/// (the unrecorded call's CPU, cores) and the goals.
 pub async fn print_recording_cost(
     conn: &mut redis::aio::MultiplexedConnection,
     events: &mut Events,
@@ -29,7 +28,7 @@ pub async fn print_recording_cost(
     long: Duration,
     ticks: f64,
     floor: f64,
-) -> f64 {
+) {
     let length = long.max(CPU_WINDOW);
     let call = start_call(conn, events, worker, "bench-recording").await;
     let started_ms = now_ms();
@@ -130,5 +129,4 @@ pub async fn print_recording_cost(
         ),
         None => println!("  (no stored recording at {} to count frames in)", stored.display()),
     }
-    (window_host + window_browser) / secs
 }

@@ -66,7 +66,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker that records what `recording` says.
+    /// A worker that records what `recording` says, one job at a time, with the default switches.
     pub async fn start(
         binary: &Path,
         redis_port: u16,
@@ -74,15 +74,33 @@ impl Worker {
         max_call_secs: u64,
         recording: Recording,
     ) -> Self {
+        Self::start_with(binary, redis_port, fixtures, max_call_secs, recording, 1, &[]).await
+    }
+
+    /// A worker that records what `recording` says, with `slots` jobs at a time
+    /// (`worker.max_concurrent_jobs`) and `extra` switches after the defaults in `browser.args`.
+    pub async fn start_with(
+        binary: &Path,
+        redis_port: u16,
+        fixtures: &FixtureServer,
+        max_call_secs: u64,
+        recording: Recording,
+        slots: usize,
+        extra: &[String],
+    ) -> Self {
         let dir = WorkDir::temp();
         let root = dir.path().to_owned();
         let path = |name: &str| toml::Value::String(root.join(name).display().to_string());
-        let extra = std::env::var("MEETBOT_BENCH_BROWSER_ARGS").unwrap_or_default();
-        let args = fixtures.chromium_args().into_iter().chain(extra.split_whitespace().map(str::to_owned));
+        let configured = std::env::var("MEETBOT_BENCH_BROWSER_ARGS").unwrap_or_default();
+        let args = fixtures
+            .chromium_args()
+            .into_iter()
+            .chain(configured.split_whitespace().map(str::to_owned))
+            .chain(extra.iter().cloned());
         let args = toml::Value::Array(args.map(toml::Value::String).collect());
         let config = |api: &str| {
             format!(
-                "[worker]\nid = \"{id}\"\nmax_concurrent_jobs = 1\nheartbeat_ttl_secs = 15\n\
+                "[worker]\nid = \"{id}\"\nmax_concurrent_jobs = {slots}\nheartbeat_ttl_secs = 15\n\
                  drain_timeout_secs = 2\n\n\
                  [api]\nlisten = \"{api}\"\n\n\
                  [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
