@@ -11,7 +11,8 @@
 //! calls at once measured the same way, to weigh one change against the default rows of the same
 //! run: a variant is either browser switches (space-separated, after the defaults) or
 //! `nice:KIND=N`, which renices the browser processes of that kind (`gpu-process`, `renderer`,
-//! `browser`, ...) to nice N once the calls record.
+//! `browser`, ...) to nice N once the calls record, or `raf:N`, a `requestAnimationFrame` budget
+//! of N frames a second put on the meeting pages once the calls record (`frame_budget`).
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,7 @@ use meetbot_fixtures::{FixtureServer, MeetingLink, Scenario};
 
 use crate::common::Redis;
 use crate::events::Events;
+use crate::frame_budget::cap_page_frames;
 use crate::launch::bare_cores;
 use crate::proc_tree::{CpuTracker, kind, tree};
 use crate::stats::breakdown;
@@ -33,21 +35,26 @@ struct Setup {
     switches: Vec<String>,
     /// Processes of this kind get this nice value once the calls record.
     renice: Option<(String, i32)>,
+    /// The meeting pages' animation frames a second, once the calls record.
+    frame_budget: Option<u32>,
     /// The goal printed next to the cores per call.
     goal: &'static str,
 }
 
 impl Setup {
     fn new(label: &str, recording: Recording, calls: usize, goal: &'static str) -> Self {
-        Self { label: label.to_owned(), recording, calls, switches: Vec::new(), renice: None, goal }
+        Self { label: label.to_owned(), recording, calls, switches: Vec::new(), renice: None, frame_budget: None, goal }
     }
 
     /// The same setup with a variant of `MEETBOT_BENCH_VARIANTS` applied.
     fn with_variant(mut self, variant: &str) -> Self {
         self.label = format!("{} [{variant}]", self.label);
-        match variant.strip_prefix("nice:").and_then(|v| v.split_once('=')) {
-            Some((kind, by)) => self.renice = Some((kind.to_owned(), by.trim().parse().expect("nice:KIND=N"))),
-            None => self.switches = variant.split_whitespace().map(str::to_owned).collect(),
+        if let Some((kind, nice)) = variant.strip_prefix("nice:").and_then(|v| v.split_once('=')) {
+            self.renice = Some((kind.to_owned(), nice.trim().parse().expect("nice:KIND=N")));
+        } else if let Some(fps) = variant.strip_prefix("raf:") {
+            self.frame_budget = Some(fps.trim().parse().expect("raf:N"));
+        } else {
+            self.switches = variant.split_whitespace().map(str::to_owned).collect();
         }
         self
     }
@@ -131,6 +138,10 @@ async fn measure(bench: &mut Bench<'_>, setup: &Setup, row: usize, window: Durat
     tokio::time::sleep(Duration::from_millis(300)).await;
     if let Some((which, by)) = &setup.renice {
         renice(worker.pid(), which, *by);
+    }
+    if let Some(fps) = setup.frame_budget {
+        let capped = cap_page_frames(&worker.dir().join("spool"), fps).await;
+        assert_eq!(capped, setup.calls, "a frame budget on every meeting page");
     }
     let mut cpu = CpuTracker::start(worker.pid());
     let begun = Instant::now();

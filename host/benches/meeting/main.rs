@@ -47,6 +47,7 @@ mod calls;
 mod cost_per_meeting;
 mod endings;
 mod events;
+mod frame_budget;
 mod join;
 mod launch;
 mod proc_tree;
@@ -64,8 +65,8 @@ use meetbot_fixtures::{FixtureServer, Scenario};
 
 use call_memory::print_call_memory;
 use calls::unrecorded_call;
-use cost_per_meeting::{Bench, print_cost_per_meeting};
 use common::Redis;
+use cost_per_meeting::{Bench, print_cost_per_meeting};
 use endings::print_endings;
 use events::Events;
 use join::print_joins;
@@ -143,10 +144,14 @@ async fn main() {
     let mut conn = redis.client.get_multiplexed_async_connection().await.expect("connect to redis");
     let mut events = Events::subscribe(&redis).await;
     let cost_window = Duration::from_secs(
-        std::env::var("MEETBOT_BENCH_COST_SECS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(COST_WINDOW.as_secs()),
+        std::env::var("MEETBOT_BENCH_COST_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(COST_WINDOW.as_secs()),
     );
     if std::env::var("MEETBOT_BENCH_ONLY").is_ok_and(|only| only == "cost") {
-        let mut bench = Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
+        let mut bench =
+            Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
         print_cost_per_meeting(&mut bench, cost_window).await;
         drop(events);
         drop(worker);
@@ -185,7 +190,8 @@ async fn main() {
 
     // 4b. The cost per meeting, side by side.
     worker.wait_no_children().await;
-    let mut bench = Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
+    let mut bench =
+        Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
     print_cost_per_meeting(&mut bench, cost_window).await;
 
     // 5. Jobs the meeting ends.
