@@ -1,4 +1,4 @@
-//! The cost per meeting side by side (part 4 of the bench; G8 "CPU while recording 1280x720", G9
+//! The cost per meeting side by side (part 5 of the bench; G8 "CPU while recording 1280x720", G9
 //! "CPU while recording audio only", G10 "two recorded 1280x720 calls at once on 2 cores"): one
 //! run, the same fake Google Meet, the same window for every row: a bare Chromium on
 //! `about:blank`, an unrecorded call, a recorded call, a sound-only call, and two recorded calls at

@@ -1,4 +1,4 @@
-//! Jobs the meeting ends by itself (part 5): lobby denial, refusals before asking (blocked, not
+//! Jobs the meeting ends by itself (part 6): lobby denial, refusals before asking (blocked, not
 //! found, sign-in wall) and everyone leaving, each timed as its goal in docs/NOTES.md says.
 
 use meetbot_fixtures::{Action, ActionKind, FixtureServer, MeetingLink, Scenario};
@@ -23,7 +23,7 @@ pub async fn reported(fixtures: &FixtureServer, link: &MeetingLink, matches: imp
 }
 
 /// Pushes a job for a meeting of `scenario` once the last job's browser is gone, follows it to its
-/// end and measures what the scenario's goal in docs/NOTES.md times (see the module header, part 5).
+/// end and measures what the scenario's goal in docs/NOTES.md times (see the module header, part 6).
 pub async fn ending_round(
     scenario: Scenario,
     n: usize,

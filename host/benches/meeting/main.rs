@@ -21,13 +21,13 @@
 //!    recording's, and sizes deployments that do not record.
 //!    `MEETBOT_BENCH_BROWSER_ARGS` (space-separated) adds switches to every worker's
 //!    `browser.args`, to weigh a switch against the defaults.
-//! 4b. The cost per meeting side by side (G8, G9, G10; `cost_per_meeting`): a bare Chromium, an
+//! 5. The cost per meeting side by side (G8, G9, G10; `cost_per_meeting`): a bare Chromium, an
 //!    unrecorded, a recorded and a sound-only call, and two recorded calls at once on one worker
 //!    with two slots, each over the same window (`MEETBOT_BENCH_COST_SECS`, default 30): cores per
 //!    call and per meeting-hour, and each recording's frames/s, longest video gap and audio
 //!    dropouts from its `meeting.json`. `MEETBOT_BENCH_VARIANTS` adds rows with one change each.
-//!    `MEETBOT_BENCH_ONLY=cost` runs parts 1 and 4b alone (a quick run, about 4 minutes).
-//! 5. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
+//!    `MEETBOT_BENCH_ONLY=cost` runs parts 1 and 5 alone (a quick run, about 4 minutes).
+//! 6. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
 //!    the terminal event), refusals before asking (blocked, not found, sign-in wall: job taken →
 //!    the terminal event), and everyone leaving (the count dropping to 1 plus the job's
 //!    `everyone_left_timeout_secs` → the page's `leave_clicked`).
@@ -188,13 +188,13 @@ async fn main() {
     let floor = unrecorded_call(&binary, &redis, &fixtures, &mut events, max_call_secs, ticks).await;
     print_recording_cost(&mut conn, &mut events, &worker, &fixtures, long, ticks, floor).await;
 
-    // 4b. The cost per meeting, side by side.
+    // 5. The cost per meeting, side by side.
     worker.wait_no_children().await;
     let mut bench =
         Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
     print_cost_per_meeting(&mut bench, cost_window).await;
 
-    // 5. Jobs the meeting ends.
+    // 6. Jobs the meeting ends.
     println!("jobs the meeting ends, fake Google Meet, {ENDING_ROUNDS} recorded jobs per scenario one at a time:");
     let left_after = EVERYONE_LEFT.as_secs();
     let endings = [
