@@ -107,12 +107,14 @@ pub async fn launch(
     let (cdp, mut events) =
         Browser::connect(websocket_url.clone()).await.map_err(|e| BrowserError::Cdp(e.to_string()))?;
     let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+    tracing::debug!(target: "meetbot::join", "join step: CDP connected");
     let cdp_error = |e: chromiumoxide::error::CdpError| BrowserError::Cdp(e.to_string());
     // Meeting pages ask for camera and microphone; granted for every origin, no prompt.
     for permission in ["camera", "microphone"] {
         let grant = SetPermissionParams::new(PermissionDescriptor::new(permission), PermissionSetting::Granted);
         cdp.execute(grant).await.map_err(cdp_error)?;
     }
+    tracing::debug!(target: "meetbot::join", "join step: permissions granted");
     // The tab Chromium opened at launch becomes the meeting page. Its id comes from a plain
     // Target.getTargets: chromiumoxide's `fetch_targets` attaches a second time and can leave
     // the page on a dead session.
@@ -121,5 +123,6 @@ pub async fn launch(
         Some(target) => target.target_id.inner().clone(),
         None => cdp.new_page("about:blank").await.map_err(cdp_error)?.target_id().inner().clone(),
     };
+    tracing::debug!(target: "meetbot::join", "join step: target found");
     Ok(JobBrowser { process, cdp, websocket_url, target_id, _handler: AbortOnDrop(handler) })
 }

@@ -253,6 +253,7 @@ impl Runner {
     ) -> End {
         let started = Instant::now();
         let (context, mut link) = SessionContext::new(tracing::Span::current());
+        tracing::debug!(target: "meetbot::join", "join step: plugin run called");
         let session = plugin.run(self.session_request(active, request, browser), context);
         tokio::pin!(session);
 

@@ -50,8 +50,8 @@ pub use export::Plugin;
 pub use host::Host;
 pub use manifest::Manifest;
 pub use meetbot_plugin_api as api;
+#[cfg(feature = "browser")]
+pub use texts::Phrase;
 /// The kit's tokio, the one the plugin's own runtime runs (see [`export`]): timers, `select!` and
 /// channels from here work in a session without a tokio dependency of the plugin's own.
 pub use tokio;
-#[cfg(feature = "browser")]
-pub use texts::Phrase;
