@@ -155,6 +155,12 @@ async fn watch_exit(mut child: Child, exited: watch::Sender<bool>) {
     exited.send_replace(true);
 }
 
+/// Asks the installed Chromium for its version ahead of the first launch (the worker's start-up
+/// calls it), so no job waits for `chromium --version` (~0.1-0.2 s on a busy machine).
+pub async fn prepare(executable: std::path::PathBuf) {
+    chrome_major(&executable).await;
+}
+
 /// The major version of the installed Chromium, for a user agent that matches it: asked once
 /// per process (`chromium --version`, without blocking the async thread).
 async fn chrome_major(executable: &Path) -> &'static str {
