@@ -49,6 +49,8 @@ pub struct Round {
     pub end_to_leaving: Option<f64>,
     pub outcome: String,
     pub trace: Trace,
+    /// The worker's own RSS in the call, recording (bytes; its browser not counted).
+    pub host_rss_in_call: u64,
 }
 
 /// Pushes the `n`-th join job once the last job's browser is gone, follows it into the call and
@@ -78,6 +80,7 @@ pub async fn join_round(
         println!("  (recorder status of the first job: {status:?})");
     }
     tokio::time::sleep(JOIN_CALL).await;
+    let host_rss_in_call = crate::proc_tree::memory(worker.pid()).host_rss;
     let call = InCall { id: id.clone(), link, recording_started: recording };
     let (ended, terminal) = end_call(fixtures, events, worker, &call).await;
     let trace = join_trace(worker, &id, pushed);
@@ -95,6 +98,7 @@ pub async fn join_round(
         end_to_leaving: leaving,
         outcome: format!("{}/{}", terminal.state, terminal.reason),
         trace,
+        host_rss_in_call,
     }
 }
 
@@ -143,6 +147,12 @@ pub async fn print_joins(
         "  end_meeting → terminal event:                 {}  (goal ≤ 1000 ms, ended_by_host); outcomes: {}",
         summary(&column(|r| r.end_to_terminal)),
         outcomes(rounds.iter().map(|r| r.outcome.as_str()))
+    );
+    let rss: Vec<f64> = rounds.iter().map(|r| crate::stats::mib(r.host_rss_in_call)).collect();
+    println!(
+        "  worker RSS in the call, recording (MiB):       median {:.1}  max {:.1}  (goal ≤ 30 MiB)",
+        crate::stats::median(&rss),
+        crate::stats::max(&rss)
     );
     let leaving: Vec<f64> = rounds.iter().filter_map(|r| r.end_to_leaving).collect();
     if !leaving.is_empty() {

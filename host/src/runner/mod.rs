@@ -134,7 +134,7 @@ impl Runner {
                 self.store.give_back(active.job_id(), "given back at shutdown before admission").await;
             }
             End::Finish(reason, detail) => {
-                let ending = keep::Ending { reason, detail, artifacts };
+                let ending = keep::Ending { reason, detail, artifacts, recordable: plugin.needs_browser };
                 let (reason, detail) = self.keep(&active, spooled, &mut meeting, ending).await;
                 meeting.join.ended(reason);
                 self.finish(&active, &request, reason, detail, started).await;
