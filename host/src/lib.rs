@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod arenas;
 pub mod artifacts;
 pub mod backoff;
 pub mod broker;

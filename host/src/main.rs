@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use meetbot_host::{
+    arenas,
     check_plugin::{self, CheckError},
     cli::{Cli, Command},
     config::{self, Config, LogConfig},
@@ -16,6 +17,7 @@ use meetbot_host::{
 };
 
 fn main() -> ExitCode {
+    arenas::limit();
     let cli = Cli::parse();
     let config = match config::load(cli.config.as_deref()) {
         Ok(config) => config,

@@ -15,7 +15,7 @@ use crate::{
         preflight::{self, LaterCheck, Refused},
         scripts,
     },
-    browser::{BrowserNotFound, find_executable},
+    browser::{self, BrowserNotFound, find_executable},
     config::{ArtifactsWhen, Config},
     dispatch::Dispatcher,
     leftovers,
@@ -108,6 +108,8 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
         let executable = find_executable(&config.browser.executable)?;
         tracing::info!(browser = %executable.display(), "browser found");
+        // The browser's version (for the user agent) is asked now, not when the first job launches.
+        tokio::spawn(browser::prepare(executable.clone()));
         dispatcher = dispatcher.with_browser(Browsers { executable: Arc::new(executable), workdir });
     }
     if let Some(storage) = storage {

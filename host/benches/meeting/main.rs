@@ -8,10 +8,13 @@
 //! are noisy.
 //!
 //! 1. The floor: a bare headless Chromium launch until it prints "DevTools listening on".
-//! 2. Join speed of the real `meetbot` binary with the Google Meet plugin against the fake Google
-//!    Meet of `meetbot-fixtures` (instant admission), one job at a time: RPUSH → `joining` event,
-//!    job taken → the page's `name_typed` / `join_asked`, the page's `admitted` → `in_call` event
-//!    and → the worker's "recording started" log line, `end_meeting` → the job's terminal event.
+//! 2. Join speed of the real `meetbot` binary with the Google Meet and Teams plugins against the
+//!    fake Google Meet and then the fake Teams of `meetbot-fixtures` (instant admission), one job
+//!    at a time: RPUSH → `joining` event, job taken → the page's `name_typed` / `join_asked`, the
+//!    page's `admitted` → `in_call` event and → the worker's "recording started" log line,
+//!    `end_meeting` → the job's terminal event; and the join path traced from the worker's log
+//!    (`trace.rs`: each step from the message taken to the join click, median ms).
+//!    `MEETBOT_BENCH_ONLY_JOIN` (any value) ends the bench after this part.
 //! 3. Memory during a recorded call: the worker and all its descendants sampled every 200 ms
 //!    (RSS, and PSS from `smaps_rollup`), and the idle worker's RSS before any job.
 //! 4. Recording cost: CPU of the worker and of the browser tree over 60 s of recording at the
@@ -36,8 +39,8 @@
 //! the fake pages stamp their actions with `Date.now()` (the same machine's clock), and the
 //! worker's JSON log lines carry their own timestamp.
 //!
-//! Needs `redis-server`, `/usr/bin/chromium`, and the worker binary plus the Google Meet plugin
-//! built first: `cargo build --workspace --release && cargo bench -p meetbot-host --bench meeting`.
+//! Needs `redis-server`, `/usr/bin/chromium`, and the worker binary plus the Google Meet and Teams
+//! plugins built first: `cargo build --workspace --release && cargo bench -p meetbot-host --bench meeting`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -53,6 +56,7 @@ mod launch;
 mod proc_tree;
 mod recording_cost;
 mod stats;
+mod trace;
 mod worker;
 
 use std::{
@@ -69,7 +73,7 @@ use common::Redis;
 use cost_per_meeting::{Bench, print_cost_per_meeting};
 use endings::print_endings;
 use events::Events;
-use join::print_joins;
+use join::{MEET, TEAMS, print_joins};
 use launch::bare_launch;
 use proc_tree::{clock_ticks, memory};
 use recording_cost::print_recording_cost;
@@ -170,7 +174,15 @@ async fn main() {
     );
 
     // 2. Join speed.
-    print_joins(launch, &mut conn, &mut events, &worker, &fixtures).await;
+    print_joins(MEET, launch, &mut conn, &mut events, &worker, &fixtures).await;
+    print_joins(TEAMS, launch, &mut conn, &mut events, &worker, &fixtures).await;
+    if std::env::var_os("MEETBOT_BENCH_ONLY_JOIN").is_some() {
+        println!("MEETBOT_BENCH_ONLY_JOIN set: the other parts are skipped");
+        drop(events);
+        drop(worker);
+        let _ = fs::remove_dir_all(binary.parent().expect("the worker's folder"));
+        return;
+    }
     worker.wait_no_children().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_after = memory(worker.pid());

@@ -1,5 +1,5 @@
-//! The worker under measure: the real `meetbot` binary with only the Google Meet plugin, run with a
-//! config whose Chromium reaches the fake Google Meet; what it logged and when, and the jobs the
+//! The worker under measure: the real `meetbot` binary with the Google Meet and Teams plugins, run
+//! with a config whose Chromium reaches the fake meetings; what it logged and when, and the jobs the
 //! bench gives it (queue messages and REST posts).
 
 use std::{
@@ -13,20 +13,21 @@ use crate::common::{self, WorkDir, private_folder, signal};
 use crate::proc_tree::{stat, tree};
 use crate::{CHROMIUM, WAIT};
 
-/// `target/<profile>/meetbot` and the Google Meet plugin next to it, as hard links (or copies) in
-/// a folder of their own, `target/<profile>/meetbot-bench-meeting/<pid>/`: a worker also loads the
-/// plugins in its executable's folder, and from there it finds exactly the Google Meet plugin.
+/// `target/<profile>/meetbot` and the Google Meet and Teams plugins next to it, as hard links (or
+/// copies) in a folder of their own, `target/<profile>/meetbot-bench-meeting/<pid>/`: a worker also
+/// loads the plugins in its executable's folder, and from there it finds exactly these two.
 pub fn worker_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current executable");
     let profile_dir = exe.parent().and_then(Path::parent).expect("bench executable lives in target/<profile>/deps");
     let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let flag = if profile == "release" { " --release" } else { "" };
     let binary = profile_dir.join("meetbot");
-    let plugin = profile_dir.join("libmeetbot_plugin_google.so");
-    for (file, what) in [(&binary, "the worker"), (&plugin, "the Google Meet plugin")] {
+    let google = profile_dir.join("libmeetbot_plugin_google.so");
+    let teams = profile_dir.join("libmeetbot_plugin_microsoft.so");
+    for (file, what) in [(&binary, "the worker"), (&google, "the Google Meet plugin"), (&teams, "the Teams plugin")] {
         assert!(file.is_file(), "{} ({what}) is missing: run `cargo build --workspace{flag}` first", file.display());
     }
-    private_folder(&profile_dir.join("meetbot-bench-meeting"), &[&binary, &plugin]).join("meetbot")
+    private_folder(&profile_dir.join("meetbot-bench-meeting"), &[&binary, &google, &teams]).join("meetbot")
 }
 
 /// What a worker under measure records.
@@ -60,7 +61,9 @@ impl Recording {
     }
 }
 
-/// A running `meetbot run` with the Google Meet plugin, its own config and working folder.
+/// A running `meetbot run` with the Google Meet and Teams plugins, its own config and working
+/// folder. It logs at `info`, plus the join path's steps (`meetbot::join` and the plugins' debug
+/// lines, which is where the kit traces its steps) for [`crate::trace`].
 pub struct Worker {
     process: common::Worker,
 }
@@ -104,7 +107,7 @@ impl Worker {
                  drain_timeout_secs = 2\n\n\
                  [api]\nlisten = \"{api}\"\n\n\
                  [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
-                 [log]\nlevel = \"info\"\nformat = \"json\"\n\n\
+                 [log]\nlevel = \"info,meetbot::join=debug,meetbot::plugin=debug\"\nformat = \"json\"\n\n\
                  [plugins]\ndirs = [{plugins}]\n\n\
                  [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\n\n\
                  [recording]\n{keys}\nspool_dir = {spool}\n\n\
@@ -204,9 +207,14 @@ impl Drop for Worker {
 
 /// The queue message of a Meet job, with `autoLeave` overrides if any.
 pub fn meet_job(bot_id: &str, url: &str, auto_leave: Option<serde_json::Value>) -> String {
+    job("google", bot_id, url, auto_leave)
+}
+
+/// The queue message of a job for `provider`, with `autoLeave` overrides if any.
+pub fn job(provider: &str, bot_id: &str, url: &str, auto_leave: Option<serde_json::Value>) -> String {
     let mut job = serde_json::json!({
         "url": url,
-        "provider": "google",
+        "provider": provider,
         "name": "Bench Bot",
         "teamId": "team-1",
         "userId": "user-1",

@@ -19,7 +19,7 @@ use futures::StreamExt;
 use tokio::task::JoinHandle;
 
 pub use executable::{BrowserNotFound, find_executable};
-pub use process::BrowserProcess;
+pub use process::{BrowserProcess, prepare};
 
 use crate::config::BrowserConfig;
 
@@ -72,11 +72,12 @@ impl JobBrowser {
     /// a second of the launch); `None` when it never did.
     pub async fn page(&self) -> Option<Page> {
         let target = TargetId::from(self.target_id.clone());
-        for _ in 0..50 {
+        // A lookup in the connection's own state (no DevTools traffic), so it is asked often.
+        for _ in 0..200 {
             if let Ok(page) = self.cdp.get_page(target.clone()).await {
                 return Some(page);
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         None
     }
@@ -107,19 +108,23 @@ pub async fn launch(
     let (cdp, mut events) =
         Browser::connect(websocket_url.clone()).await.map_err(|e| BrowserError::Cdp(e.to_string()))?;
     let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+    tracing::debug!(target: "meetbot::join", "join step: CDP connected");
     let cdp_error = |e: chromiumoxide::error::CdpError| BrowserError::Cdp(e.to_string());
-    // Meeting pages ask for camera and microphone; granted for every origin, no prompt.
-    for permission in ["camera", "microphone"] {
-        let grant = SetPermissionParams::new(PermissionDescriptor::new(permission), PermissionSetting::Granted);
-        cdp.execute(grant).await.map_err(cdp_error)?;
-    }
-    // The tab Chromium opened at launch becomes the meeting page. Its id comes from a plain
-    // Target.getTargets: chromiumoxide's `fetch_targets` attaches a second time and can leave
-    // the page on a dead session.
-    let targets = cdp.execute(GetTargetsParams::default()).await.map_err(cdp_error)?;
+    // Meeting pages ask for camera and microphone; granted for every origin, no prompt. The tab
+    // Chromium opened at launch becomes the meeting page; its id comes from a plain
+    // Target.getTargets (chromiumoxide's `fetch_targets` attaches a second time and can leave the
+    // page on a dead session). The three requests are independent: sent at once, one round trip.
+    let grant = |permission: &str| {
+        cdp.execute(SetPermissionParams::new(PermissionDescriptor::new(permission), PermissionSetting::Granted))
+    };
+    let (_, _, targets) =
+        futures::try_join!(grant("camera"), grant("microphone"), cdp.execute(GetTargetsParams::default()))
+            .map_err(cdp_error)?;
+    tracing::debug!(target: "meetbot::join", "join step: permissions granted, target listed");
     let target_id = match targets.result.target_infos.into_iter().find(|t| t.r#type == "page") {
         Some(target) => target.target_id.inner().clone(),
         None => cdp.new_page("about:blank").await.map_err(cdp_error)?.target_id().inner().clone(),
     };
+    tracing::debug!(target: "meetbot::join", "join step: target found");
     Ok(JobBrowser { process, cdp, websocket_url, target_id, _handler: AbortOnDrop(handler) })
 }

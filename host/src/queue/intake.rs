@@ -82,6 +82,7 @@ impl Intake {
             Err(error) => return self.dead_letter(&redis, &message, Reason::InvalidUrl, &error.to_string()).await,
         };
         let job_id = request.job_id().to_owned();
+        tracing::debug!(target: "meetbot::join", job_id, "join step: message taken");
         match self.app.store.holder_of(&message) {
             // This very message came back: a peer recovered it while this worker was paused or cut
             // off, and it was taken again before anyone else: the job running here still owns it.
@@ -157,6 +158,7 @@ impl Intake {
         };
         match scripts::claim(&mut redis.conn.clone(), &redis.keys, args).await {
             Ok(Claim::Run { attempt, correlation_id }) => {
+                tracing::debug!(target: "meetbot::join", job_id, "join step: claim written");
                 record.attempt = attempt;
                 record.correlation_id = correlation_id.clone();
                 match self.app.store.register(starting, record, Origin::Queue { message }, slot).await {

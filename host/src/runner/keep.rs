@@ -38,6 +38,9 @@ pub struct Ending {
     pub detail: Option<String>,
     /// The page as the session ended, when `debug.artifacts` wants it kept.
     pub artifacts: Option<Artifacts>,
+    /// Whether the job had a browser, so a recording it could have had: a job of a plugin without
+    /// one (the test plugins) recorded nothing and keeps no `meeting.json` of its own.
+    pub recordable: bool,
 }
 
 /// What keeping the recording changed about the job's end.
@@ -147,7 +150,8 @@ pub async fn keep(
             }
         }
     }
-    let described = local_file.is_some() || (record.joined_at.is_some() && config.recording.enabled);
+    let recordable = ending.recordable && config.recording.enabled;
+    let described = local_file.is_some() || (record.joined_at.is_some() && recordable);
     if !described && kept.debug.is_none() {
         // Nothing recorded, never in the call of a recording worker (one that does not record
         // keeps no meeting.json), no artifacts: there is no meeting to describe.

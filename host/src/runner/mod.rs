@@ -112,8 +112,12 @@ impl Runner {
         let end = match self.open_browser(&active, &plugin).await {
             Ok(browser) => {
                 let scrub = Scrub::new(&request.url, request.bearer_token.expose());
-                let console = self.collect_console(browser.as_ref(), &scrub).await;
-                let end = self.session(&mut active, &request, &plugin, browser.as_ref(), &mut meeting).await;
+                // The console is looked up while the session starts, not before: the page may
+                // take the host's connection a few polls to show up, and the plugin does not wait.
+                let (console, end) = tokio::join!(
+                    self.collect_console(browser.as_ref(), &scrub),
+                    self.session(&mut active, &request, &plugin, browser.as_ref(), &mut meeting)
+                );
                 artifacts = self.take_artifacts(&end, browser.as_ref(), console.as_ref(), &scrub).await;
                 drop(console);
                 spooled = self.stop_recording(&mut meeting).await;
@@ -130,7 +134,7 @@ impl Runner {
                 self.store.give_back(active.job_id(), "given back at shutdown before admission").await;
             }
             End::Finish(reason, detail) => {
-                let ending = keep::Ending { reason, detail, artifacts };
+                let ending = keep::Ending { reason, detail, artifacts, recordable: plugin.needs_browser };
                 let (reason, detail) = self.keep(&active, spooled, &mut meeting, ending).await;
                 meeting.join.ended(reason);
                 self.finish(&active, &request, reason, detail, started).await;
@@ -255,6 +259,7 @@ impl Runner {
     ) -> End {
         let started = Instant::now();
         let (context, mut link) = SessionContext::new(tracing::Span::current());
+        tracing::debug!(target: "meetbot::join", "join step: plugin run called");
         let session = plugin.run(self.session_request(active, request, browser), context);
         tokio::pin!(session);
 

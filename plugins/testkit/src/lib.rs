@@ -42,8 +42,9 @@
 //! async fn a_denied_bot_says_so() {
 //!     let pages = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pages");
 //!     let site = FakeSite::serve_dir(&["meet.jit.si"], pages).unwrap();
-//!     // The page reads `?scenario=denied` from its own address and refuses the bot.
-//!     Scenario::new("https://meet.jit.si/TestRoom?scenario=denied")
+//!     // The page picks its story from its own address (here the room name: a plugin may drop
+//!     // the query when it normalizes the link) and refuses the bot.
+//!     Scenario::new("https://meet.jit.si/denied-TestRoom")
 //!         .expect_reason(reason::DENIED_ADMISSION)
 //!         .run::<Jitsi>(&site)
 //!         .await

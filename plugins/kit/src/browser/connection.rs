@@ -70,7 +70,9 @@ impl Connection {
                 handler.abort();
                 return Err(KitError::PageNotFound(target.target_id.to_string()));
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // A lookup in chromiumoxide's own state (no DevTools traffic): asked often, since the
+            // whole join waits for it.
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }

@@ -37,8 +37,10 @@ const DOM_JS: &str = include_str!("dom.js");
 /// How long an operation keeps being tried while the page is between two documents.
 const BETWEEN_DOCUMENTS: Duration = Duration::from_secs(5);
 
-/// The pause before an operation that found no document is tried again.
-const BETWEEN_DOCUMENTS_RETRY: Duration = Duration::from_millis(50);
+/// The pause before an operation that found no document is tried again: short, since a
+/// navigation's new document usually arrives within a few ms and the join waits for it (a failed
+/// try costs one local DevTools round trip).
+const BETWEEN_DOCUMENTS_RETRY: Duration = Duration::from_millis(10);
 
 /// Fresh attachments after Chromium dropped the session, per page.
 const MAX_REATTACH: u32 = 5;
@@ -326,7 +328,8 @@ fn from_value<T: DeserializeOwned>(value: Option<serde_json::Value>) -> Result<T
 async fn navigate(page: &Page, url: &str) -> Result<bool, KitError> {
     let until = Instant::now() + NAVIGATION_START;
     while page.url().await?.unwrap_or_default().is_empty() && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // chromiumoxide's own state, no DevTools traffic.
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let left_blank = async {
         let probes = [Probe::url("://")];

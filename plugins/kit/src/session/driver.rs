@@ -18,6 +18,7 @@ use crate::{Hit, Host, KitError, MAX_WAIT, MeetingPage, Signals};
 
 /// Runs one session of `platform` to its end.
 pub async fn run<P: Platform>(platform: P, request: SessionRequest, host: Host) -> SessionOutcome {
+    host.debug("join step: session started");
     host.state(SessionState::Joining);
     let Some(target) = request.browser.as_ref().into_option() else {
         let detail = format!("the host gave the {} session no browser page", P::NAME);
@@ -25,7 +26,10 @@ pub async fn run<P: Platform>(platform: P, request: SessionRequest, host: Host) 
     };
     let page = tokio::select! {
         page = MeetingPage::attach(target) => match page {
-            Ok(page) => page,
+            Ok(page) => {
+                host.debug("join step: page attached");
+                page
+            }
             Err(error) => return failure(&host, error),
         },
         () = host.left() => return SessionOutcome::new(reason::LEFT_NORMALLY, "asked to leave before the page was attached"),
@@ -101,6 +105,7 @@ impl<P: Platform> Driver<P> {
             let address = self.platform.address_to_open(&self.url);
             self.host.info(&format!("opening {}", without_query(&address)));
             self.page.goto(&address).await?;
+            self.host.debug("join step: navigation started");
             self.navigated = true;
             self.host.event(event::NAVIGATED, without_query(&address));
             self.recognition.seen(Instant::now());
