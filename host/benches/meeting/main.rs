@@ -29,7 +29,7 @@
 //!    with two slots, each over the same window (`MEETBOT_BENCH_COST_SECS`, default 30): cores per
 //!    call and per meeting-hour, and each recording's frames/s, longest video gap and audio
 //!    dropouts from its `meeting.json`. `MEETBOT_BENCH_VARIANTS` adds rows with one change each.
-//!    `MEETBOT_BENCH_ONLY=cost` runs parts 1 and 5 alone (a quick run, about 4 minutes).
+//!    `MEETBOT_BENCH_ONLY_COST` (any value) runs parts 1 and 5 alone (a quick run, about 4 minutes).
 //! 6. Jobs the meeting ends, a few of each on the fake Meet: lobby denial (the page's `denied` →
 //!    the terminal event), refusals before asking (blocked, not found, sign-in wall: job taken →
 //!    the terminal event), and everyone leaving (the count dropping to 1 plus the job's
@@ -153,7 +153,7 @@ async fn main() {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(COST_WINDOW.as_secs()),
     );
-    if std::env::var("MEETBOT_BENCH_ONLY").is_ok_and(|only| only == "cost") {
+    if std::env::var_os("MEETBOT_BENCH_ONLY_COST").is_some() {
         let mut bench =
             Bench { binary: &binary, redis: &redis, fixtures: &fixtures, events: &mut events, max_call_secs, ticks };
         print_cost_per_meeting(&mut bench, cost_window).await;
