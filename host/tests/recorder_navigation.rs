@@ -44,7 +44,7 @@ use chromiumoxide::{
 use meetbot_host::{
     browser::{self, JobBrowser},
     config::{BrowserConfig, RecordingFormat},
-    recorder::{Output, Recorder, RecorderEvent, Tracks, finalize},
+    recorder::{Output, Recorder, RecorderEvent, Spooled, Tracks, finalize},
 };
 use tokio::sync::mpsc;
 
@@ -225,6 +225,61 @@ async fn record_a(job_id: &str, video: bool) -> Call {
     Call { job_browser, page, recorder, events, spool }
 }
 
+/// What a recording across a page change left: the spool, the layouts and levels on either side,
+/// the recorder's failures, and when (seconds since recording began) the page changed, was captured
+/// again and the recording stopped; `captured` leaves out the moments between the two captures.
+struct PageChanged {
+    spooled: Spooled,
+    /// The spool folder, removed when the test ends.
+    _spool: tempfile::TempDir,
+    layout_before: Vec<u32>,
+    layout_after: Vec<u32>,
+    levels_before: Vec<f32>,
+    levels_after: Vec<f32>,
+    failures: Vec<String>,
+    navigated: Duration,
+    recaptured: Duration,
+    wall: f64,
+    captured: f64,
+}
+
+/// Records [`PART`] of one document, lets the page replace itself (as a meeting client does),
+/// records [`PART`] of the new one, then stops; the spool took every chunk.
+async fn change_page_while_recording(name: &str, video: bool) -> PageChanged {
+    let Call { job_browser, page, recorder, mut events, spool } = record_a(name, video).await;
+    let started = Instant::now();
+    tokio::time::sleep(PART).await;
+    let layout_before = layout(&page).await;
+    let navigated = started.elapsed();
+    change_page(&page, "/b").await;
+    let recaptured = started.elapsed();
+    // What the recorder reported until now; all that comes later is from the new document.
+    let (mut failures, mut levels_before) = (Vec::new(), Vec::new());
+    drain(&mut events, &mut levels_before, &mut failures);
+    tokio::time::sleep(PART).await;
+    let layout_after = layout(&page).await;
+    let wall = started.elapsed().as_secs_f64();
+    let captured = wall - (recaptured - navigated).as_secs_f64();
+    let spooled = recorder.stop().await;
+    assert_eq!(spooled.failure, None, "the spool took every chunk");
+    let mut levels_after = Vec::new();
+    drain(&mut events, &mut levels_after, &mut failures);
+    job_browser.close().await;
+    PageChanged {
+        spooled,
+        _spool: spool,
+        layout_before,
+        layout_after,
+        levels_before,
+        levels_after,
+        failures,
+        navigated,
+        recaptured,
+        wall,
+        captured,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_change_in_the_call_is_recorded_into_one_file() {
     let _ = tracing_subscriber::fmt()
@@ -232,30 +287,19 @@ async fn a_page_change_in_the_call_is_recorded_into_one_file() {
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "meetbot_host=info".to_owned()))
         .try_init();
     let _one = ONE_BROWSER.lock().await;
-    let Call { job_browser, page, recorder, mut events, spool: _spool } = record_a("recorder-navigation", true).await;
-    let started = Instant::now();
-    tokio::time::sleep(PART).await;
-    let layout_before = layout(&page).await;
-
-    // The page replaces itself, as a meeting client does.
-    let navigated = started.elapsed();
-    change_page(&page, "/b").await;
-    let recaptured = started.elapsed();
-    // What the recorder reported until now; all that comes later is from the new document.
-    let mut failures = Vec::new();
-    let mut levels_before = Vec::new();
-    drain(&mut events, &mut levels_before, &mut failures);
-    tokio::time::sleep(PART).await;
-
-    let layout_after = layout(&page).await;
-    let wall = started.elapsed().as_secs_f64();
-    // The moments between the two captures are in no recording, by design.
-    let captured = wall - (recaptured - navigated).as_secs_f64();
-    let spooled = recorder.stop().await;
-    assert_eq!(spooled.failure, None, "the spool took every chunk");
-    let mut levels_after = Vec::new();
-    drain(&mut events, &mut levels_after, &mut failures);
-    job_browser.close().await;
+    let PageChanged {
+        spooled,
+        _spool,
+        layout_before,
+        layout_after,
+        levels_before,
+        levels_after,
+        failures,
+        navigated,
+        recaptured,
+        wall,
+        captured,
+    } = change_page_while_recording("recorder-navigation", true).await;
 
     // One segment per document, each with video and audible sound.
     eprintln!(
@@ -354,26 +398,19 @@ async fn stopping_after_a_change_to_a_hanging_page_keeps_what_was_recorded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_change_during_a_sound_only_recording_is_recorded_into_one_file() {
     let _one = ONE_BROWSER.lock().await;
-    let Call { job_browser, page, recorder, mut events, spool: _spool } =
-        record_a("recorder-navigation-sound", false).await;
-    let started = Instant::now();
-    tokio::time::sleep(PART).await;
-    let layout_before = layout(&page).await;
-    let navigated = started.elapsed();
-    change_page(&page, "/b").await;
-    let recaptured = started.elapsed();
-    let mut failures = Vec::new();
-    let mut levels_before = Vec::new();
-    drain(&mut events, &mut levels_before, &mut failures);
-    tokio::time::sleep(PART).await;
-    let layout_after = layout(&page).await;
-    let wall = started.elapsed().as_secs_f64();
-    let captured = wall - (recaptured - navigated).as_secs_f64();
-    let spooled = recorder.stop().await;
-    assert_eq!(spooled.failure, None, "the spool took every chunk");
-    let mut levels_after = Vec::new();
-    drain(&mut events, &mut levels_after, &mut failures);
-    job_browser.close().await;
+    let PageChanged {
+        spooled,
+        _spool,
+        layout_before,
+        layout_after,
+        levels_before,
+        levels_after,
+        failures,
+        navigated,
+        recaptured,
+        wall,
+        captured,
+    } = change_page_while_recording("recorder-navigation-sound", false).await;
 
     eprintln!(
         "navigated at {:.2} s, captured again at {:.2} s, stopped at {wall:.2} s; {} bytes in {} segments; \
