@@ -29,7 +29,11 @@ use std::{
 
 use meetbot_plugin_testkit::{FakeSite, PageEvent};
 use serde_json::{Value, json};
-use support::{media::probe, platform::turn, *};
+use support::{
+    media::probe,
+    platform::{Platform, turn},
+    *,
+};
 use tempfile::TempDir;
 
 /// The display name, with characters a "cleaning" bot would rewrite: it must arrive untouched.
@@ -37,6 +41,10 @@ const NAME: &str = "Zoë's Notes Bot ✓ (Łódź)";
 
 /// The library the example builds.
 const LIBRARY: &str = "libmeetbot_plugin_jitsi.so";
+
+/// Jobs for the `jitsi` provider (its library is installed by [`drop_in`], never taken from the
+/// binary's folder).
+static JITSI: Platform = Platform::new("jitsi", LIBRARY);
 
 /// Generous bound for one session; every scenario ends within seconds of its scripted event.
 const JOB_TIMEOUT: Duration = Duration::from_secs(60);
@@ -110,21 +118,9 @@ fn worker(redis: &RedisServer, site: &FakeSite, plugins: &TempDir, extra: &str) 
     Worker::start(redis, &config)
 }
 
+/// The queue message of a job for the fake Jitsi room `room`.
 fn job(bot_id: &str, room: &str, auto_leave: Option<Value>) -> String {
-    let mut job = json!({
-        "url": format!("https://meet.jit.si/{room}"),
-        "provider": "jitsi",
-        "name": NAME,
-        "teamId": "team-1",
-        "userId": "user-1",
-        "bearerToken": "tok-test",
-        "timezone": "Europe/Berlin",
-        "botId": bot_id,
-    });
-    if let Some(auto_leave) = auto_leave {
-        job["autoLeave"] = auto_leave;
-    }
-    job.to_string()
+    JITSI.job(NAME, bot_id, &format!("https://meet.jit.si/{room}"), auto_leave)
 }
 
 /// The bot typed its name exactly as given and turned microphone and camera off before joining.

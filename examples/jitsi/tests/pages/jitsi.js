@@ -26,9 +26,16 @@
   const root = document.getElementById('react');
   const OTHERS = ['Moderator Mia', 'Sam Speaker'];
 
-  const report = (kind, detail = '') =>
-    fetch('/__testkit/event', { method: 'POST', body: JSON.stringify({ kind, detail: String(detail) }), keepalive: true })
-      .catch(() => {});
+  // One report after the other (two fetches in flight at once may arrive in either order, and the
+  // tests read the order); the promise resolves once this one has arrived. Screens that end the
+  // session are shown only then: the bot returns, and its browser closes, as soon as it sees them.
+  let reported = Promise.resolve();
+  const report = (kind, detail = '') => {
+    const body = JSON.stringify({ kind, detail: String(detail) });
+    reported = reported.then(() =>
+      fetch('/__testkit/event', { method: 'POST', body, keepalive: true }).catch(() => {}));
+    return reported;
+  };
 
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
@@ -225,16 +232,15 @@
   const endWith = (kind, title, message) => {
     if (!inCall) return;
     inCall = false;
-    report(kind);
-    show(el('div', { role: 'dialog' }, el('h2', {}, title), el('p', {}, message)));
+    report(kind).then(() => show(el('div', { role: 'dialog' }, el('h2', {}, title), el('p', {}, message))));
   };
 
   // After hanging up: the close page.
   const leave = () => {
     if (!inCall) return;
     inCall = false;
-    report('left');
-    show(el('div', { class: 'close-page' }, el('h1', {}, 'Thank you for using Jitsi Meet!'))); // dialog.thankYou
+    // dialog.thankYou
+    report('left').then(() => show(el('div', { class: 'close-page' }, el('h1', {}, 'Thank you for using Jitsi Meet!'))));
   };
 
   const toolbarAutoHide = (toolbox) => {
