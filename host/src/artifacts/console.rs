@@ -4,6 +4,11 @@
 //! (`Log.entryAdded`: failed requests, blocked content, violations). The page decides how much it
 //! logs, so only the newest [`MAX_LINES`] lines and [`MAX_BYTES`] bytes are kept, every line cut
 //! to [`MAX_LINE`] bytes, and the job's secrets are masked as each line arrives.
+//!
+//! The three kinds of events reach us through separate channels, so one kind can overtake
+//! another (an exception read before the thousand console lines logged ahead of it): lines are
+//! placed by the browser's timestamp, not by when they were read, and "newest" means by that
+//! time.
 
 use std::{
     collections::VecDeque,
@@ -76,7 +81,7 @@ async fn run(page: Page, scrub: Scrub, lines: Arc<Mutex<Lines>>) {
     };
     tracing::debug!("collecting the page's console");
     loop {
-        let line = tokio::select! {
+        let (at, line) = tokio::select! {
             Some(call) = calls.next() => {
                 let text = call.args.iter().map(argument).collect::<Vec<_>>().join(" ");
                 line(*call.timestamp.inner(), call.r#type.as_ref(), "console", &text)
@@ -97,18 +102,19 @@ async fn run(page: Page, scrub: Scrub, lines: Arc<Mutex<Lines>>) {
             else => break,
         };
         let line = scrub.text(&line);
-        lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line);
+        lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(at, line);
     }
 }
 
-/// One console line: `<time> [<level>] <source>: <text>`, cut to [`MAX_LINE`] bytes, on one line.
-fn line(millis: f64, level: &str, source: &str, text: &str) -> String {
+/// One console line: `<time> [<level>] <source>: <text>`, cut to [`MAX_LINE`] bytes, on one line,
+/// with the time it was logged at (milliseconds since 1970, as the browser reports it).
+fn line(millis: f64, level: &str, source: &str, text: &str) -> (f64, String) {
     #[allow(clippy::cast_possible_truncation)] // milliseconds since 1970 fit in an i64 for ages
     let at = DateTime::from_timestamp_millis(millis as i64)
         .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
         .unwrap_or_default();
     let line = format!("{at} [{level}] {source}: {}", text.replace(['\n', '\r'], "\\n"));
-    cut(line, MAX_LINE)
+    (millis, cut(line, MAX_LINE))
 }
 
 /// A console call's argument as the DevTools console shows it, roughly: strings as they are,
@@ -138,20 +144,24 @@ pub fn cut(mut text: String, max: usize) -> String {
     text
 }
 
-/// The newest lines, within [`MAX_LINES`] and [`MAX_BYTES`].
+/// The newest lines by the time they were logged, oldest first, within [`MAX_LINES`] and
+/// [`MAX_BYTES`].
 #[derive(Default)]
 struct Lines {
-    lines: VecDeque<String>,
+    lines: VecDeque<(f64, String)>,
     bytes: usize,
     dropped: u64,
 }
 
 impl Lines {
-    fn push(&mut self, line: String) {
+    /// Places `line`, logged at `at`, after every line logged no later; a line read late lands
+    /// near the end, so the search from the back is short.
+    fn push(&mut self, at: f64, line: String) {
         self.bytes += line.len() + 1;
-        self.lines.push_back(line);
+        let place = self.lines.iter().rposition(|(earlier, _)| *earlier <= at).map_or(0, |index| index + 1);
+        self.lines.insert(place, (at, line));
         while self.lines.len() > MAX_LINES || self.bytes > MAX_BYTES {
-            let Some(oldest) = self.lines.pop_front() else { break };
+            let Some((_, oldest)) = self.lines.pop_front() else { break };
             self.bytes -= oldest.len() + 1;
             self.dropped += 1;
         }
@@ -162,7 +172,7 @@ impl Lines {
         if self.dropped > 0 {
             text.push_str(&format!("({} earlier lines not kept)\n", self.dropped));
         }
-        for line in &self.lines {
+        for (_, line) in &self.lines {
             text.push_str(line);
             text.push('\n');
         }
@@ -178,7 +188,7 @@ mod tests {
     fn only_the_newest_lines_are_kept_within_both_bounds() {
         let mut lines = Lines::default();
         for i in 0..(MAX_LINES + 5) {
-            lines.push(format!("line {i}"));
+            lines.push(f64::from(u32::try_from(i).unwrap()), format!("line {i}"));
         }
         let text = lines.text();
         assert!(text.starts_with("(5 earlier lines not kept)\nline 5\n"), "{}", &text[..60]);
@@ -186,7 +196,7 @@ mod tests {
 
         let mut lines = Lines::default();
         for _ in 0..200 {
-            lines.push("x".repeat(MAX_LINE - 1));
+            lines.push(0.0, "x".repeat(MAX_LINE - 1));
         }
         assert!(lines.text().len() <= MAX_BYTES + 64, "{}", lines.text().len());
     }
@@ -194,8 +204,25 @@ mod tests {
     #[test]
     fn a_line_is_one_line_cut_at_a_character_boundary() {
         let long = format!("a\nb{}", "é".repeat(MAX_LINE));
-        let line = line(0.0, "log", "console", &long);
+        let (_, line) = line(0.0, "log", "console", &long);
         assert!(line.starts_with("1970-01-01T00:00:00.000Z [log] console: a\\nb"), "{line}");
         assert!(line.len() <= MAX_LINE && !line.contains('\n'));
+    }
+
+    #[test]
+    fn a_line_read_after_later_ones_is_placed_by_when_it_was_logged() {
+        let mut lines = Lines::default();
+        for i in 0..MAX_LINES {
+            lines.push(f64::from(u32::try_from(i).unwrap()), format!("console {i}"));
+        }
+        lines.push(f64::from(u32::try_from(MAX_LINES).unwrap()) + 0.5, "the exception, logged last".to_owned());
+        lines
+            .push(f64::from(u32::try_from(MAX_LINES).unwrap()), "the console line before it, read after it".to_owned());
+        lines.push(-1.0, "a line older than every kept one".to_owned());
+
+        let text = lines.text();
+        assert!(text.ends_with("the console line before it, read after it\nthe exception, logged last\n"), "{text}");
+        assert!(!text.contains("older than every kept one"));
+        assert!(text.starts_with("(3 earlier lines not kept)\nconsole 2\n"), "{}", &text[..60]);
     }
 }
