@@ -15,7 +15,7 @@ use crate::{
         preflight::{self, LaterCheck, Refused},
         scripts,
     },
-    browser::{self, BrowserNotFound, find_executable},
+    browser::{self, BrowserNotFound, Spare, find_executable},
     config::{ArtifactsWhen, Config},
     dispatch::Dispatcher,
     leftovers,
@@ -105,12 +105,17 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     let stores = config.recording.enabled || config.debug.artifacts != ArtifactsWhen::Off;
     let storage = if stores { Some(Storage::from_config(&config.storage)?) } else { None };
     leftovers::recover(&workdir, storage.as_ref(), Output::of(&config.recording)).await;
+    let mut spare = None;
     if registry.plugins.iter().any(|plugin| plugin.needs_browser) {
         let executable = find_executable(&config.browser.executable)?;
         tracing::info!(browser = %executable.display(), "browser found");
         // The browser's version (for the user agent) is asked now, not when the first job launches.
         tokio::spawn(browser::prepare(executable.clone()));
-        dispatcher = dispatcher.with_browser(Browsers { executable: Arc::new(executable), workdir });
+        let executable = Arc::new(executable);
+        if config.browser.spare {
+            spare = Some(Spare::start(config.browser.clone(), Arc::clone(&executable), workdir.browsers()));
+        }
+        dispatcher = dispatcher.with_browser(Browsers { executable, workdir, spare: spare.clone() });
     }
     if let Some(storage) = storage {
         dispatcher = dispatcher.with_storage(storage);
@@ -156,6 +161,9 @@ pub async fn run(config: Config) -> Result<(), WorkerError> {
     };
     tracing::info!("shutdown: no new work; running meetings may finish");
     store.stop_accepting();
+    if let Some(spare) = &spare {
+        spare.close().await;
+    }
     let _ = stop_intake_tx.send(true);
     store.broadcast(Control::Shutdown);
     if let Some(task) = consumer_task {

@@ -14,7 +14,8 @@
 //!    page's `admitted` → `in_call` event and → the worker's "recording started" log line,
 //!    `end_meeting` → the job's terminal event; and the join path traced from the worker's log
 //!    (`trace.rs`: each step from the message taken to the join click, median ms).
-//!    `MEETBOT_BENCH_ONLY_JOIN` (any value) ends the bench after this part.
+//!    `MEETBOT_BENCH_ONLY_JOIN` (any value) ends the bench after this part. `MEETBOT_BENCH_SPARE`
+//!    (any value) gives every worker of the bench a spare browser (`browser.spare`).
 //! 3. Memory during a recorded call: the worker and all its descendants sampled every 200 ms
 //!    (RSS, and PSS from `smaps_rollup`), and the idle worker's RSS before any job.
 //! 4. Recording cost: CPU of the worker and of the browser tree over 60 s of recording at the

@@ -101,6 +101,7 @@ impl Worker {
             .chain(configured.split_whitespace().map(str::to_owned))
             .chain(extra.iter().cloned());
         let args = toml::Value::Array(args.map(toml::Value::String).collect());
+        let spare = std::env::var_os("MEETBOT_BENCH_SPARE").is_some();
         let config = |api: &str| {
             format!(
                 "[worker]\nid = \"{id}\"\nmax_concurrent_jobs = {slots}\nheartbeat_ttl_secs = 15\n\
@@ -109,7 +110,7 @@ impl Worker {
                  [redis]\nenabled = true\nurl = \"redis://127.0.0.1:{redis_port}\"\n\n\
                  [log]\nlevel = \"info,meetbot::join=debug,meetbot::plugin=debug\"\nformat = \"json\"\n\n\
                  [plugins]\ndirs = [{plugins}]\n\n\
-                 [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\n\n\
+                 [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\nspare = {spare}\n\n\
                  [recording]\n{keys}\nspool_dir = {spool}\n\n\
                  [storage.local]\ndir = {storage}\n\n\
                  [auto_leave]\nwaiting_room_timeout_secs = 20\nno_one_joined_timeout_secs = 30\n\

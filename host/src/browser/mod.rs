@@ -4,6 +4,7 @@
 
 mod executable;
 mod process;
+mod spare;
 mod switches;
 
 use std::{path::Path, time::Duration};
@@ -20,6 +21,7 @@ use tokio::task::JoinHandle;
 
 pub use executable::{BrowserNotFound, find_executable};
 pub use process::{BrowserProcess, prepare};
+pub use spare::Spare;
 
 use crate::config::BrowserConfig;
 

@@ -78,6 +78,11 @@ impl BrowserProcess {
         &self.websocket_url
     }
 
+    /// Whether the browser process still runs.
+    pub fn is_running(&self) -> bool {
+        !*self.exited.borrow()
+    }
+
     /// Resolves if the browser process exits.
     pub async fn exited(&self) {
         let mut exited = self.exited.clone();

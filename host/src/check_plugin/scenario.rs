@@ -68,7 +68,11 @@ async fn session(
     let mut dispatcher = Dispatcher::new(config.clone(), store.clone(), Arc::new(registry)).with_report_tap(tap);
     if needs_browser {
         let executable = find_executable(&config.browser.executable).map_err(|e| setup("browser", &e))?;
-        dispatcher = dispatcher.with_browser(Browsers { executable: Arc::new(executable), workdir: workdir.clone() });
+        dispatcher = dispatcher.with_browser(Browsers {
+            executable: Arc::new(executable),
+            workdir: workdir.clone(),
+            spare: None,
+        });
     }
     if scenario.record {
         let storage = Storage::from_config(&config.storage).map_err(|e| setup("recording storage", &e))?;

@@ -220,12 +220,20 @@ pub struct BrowserConfig {
     pub headless: bool,
     /// `WIDTHxHEIGHT` (`x` or `X`); read through [`BrowserConfig::window_size`] only.
     pub window_size: String,
+    /// Keep one browser started ahead of the next job (it skips Chromium's start).
+    pub spare: bool,
 }
 
 impl Default for BrowserConfig {
     fn default() -> Self {
         let (width, height) = DEFAULT_WINDOW_SIZE;
-        Self { executable: String::new(), args: Vec::new(), headless: true, window_size: format!("{width}x{height}") }
+        Self {
+            executable: String::new(),
+            args: Vec::new(),
+            headless: true,
+            window_size: format!("{width}x{height}"),
+            spare: false,
+        }
     }
 }
 

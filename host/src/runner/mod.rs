@@ -24,7 +24,7 @@ pub use timeline::Timeline;
 
 use crate::{
     artifacts::{self, Artifacts, Console, Scrub, Stored},
-    browser::{self, JobBrowser},
+    browser::{self, JobBrowser, Spare},
     config::{ArtifactsWhen, Config},
     job::{JobRequest, Reason, State},
     notify,
@@ -59,6 +59,8 @@ pub struct Browsers {
     pub executable: Arc<PathBuf>,
     /// This worker's folder.
     pub workdir: WorkDir,
+    /// The browser started ahead of the next job (`browser.spare`).
+    pub spare: Option<Arc<Spare>>,
 }
 
 /// Why the host asked the bot to leave, and what becomes of the job.
@@ -240,6 +242,11 @@ impl Runner {
             return Ok(None);
         }
         let browsers = self.browser.as_ref().ok_or("no browser executable configured")?;
+        if let Some(spare) = &browsers.spare
+            && let Some(browser) = spare.take().await
+        {
+            return Ok(Some(browser));
+        }
         let profiles = browsers.workdir.browsers();
         let browser = browser::launch(&self.config.browser, &browsers.executable, &profiles, active.job_id())
             .await
