@@ -45,7 +45,7 @@ impl Consumer {
         // An earlier run with this worker id may have left messages in its processing list: they
         // go back to the queue before anything is taken (retried until Redis answers).
         let mut strays = true;
-        // Whether the last take left messages behind: then the next one is a batch.
+        // Whether the last take may have left messages behind: then the next one is a batch.
         let mut deep = false;
         let mut handling = tokio::task::JoinSet::new();
         tracing::info!(queue = %redis.keys.queue, "queue consumer started");

@@ -274,7 +274,7 @@ impl Runner {
             let (rule_at, rule_reason) = meeting.rules.next().unwrap_or((far, Reason::InternalError));
             tokio::select! {
                 // The session's end first: reports still queued when it ended are then drained
-                // below, and written with the job's end in one script.
+                // below (for a job without a browser, written with its end in one script).
                 biased;
                 outcome = &mut session => break Some(outcome),
                 Some(report) = link.reports.recv() => {
