@@ -47,6 +47,31 @@ fn the_stream_replays_exactly_what_the_channel_published() {
 }
 
 #[test]
+fn a_job_that_ends_as_it_enters_the_call_publishes_each_state_in_order() {
+    // The scripted plugin reports `in_call` and ends at once: that state is written with the end,
+    // in the same script, and must still be published on its own, before `completed`.
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "");
+    let tap = EventsTap::start(&redis);
+    redis.push(&script_job("brief", "call_ms=0"));
+    let record = wait_for_end(&redis, "brief", Duration::from_secs(10));
+    assert_ended(&record, "completed", "left_normally");
+    assert!(record.get("joined_at").is_some_and(|at| !at.is_empty()), "{record:?}");
+    std::thread::sleep(Duration::from_millis(300));
+
+    assert_eq!(tap.states("brief"), ["joining", "in_call", "completed"]);
+    let published = tap.of("brief");
+    let kept: Vec<Value> =
+        redis.event_stream().into_iter().filter(|(id, _, _)| id == "brief").map(|(_, _, event)| event).collect();
+    assert_eq!(kept, published, "the stream holds what the channel carried");
+    let in_call = &published[1];
+    assert_eq!(in_call["worker"], worker.id.as_str(), "{in_call}");
+    assert_eq!(in_call["attempt"], 1, "{in_call}");
+    assert!(in_call["reason"].is_null(), "not ended yet when in the call: {in_call}");
+    assert!(in_call["at"].as_str() <= published[2]["at"].as_str(), "{published:?}");
+}
+
+#[test]
 fn the_stream_stays_near_its_cap() {
     let redis = RedisServer::start();
     let _worker = Worker::start(&redis, "[worker]\nmax_concurrent_jobs = 4\n[notify]\nevent_stream_max_len = 10");

@@ -4,7 +4,9 @@
 //! the worker goes on (a message that is not even UTF-8 included), and a duplicate `botId` of an
 //! active job is refused, also when both copies are taken at once (the second leaves no message or
 //! delivery count behind), and a copy of a running job's very message leaves that job's delivery
-//! count alone.
+//! count alone. Free slots take a deep queue in batches (one `take` script): a batch mixing jobs and
+//! bad messages runs each job and dead-letters each bad one as one at a time would, and a worker
+//! that dies after a batch was taken, before any job of it was claimed, loses none of it.
 
 mod support;
 
@@ -217,4 +219,79 @@ fn a_copy_of_a_running_jobs_message_leaves_its_delivery_count_alone() {
     assert_ended(&wait_for_end(&redis, "copied", Duration::from_secs(10)), "completed", "cancelled");
     wait_until(Duration::from_secs(5), "the delivery acknowledged", || redis.llen(&processing(&worker.id)) == 0);
     assert!(!redis.exists("meetbot:attempts"), "no delivery count left");
+}
+
+#[test]
+fn a_batch_of_jobs_and_bad_messages_is_handled_message_by_message() {
+    let redis = RedisServer::start();
+    let worker = Worker::start(&redis, "[worker]\nid = \"w-batch\"\nmax_concurrent_jobs = 6");
+    let jobs: Vec<String> = (0..12).map(|i| format!("batch-{i:02}")).collect();
+    let mut messages: Vec<String> = Vec::new();
+    let mut bad = Vec::new();
+    for (i, id) in jobs.iter().enumerate() {
+        messages.push(script_job(id, "call_ms=20"));
+        if i % 3 == 0 {
+            let text = format!("not JSON {i} {{");
+            bad.push(text.clone());
+            messages.push(text);
+        }
+    }
+    // One push: the first BLMOVE wakes, then each take fills the free slots from a deep queue.
+    let _: i64 = redis.query(redis::cmd("RPUSH").arg(QUEUE).arg(&messages));
+
+    for id in &jobs {
+        let record = wait_for_end(&redis, id, Duration::from_secs(15));
+        assert_ended(&record, "completed", "left_normally");
+        assert_eq!(record["attempt"], "1", "{record:?}");
+    }
+    wait_until(Duration::from_secs(5), "every bad message dead-lettered", || redis.llen(DEAD) == bad.len());
+    let dead = redis.dead();
+    let mut kept: Vec<&str> = dead.iter().filter_map(|entry| entry["message"].as_str()).collect();
+    kept.sort_unstable();
+    let mut expected: Vec<&str> = bad.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(kept, expected, "each bad message kept byte for byte");
+    for entry in &dead {
+        assert_eq!(entry["reason"], "invalid_message", "{entry}");
+        assert_eq!(entry["worker"], "w-batch", "{entry}");
+    }
+    assert_eq!(redis.results().len(), jobs.len());
+    assert_eq!(redis.llen(QUEUE), 0);
+    assert_eq!(redis.llen(&processing(&worker.id)), 0);
+    assert!(!redis.exists("meetbot:attempts"), "no delivery count left");
+}
+
+#[test]
+fn a_batch_taken_by_a_worker_that_dies_before_claiming_it_is_not_lost() {
+    let redis = RedisServer::start();
+    let messages: Vec<String> = (0..5).map(|i| script_job(&format!("orphan-{i}"), "call_ms=10")).collect();
+    let _: i64 = redis.query(redis::cmd("RPUSH").arg(QUEUE).arg(&messages).arg("not JSON {"));
+    // What a worker's take does, and then the worker is gone: no claim, no record.
+    let mut config = meetbot_host::config::Config::default();
+    config.worker.id = "w-orphan".to_owned();
+    let keys = meetbot_host::broker::Keys::new(&config);
+    let taken = RT.block_on(async {
+        let client = redis::Client::open(redis.url()).expect("redis url");
+        let mut conn = client.get_multiplexed_async_connection().await.expect("connect");
+        meetbot_host::broker::scripts::take(&mut conn, &keys, 4).await.expect("take")
+    });
+    assert_eq!(taken.len(), 4, "the batch holds as many as asked while the queue has them");
+    assert_eq!(taken, messages[..4].iter().map(|m| m.as_bytes().to_vec()).collect::<Vec<_>>(), "oldest first");
+    assert_eq!(redis.lrange(&processing("w-orphan")), messages[..4], "every taken message in the processing list");
+    assert_eq!(redis.llen(QUEUE), 2);
+    for i in 0..4 {
+        assert!(redis.job(&format!("orphan-{i}")).is_empty(), "nothing claimed yet");
+    }
+
+    // The same worker id comes back: what its dead run took goes back to the queue, in order, and runs.
+    let worker = Worker::start(&redis, "[worker]\nid = \"w-orphan\"\nmax_concurrent_jobs = 3");
+    for i in 0..5 {
+        let record = wait_for_end(&redis, &format!("orphan-{i}"), Duration::from_secs(15));
+        assert_ended(&record, "completed", "left_normally");
+        assert_eq!(record["attempt"], "1", "a take that was never claimed is no delivery: {record:?}");
+    }
+    wait_until(Duration::from_secs(5), "the bad message dead-lettered", || redis.llen(DEAD) == 1);
+    assert_eq!(redis.dead()[0]["message"], "not JSON {");
+    assert_eq!(redis.llen(QUEUE), 0);
+    assert_eq!(redis.llen(&processing(&worker.id)), 0);
 }

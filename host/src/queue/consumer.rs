@@ -1,12 +1,16 @@
-//! The consumer loop: wait for a free slot, then take the next message with BLMOVE into this
-//! worker's processing list, on a dedicated connection.
+//! The consumer loop: wait for a free slot, then take messages into this worker's processing
+//! list, on a dedicated connection. While the queue may be deep (the last take filled every free
+//! slot, or BLMOVE just woke with a message), one `take` script takes as many messages as slots
+//! are free, in one round trip; once it comes back empty, the loop waits for the next message in
+//! BLMOVE (a script cannot block).
 //!
-//! A message is never lost between Redis and the worker: BLMOVE moves it server-side, so even a
+//! A message is never lost between Redis and the worker: both move it server-side, so even a
 //! reply the client never reads leaves it in the processing list, and after any failure of the
 //! blocking connection the worker hands back every processing entry no running job holds.
 
 use std::time::Duration;
 
+use futures::future::join_all;
 use redis::{Direction, aio::MultiplexedConnection};
 use tokio::sync::watch;
 
@@ -14,7 +18,7 @@ use super::intake::Intake;
 use crate::{
     app::App,
     backoff::Backoff,
-    broker::{BLOCK_SECS, Endpoint, scripts},
+    broker::{BLOCK_SECS, Endpoint, Keys, scripts},
 };
 
 /// Takes messages from the queue while the worker accepts work.
@@ -41,6 +45,8 @@ impl Consumer {
         // An earlier run with this worker id may have left messages in its processing list: they
         // go back to the queue before anything is taken (retried until Redis answers).
         let mut strays = true;
+        // Whether the last take may have left messages behind: then the next one is a batch.
+        let mut deep = false;
         let mut handling = tokio::task::JoinSet::new();
         tracing::info!(queue = %redis.keys.queue, "queue consumer started");
         while !*stop.borrow() {
@@ -65,35 +71,35 @@ impl Consumer {
                     }
                 },
             };
-            // Never cancelled mid-flight: a dropped BLMOVE is exactly how messages get lost.
-            // Bytes, not text: a message that is not UTF-8 is still a message to dead-letter, never
-            // a reason to fail the take (and take it again, forever).
-            let taken: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("BLMOVE")
-                .arg(&redis.keys.queue)
-                .arg(&redis.keys.processing)
-                .arg(Direction::Left)
-                .arg(Direction::Right)
-                .arg(BLOCK_SECS)
-                .query_async(conn)
-                .await;
-            match taken {
-                Ok(Some(message)) => {
+            let free = self.app.store.slots().free().max(1);
+            match take(conn, &redis.keys, deep.then_some(free)).await {
+                Ok(Taken { messages, deep: more }) => {
                     backoff.reset();
-                    // In hand before anything else runs, so no reclaim of strays gives it back
-                    // while it is being handled.
-                    let held = self.intake.in_hand.hold(&message);
-                    // The slot is taken here, before the next BLMOVE, so this loop never takes
-                    // more than it can run; the rest of the message's handling overlaps with it.
-                    let slot = self.app.store.try_reserve();
+                    deep = more;
+                    // In hand before anything else runs, so no reclaim of strays gives them back
+                    // while they are being handled.
+                    let held: Vec<_> = messages.iter().map(|message| self.intake.in_hand.hold(message)).collect();
+                    // The slots are taken here, before the next take, so this loop never takes
+                    // more than it can run; the rest of the messages' handling overlaps with it.
+                    let batch: Vec<_> = messages
+                        .into_iter()
+                        .zip(held)
+                        .map(|(message, held)| (message, self.app.store.try_reserve(), held))
+                        .collect();
                     let intake = self.intake.clone();
-                    handling.spawn(async move { intake.handle(message, slot, held).await });
+                    // One task per batch, its messages polled in queue order: each sends its first
+                    // script in that order, as one message per take did.
+                    handling.spawn(async move {
+                        join_all(batch.into_iter().map(|(message, slot, held)| intake.handle(message, slot, held)))
+                            .await
+                    });
                     while handling.try_join_next().is_some() {}
                 }
-                Ok(None) => backoff.reset(),
                 Err(error) => {
                     tracing::warn!(%error, "taking from the queue failed; reconnecting");
                     connection = None;
                     strays = true;
+                    deep = false;
                     backoff.wait().await;
                 }
             }
@@ -103,7 +109,7 @@ impl Consumer {
         tracing::info!("queue consumer stopped");
     }
 
-    /// Gives back processing entries no running job holds (a BLMOVE whose reply was lost) and,
+    /// Gives back processing entries no running job holds (a take whose reply was lost) and,
     /// once per process, ends the REST jobs an earlier run of this worker id left; true once done.
     async fn reclaim_strays(&self, redis: &crate::store::RedisLink) -> bool {
         let mut running = self.app.store.running_messages();
@@ -128,4 +134,36 @@ impl Consumer {
             Err(_) => false,
         }
     }
+}
+
+/// What one take brought.
+struct Taken {
+    /// The messages, oldest first.
+    messages: Vec<Vec<u8>>,
+    /// Whether the queue may hold more: a batch filled every free slot, or BLMOVE's wait ended
+    /// with a message (a burst may be behind it).
+    deep: bool,
+}
+
+/// Takes messages into this worker's processing list: up to `batch` of them in one `take` script
+/// when the queue is deep, else (or when that found none) the next one with BLMOVE, blocking up to
+/// `BLOCK_SECS`. Never cancelled mid-flight: a dropped BLMOVE is exactly how messages get lost.
+/// Bytes, not text: a message that is not UTF-8 is still a message to dead-letter, never a reason to
+/// fail the take (and take it again, forever).
+async fn take(conn: &mut MultiplexedConnection, keys: &Keys, batch: Option<usize>) -> redis::RedisResult<Taken> {
+    if let Some(most) = batch {
+        let messages = scripts::take(conn, keys, most).await?;
+        if !messages.is_empty() {
+            return Ok(Taken { deep: messages.len() == most, messages });
+        }
+    }
+    let taken: Option<Vec<u8>> = redis::cmd("BLMOVE")
+        .arg(&keys.queue)
+        .arg(&keys.processing)
+        .arg(Direction::Left)
+        .arg(Direction::Right)
+        .arg(BLOCK_SECS)
+        .query_async(conn)
+        .await?;
+    Ok(Taken { deep: taken.is_some(), messages: taken.into_iter().collect() })
 }

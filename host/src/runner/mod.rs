@@ -280,6 +280,9 @@ impl Runner {
         let outcome = loop {
             let (rule_at, rule_reason) = meeting.rules.next().unwrap_or((far, Reason::InternalError));
             tokio::select! {
+                // The session's end first: reports still queued when it ended are then drained
+                // below (for a job without a browser, written with its end in one script).
+                biased;
                 outcome = &mut session => break Some(outcome),
                 Some(report) = link.reports.recv() => {
                     self.on_report(meeting, active, report).await;
@@ -329,6 +332,11 @@ impl Runner {
                 () = sleep_until(leave_deadline.unwrap_or(far)), if leave_deadline.is_some() => break None,
             }
         };
+        if browser.is_none() {
+            // Nothing but the end follows a session without a browser: the states it reported
+            // last go with the end.
+            self.store.closing(active.job_id());
+        }
         while let Ok(report) = link.reports.try_recv() {
             self.on_report(meeting, active, report).await;
         }

@@ -96,6 +96,10 @@ struct ActiveEntry {
     lost: bool,
     /// Why the job could not go on, when a write to its record failed for good; the detail it ends with.
     fault: Option<String>,
+    /// The session ended: state changes from now on are held and written with the job's end.
+    closing: bool,
+    /// Held state changes, oldest first: when each happened (RFC 3339) and the record after it.
+    held: Vec<(String, JobRecord)>,
 }
 
 impl ActiveEntry {
@@ -259,6 +263,8 @@ impl JobStore {
                 control: control_tx,
                 lost: false,
                 fault: None,
+                closing: false,
+                held: Vec::new(),
             };
             state.active.insert(job_id.clone(), entry);
         }

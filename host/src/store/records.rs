@@ -61,11 +61,13 @@ impl Records {
         scripts::transition(&mut redis.conn.clone(), &redis.keys, delivery, &now, publish, &record.to_fields()).await
     }
 
-    /// Writes a terminal record, its event, the client's results or failures record (`notify`)
-    /// and the acknowledgement of its message, in one step.
+    /// Writes the state changes `held` since the session ended (each written and published as a
+    /// transition would), then a terminal record, its event, the client's results or failures
+    /// record (`notify`) and the acknowledgement of its message, in one step.
     pub(super) async fn finish(
         &self,
         delivery: Delivery<'_>,
+        held: &[(String, JobRecord)],
         record: &JobRecord,
         notify: Option<String>,
     ) -> RedisResult<Written> {
@@ -74,9 +76,15 @@ impl Records {
         };
         let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
         let now = timestamp(Utc::now());
+        let steps: Vec<_> = held.iter().map(|(at, step)| (at.clone(), step.to_fields())).collect();
         let fields = record.to_fields();
-        let args =
-            scripts::FinishArgs { delivery, now: &now, notify: notify.map(|n| (list.as_str(), n)), fields: &fields };
+        let args = scripts::FinishArgs {
+            delivery,
+            now: &now,
+            notify: notify.map(|n| (list.as_str(), n)),
+            steps: &steps,
+            fields: &fields,
+        };
         scripts::finish(&mut redis.conn.clone(), &redis.keys, args).await
     }
 

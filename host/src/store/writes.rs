@@ -68,16 +68,48 @@ impl JobStore {
             }
             change(&mut entry.record);
             entry.record.state = next;
-            (entry.record.clone(), entry.delivery())
+            if entry.closing {
+                entry.held.push((timestamp(Utc::now()), entry.record.clone()));
+            }
+            (entry.record.clone(), (!entry.closing).then(|| entry.delivery()))
         };
         self.announce(&record);
-        self.persist(&delivery, &record, true).await;
+        if let Some(delivery) = delivery {
+            self.persist(&delivery, &record, true).await;
+        }
         Ok(())
+    }
+
+    /// The job's session ended: state changes it reports from now on are held in memory (and
+    /// announced at once) and written with its end by the same script, so a job that reports its
+    /// last states as it ends costs one round trip for them all. Any other write first writes what
+    /// is held, in order.
+    pub fn closing(&self, job_id: &str) {
+        if let Some(entry) = self.state().active.get_mut(job_id) {
+            entry.closing = true;
+        }
+    }
+
+    /// Writes the state changes held since the session ended, in order, and holds no more: what
+    /// comes before the job's end is no longer immediate (a browser to close, a recording to store).
+    pub async fn write_held(&self, job_id: &str) {
+        let (held, delivery) = {
+            let mut state = self.state();
+            let Some(entry) = state.active.get_mut(job_id).filter(|entry| !entry.lost) else {
+                return;
+            };
+            entry.closing = false;
+            (std::mem::take(&mut entry.held), entry.delivery())
+        };
+        for (_, record) in &held {
+            self.persist(&delivery, record, true).await;
+        }
     }
 
     /// Changes fields of a running job's record without changing its state (nothing is
     /// published).
     pub async fn update(&self, job_id: &str, change: impl FnOnce(&mut JobRecord)) {
+        self.write_held(job_id).await;
         let (record, delivery) = {
             let mut state = self.state();
             let Some(entry) = state.active.get_mut(job_id).filter(|entry| !entry.lost) else {
@@ -117,7 +149,7 @@ impl JobStore {
         detail: Option<String>,
         notify: impl FnOnce(&JobRecord) -> Option<String>,
     ) -> Option<JobRecord> {
-        let (record, delivery, lost) = {
+        let (record, delivery, lost, held) = {
             let mut state = self.state();
             let entry = state.active.get_mut(job_id)?;
             let detail = match (detail, entry.fault.take()) {
@@ -126,7 +158,7 @@ impl JobStore {
             };
             entry.record.end(reason, detail, timestamp(Utc::now()));
             let record = entry.record.clone();
-            (record, entry.delivery(), entry.lost)
+            (record, entry.delivery(), entry.lost, std::mem::take(&mut entry.held))
         };
         if lost {
             tracing::warn!(state = %record.state, %reason, "job ended here after another worker took it over; nothing recorded");
@@ -135,7 +167,7 @@ impl JobStore {
         }
         let notify = notify(&record);
         let records = &self.inner.records;
-        match self.write_end(|| records.finish(delivery.as_delivery(), &record, notify.clone())).await {
+        match self.write_end(|| records.finish(delivery.as_delivery(), &held, &record, notify.clone())).await {
             EndWritten::Ok => {}
             EndWritten::Lost => {
                 tracing::warn!("another worker took the job over; its end here is not recorded");
@@ -154,6 +186,7 @@ impl JobStore {
 
     /// Gives a running job's message back to the head of the queue (shutdown before admission).
     pub async fn give_back(&self, job_id: &str, detail: &str) {
+        self.write_held(job_id).await;
         let Some((mut record, delivery, lost)) =
             self.state().active.get(job_id).map(|entry| (entry.record.clone(), entry.delivery(), entry.lost))
         else {

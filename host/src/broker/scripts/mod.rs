@@ -16,7 +16,9 @@ use std::sync::LazyLock;
 use redis::Script;
 
 pub use intake::{Claim, ClaimArgs, ScheduleArgs, Scheduled, cancel_scheduled, claim, promote, schedule, start_rest};
-pub use queue::{QUEUE_HEAD_TTL_SECS, copies_held, dead_letter, heartbeat, queue_head, reclaim_own, requeue, retire};
+pub use queue::{
+    QUEUE_HEAD_TTL_SECS, copies_held, dead_letter, heartbeat, queue_head, reclaim_own, requeue, retire, take,
+};
 pub use recovery::{end_own_rest, recover_peers};
 pub use running::{FinishArgs, check_owned, fail_unrun, finish, give_back, transition};
 
@@ -46,6 +48,7 @@ script!(RETIRE, "../lua/retire.lua");
 script!(CHECK_OWNED, "../lua/check_owned.lua");
 script!(FAIL_UNRUN, "../lua/fail_unrun.lua");
 script!(QUEUE_HEAD, "../lua/queue_head.lua");
+script!(TAKE, "../lua/take.lua");
 
 /// Record fields as `field, value` pairs, the form every script takes them in.
 pub type Fields = Vec<(&'static str, String)>;

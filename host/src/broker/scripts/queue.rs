@@ -3,8 +3,15 @@
 
 use redis::{RedisResult, aio::ConnectionLike};
 
-use super::{DEAD_LETTER, HEARTBEAT, QUEUE_HEAD, RECLAIM_OWN, REQUEUE, RETIRE};
+use super::{DEAD_LETTER, HEARTBEAT, QUEUE_HEAD, RECLAIM_OWN, REQUEUE, RETIRE, TAKE};
 use crate::broker::Keys;
+
+/// `take.lua`: moves up to `most` messages from the queue's head into this worker's processing
+/// list in one step; the messages, oldest first (none when the queue is empty). Bytes, as BLMOVE
+/// takes them: a message that is not UTF-8 is still one to dead-letter.
+pub async fn take(conn: &mut impl ConnectionLike, keys: &Keys, most: usize) -> RedisResult<Vec<Vec<u8>>> {
+    TAKE.key(&keys.queue).key(&keys.processing).arg(most).invoke_async(conn).await
+}
 
 /// `requeue.lua`: a message that never started goes back to the queue's head, uncounted.
 pub async fn requeue(conn: &mut impl ConnectionLike, keys: &Keys, message: &str) -> RedisResult<()> {

@@ -43,6 +43,9 @@ pub struct FinishArgs<'a> {
     pub now: &'a str,
     /// The results or failures list, and the record to append to it.
     pub notify: Option<(&'a str, String)>,
+    /// State changes reported as the session ended, not written yet: each one's time (RFC 3339)
+    /// and record fields, oldest first. Written and published before the end, in the same script.
+    pub steps: &'a [(String, Fields)],
     /// Terminal record fields.
     pub fields: &'a Fields,
 }
@@ -51,7 +54,8 @@ pub struct FinishArgs<'a> {
 /// this worker no longer owns the job.
 pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<Written> {
     let (notify_list, notify_record) = args.notify.unwrap_or((&keys.results, String::new()));
-    let status: String = FINISH
+    let mut invocation = FINISH.prepare_invoke();
+    invocation
         .key(keys.job(args.delivery.job_id))
         .key(&keys.events)
         .key(&keys.processing)
@@ -68,9 +72,11 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .arg(args.delivery.attempt)
         .arg(args.delivery.job_id)
         .arg(keys.event_stream_max_len)
-        .arg(flatten(args.fields))
-        .invoke_async(conn)
-        .await?;
+        .arg(args.steps.len());
+    for (at, fields) in args.steps {
+        invocation.arg(at).arg(2 * fields.len()).arg(flatten(fields));
+    }
+    let status: String = invocation.arg(flatten(args.fields)).invoke_async(conn).await?;
     Ok(Written::from_status(&status))
 }
 
