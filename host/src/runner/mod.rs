@@ -8,7 +8,7 @@ mod outcome;
 mod rules;
 mod timeline;
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, task::Poll, time::Duration};
 
 use meetbot_plugin_api::{BrowserTarget, SessionRequest};
 use tokio::{
@@ -279,10 +279,14 @@ impl Runner {
 
         let outcome = loop {
             let (rule_at, rule_reason) = meeting.rules.next().unwrap_or((far, Reason::InternalError));
+            // The session's end first: reports still queued when it ended are then drained below
+            // (for a job without a browser, written with its end in one script). Only this one
+            // look is ordered: the select stays fair, so no stream of reports can hold off a
+            // cancel, an auto-leave rule or the leave deadline.
+            if let Poll::Ready(outcome) = futures::poll!(&mut session) {
+                break Some(outcome);
+            }
             tokio::select! {
-                // The session's end first: reports still queued when it ended are then drained
-                // below (for a job without a browser, written with its end in one script).
-                biased;
                 outcome = &mut session => break Some(outcome),
                 Some(report) = link.reports.recv() => {
                     self.on_report(meeting, active, report).await;
