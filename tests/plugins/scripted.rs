@@ -15,6 +15,8 @@
 //! | `panic=run` / `panic=call` | panic at the start of the session / once in the call |
 //! | `panic=normalize` | panic while validating the URL |
 //! | `normalized=U` | `normalize_url` returns `U` (percent-decoded) instead of the link, e.g. a URL the host must refuse |
+//! | `flood=N` | on entering the call, report N events (1000 bytes each) and N participant counts at once |
+//! | `long_text=N` | log a line and report an event N bytes longer, add N bytes to a scripted `outcome`'s detail, and to the reason and detail the call ends with (a reason that long is unknown to the host) |
 //!
 //! Other hosts than `script.test` are refused by URL validation, as is `?invalid`.
 //!
@@ -82,6 +84,11 @@ async fn play(script: Script, request: &SessionRequest, host: &Host) -> SessionO
     }
     host.info(&format!("opening {}", request.url));
     host.event("navigated", request.url.as_str());
+    let padding = "x".repeat(script.long_text);
+    if script.long_text > 0 {
+        host.info(&format!("a long line: {padding}"));
+        host.event(&format!("long_{padding}"), &padding);
+    }
     host.state(SessionState::Joining);
     host.event("name_typed", request.bot_name.as_str());
     if !sleep_unless_left(host, script.join).await {
@@ -102,15 +109,22 @@ async fn play(script: Script, request: &SessionRequest, host: &Host) -> SessionO
         }
     }
     if let Some(outcome) = script.outcome {
-        return SessionOutcome::new(&outcome, format!("scripted outcome on {}", request.url));
+        return SessionOutcome::new(&outcome, format!("scripted outcome on {}{padding}", request.url));
     }
     host.state(SessionState::InCall);
     host.participants(script.participants);
+    let flood_detail = "f".repeat(1000);
+    for i in 0..script.flood {
+        host.event("flood", &flood_detail);
+        host.participants(script.participants + i % 2);
+    }
     if script.panic_at == Some(PanicAt::Call) {
         panic!("scripted panic in the call");
     }
     match script.call {
-        Some(call) if sleep_unless_left(host, call).await => SessionOutcome::new(&script.end, "scripted end of call"),
+        Some(call) if sleep_unless_left(host, call).await => {
+            SessionOutcome::new(&format!("{}{padding}", script.end), format!("scripted end of call{padding}"))
+        }
         _ => {
             host.left().await;
             left(host)

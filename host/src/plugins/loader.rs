@@ -7,9 +7,13 @@
 //! A plugin must declare its meeting hosts (`PluginRoot::meeting_hosts`, plugin-api 0.1.1), and
 //! every URL its `normalize_url` returns is checked against them and the host's URL policy
 //! ([`super::url_policy`]). Whatever text a plugin hands back (a refusal, an outcome's detail) has
-//! its passcodes masked ([`super::mask_secrets`]) before the host stores or logs it.
+//! its passcodes masked and is cut to a bound ([`super::plugin_text`]) before the host stores or logs
+//! it.
 
-use std::path::{Path, PathBuf};
+use std::{
+    borrow::Cow,
+    path::{Path, PathBuf},
+};
 
 use abi_stable::{
     library::{LibraryError, RootModule, lib_header_from_path},
@@ -18,7 +22,7 @@ use abi_stable::{
 use meetbot_plugin_api::{PluginManifest, PluginRootRef, SessionOutcome, SessionRequest};
 use serde::Serialize;
 
-use super::{MeetingHosts, SessionContext, mask_secrets, url_policy};
+use super::{MAX_DETAIL, MAX_TAG, MeetingHosts, SessionContext, plugin_text, url_policy};
 
 /// A plugin library that loaded and described itself.
 #[derive(Clone)]
@@ -86,16 +90,19 @@ impl LoadedPlugin {
                     .map_err(|refusal| UrlError::Policy { plugin: self.name.clone(), refusal })?;
                 Ok(normalized)
             }
-            RResult::RErr(why) => Err(UrlError::Refused(mask_secrets(&why).into_owned())),
+            RResult::RErr(why) => Err(UrlError::Refused(plugin_text(&why, MAX_DETAIL).into_owned())),
         }
     }
 
-    /// Runs one session; the future is driven by the plugin's own runtime. The outcome's detail
-    /// has its passcodes masked.
+    /// Runs one session; the future is driven by the plugin's own runtime. The outcome's reason
+    /// and detail are cut to their bounds and have their passcodes masked.
     pub async fn run(&self, request: SessionRequest, context: SessionContext) -> SessionOutcome {
         let mut outcome = (self.root.run())(request, context.into_ffi()).await;
-        if let std::borrow::Cow::Owned(masked) = mask_secrets(&outcome.detail) {
-            outcome.detail = masked.into();
+        if let Cow::Owned(reason) = plugin_text(&outcome.reason, MAX_TAG) {
+            outcome.reason = reason.into();
+        }
+        if let Cow::Owned(detail) = plugin_text(&outcome.detail, MAX_DETAIL) {
+            outcome.detail = detail.into();
         }
         outcome
     }

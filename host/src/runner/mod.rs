@@ -28,7 +28,7 @@ use crate::{
     config::{ArtifactsWhen, Config},
     job::{JobRequest, Reason, State},
     notify,
-    plugins::{LoadedPlugin, Report, SessionContext, SessionLink},
+    plugins::{LoadedPlugin, MAX_BACKLOG, Report, SessionContext, SessionLink},
     recorder::{Output, Spooled, finalize},
     storage::Storage,
     store::{ActiveJob, Control, JobStore},
@@ -288,7 +288,7 @@ impl Runner {
             }
             tokio::select! {
                 outcome = &mut session => break Some(outcome),
-                Some(report) = link.reports.recv() => {
+                Some(report) = link.recv() => {
                     self.on_report(meeting, active, report).await;
                     let recording = browser.zip(self.browser.as_ref().map(|b| &b.workdir));
                     meeting.start_recording(&self.config, recording, active).await;
@@ -341,8 +341,15 @@ impl Runner {
             // last go with the end.
             self.store.closing(active.job_id());
         }
-        while let Ok(report) = link.reports.try_recv() {
+        while let Some(report) = link.try_recv() {
             self.on_report(meeting, active, report).await;
+        }
+        if link.dropped() > 0 {
+            tracing::warn!(
+                dropped = link.dropped(),
+                backlog = MAX_BACKLOG,
+                "the plugin reported events and participant counts faster than the host applies them; those beyond the backlog were dropped"
+            );
         }
         if browser_died {
             tracing::warn!("the browser died during the session");

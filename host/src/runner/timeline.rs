@@ -42,11 +42,23 @@ pub enum Entry {
     },
 }
 
-/// The timeline of one job, in order.
+/// The most entries a timeline keeps besides its state changes: a meeting of many hours whose
+/// participants come and go fits, a plugin or page that reports without pause does not grow the
+/// worker's memory or `meeting.json` past it.
+pub const MAX_ENTRIES: usize = 2000;
+
+/// The event that marks where a full timeline stopped keeping entries.
+const FULL: &str = "timeline_full";
+
+/// The timeline of one job, in order. State changes are always kept (the lifecycle only moves
+/// forward); other entries until [`MAX_ENTRIES`], then one `timeline_full` event says the rest
+/// were not kept.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(transparent)]
 pub struct Timeline {
     entries: Vec<Entry>,
+    #[serde(skip)]
+    full: bool,
 }
 
 impl Timeline {
@@ -73,18 +85,34 @@ impl Timeline {
             _ => None,
         });
         if last != Some(count) {
-            self.entries.push(Entry::Participants { at: Self::now(), count });
+            self.push_bounded(|at| Entry::Participants { at, count });
         }
     }
 
     /// Records a platform event.
     pub fn event(&mut self, kind: &str, detail: &str) {
-        self.entries.push(Entry::Event { at: Self::now(), kind: kind.to_owned(), detail: detail.to_owned() });
+        self.push_bounded(|at| Entry::Event { at, kind: kind.to_owned(), detail: detail.to_owned() });
     }
 
     /// Records something about the recording.
     pub fn recording(&mut self, detail: impl Into<String>) {
-        self.entries.push(Entry::Recording { at: Self::now(), detail: detail.into() });
+        self.push_bounded(|at| Entry::Recording { at, detail: detail.into() });
+    }
+
+    /// Appends the entry `make` builds (given the time), unless the timeline is full; the first
+    /// entry refused leaves the `timeline_full` mark instead.
+    fn push_bounded(&mut self, make: impl FnOnce(String) -> Entry) {
+        if self.full {
+            return;
+        }
+        if self.entries.len() >= MAX_ENTRIES {
+            self.full = true;
+            let detail =
+                format!("{MAX_ENTRIES} entries kept; later events, participant counts and recording notes are not");
+            self.entries.push(Entry::Event { at: Self::now(), kind: FULL.to_owned(), detail });
+            return;
+        }
+        self.entries.push(make(Self::now()));
     }
 
     /// The entries so far.
@@ -109,6 +137,20 @@ mod tests {
         let json = serde_json::to_value(&timeline).expect("json");
         assert_eq!(json[0]["type"], "participants");
         assert_eq!(json[1]["state"], "in_call");
+    }
+
+    #[test]
+    fn a_full_timeline_says_so_once_and_still_keeps_state_changes() {
+        let mut timeline = Timeline::default();
+        for i in 0..MAX_ENTRIES + 50 {
+            timeline.event("flood", &i.to_string());
+            timeline.participants(2 + (i % 2) as u32);
+        }
+        timeline.state(State::Leaving);
+        let entries = timeline.entries();
+        assert_eq!(entries.len(), MAX_ENTRIES + 2);
+        assert!(matches!(&entries[MAX_ENTRIES], Entry::Event { kind, .. } if kind == "timeline_full"));
+        assert!(matches!(entries[MAX_ENTRIES + 1], Entry::State { state: State::Leaving, .. }));
     }
 
     #[test]

@@ -26,7 +26,9 @@ impl Host {
         self.inner.report_participants(count);
     }
 
-    /// Records a platform event in the meeting timeline.
+    /// Records a platform event in the meeting timeline. The host keeps 64 characters of `kind`
+    /// and 1024 of `detail`, and drops events (and participant counts) reported while 1024 are
+    /// still waiting to be applied: report changes, not a stream.
     pub fn event(&self, kind: &str, detail: &str) {
         self.inner.report_event(kind.into(), detail.into());
     }

@@ -44,6 +44,10 @@ pub struct Script {
     pub panic_at: Option<PanicAt>,
     /// The URL `normalize_url` returns instead of the link itself (`normalized`, percent-decoded).
     pub normalized: Option<String>,
+    /// Events and participant counts reported at once on entering the call (`flood`).
+    pub flood: u32,
+    /// Bytes of padding for a log line, an event, the outcome's reason and its detail (`long_text`).
+    pub long_text: usize,
 }
 
 impl Script {
@@ -62,6 +66,8 @@ impl Script {
             end: "left_normally".to_owned(),
             panic_at: None,
             normalized: None,
+            flood: 0,
+            long_text: 0,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -82,6 +88,8 @@ impl Script {
                     })
                 }
                 "normalized" => script.normalized = Some(percent_decoded(value).ok_or_else(|| bad(key, value))?),
+                "flood" => script.flood = value.parse().map_err(|_| bad(key, value))?,
+                "long_text" => script.long_text = value.parse().map_err(|_| bad(key, value))?,
                 "invalid" => return Err("the script asks to be refused".to_owned()),
                 _ => {}
             }
