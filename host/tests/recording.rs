@@ -571,6 +571,7 @@ fn sound_only_webm_recording_of_a_meeting_the_host_ends() {
     // and no frame was counted.
     let log = worker.log();
     assert!(log.contains("recording sound only: 1 audio, video capture stopped"), "{log}");
+    assert!(log.contains("window minimized while the sound is recorded"), "{log}");
     let metrics = worker.get("/metrics").body;
     let frames = metrics
         .lines()

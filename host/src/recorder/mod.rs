@@ -24,13 +24,15 @@
 //! getDisplayMedia returns (it has no audio-only form), so nothing is composited or encoded for a
 //! picture. The sharing bar still comes, so the viewport gets its room all the same: the page keeps
 //! the layout it has unrecorded. What only matters for frames is skipped: after a navigation the
-//! new document is captured without waiting for the old bar to go.
+//! new document is captured without waiting for the old bar to go. And the window is minimized
+//! while the sound is captured (window.rs): the page no longer draws frames nobody records.
 
 pub mod finalize;
 mod frames;
 mod output;
 pub mod quality;
 mod spool;
+mod window;
 
 use std::{path::Path, time::Duration};
 
@@ -184,6 +186,8 @@ pub struct Recorder {
     stop: oneshot::Sender<()>,
     pump: JoinHandle<Spooled>,
     dir: std::path::PathBuf,
+    page: Page,
+    video: bool,
 }
 
 impl Recorder {
@@ -207,10 +211,22 @@ impl Recorder {
         let viewport = Viewport { page: page.clone(), size: tracks.size };
         let capture = capture_expression(tracks);
         let world = begin_capture(&page, &capture, &viewport).await?;
+        if !tracks.video {
+            window::minimize(&page).await;
+        }
         let (stop, stop_requested) = oneshot::channel();
-        let capture = Capture { page, expression: capture, viewport, video: tracks.video, world: Some(world) };
+        let capture =
+            Capture { page: page.clone(), expression: capture, viewport, video: tracks.video, world: Some(world) };
         let pump = tokio::spawn(pump(capture, page_events, spool, events, stop_requested));
-        Ok(Self { stop, pump, dir: spool_dir.to_owned() })
+        Ok(Self { stop, pump, dir: spool_dir.to_owned(), page, video: tracks.video })
+    }
+
+    /// Shows the page's window again if the recording minimized it (sound only), so that a
+    /// screenshot shows the page.
+    pub async fn show_page(&self) {
+        if !self.video {
+            window::restore(&self.page).await;
+        }
     }
 
     /// Stops capturing, waits (at most [`STOP_GRACE`]) for the last chunks, and closes the spool:
@@ -470,15 +486,22 @@ async fn pump(
                 }
                 capture.world = None;
                 let recaptured = async {
-                    // Only frames suffer from a page laid out taller than the recording.
+                    // Only frames suffer from a page laid out taller than the recording. A
+                    // minimized window cannot be resized: shown while the new document gets
+                    // its room and its capture.
                     if capture.video {
                         capture.viewport.wait_for_old_bar().await;
+                    } else {
+                        window::restore(&capture.page).await;
                     }
                     begin_capture(&capture.page, &capture.expression, &capture.viewport).await
                 };
                 let failure = match tokio::time::timeout(RECAPTURE, recaptured).await {
                     Ok(Ok(world)) => {
                         capture.world = Some(world);
+                        if !capture.video {
+                            window::minimize(&capture.page).await;
+                        }
                         None
                     }
                     Ok(Err(error)) => Some(error.to_string()),

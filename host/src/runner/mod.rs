@@ -120,6 +120,9 @@ impl Runner {
                     self.collect_console(browser.as_ref(), &scrub),
                     self.session(&mut active, &request, &plugin, browser.as_ref(), &mut meeting)
                 );
+                if let Some(recorder) = &meeting.recorder {
+                    recorder.show_page().await;
+                }
                 artifacts = self.take_artifacts(&end, browser.as_ref(), console.as_ref(), &scrub).await;
                 drop(console);
                 spooled = self.stop_recording(&mut meeting).await;
