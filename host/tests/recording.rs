@@ -49,7 +49,7 @@ use serde_json::{Value, json};
 use support::{
     media::{decode_audio_at, decode_frame_at, mp4_index_first, probe, video_frame_times, volume, webm_has_cues},
     meet::{FIXTURES, meet_job, meet_worker, turn, wait_action},
-    platform::GOOGLE,
+    platform::{GOOGLE, kinds},
     webhook::WebhookReceiver,
     *,
 };
@@ -114,6 +114,18 @@ fn meeting_span(link: &MeetingLink, end: ActionKind) -> f64 {
     let ended = wait_action(&link.id, end, Duration::from_secs(1));
     ended.at_ms.saturating_sub(admitted.at_ms) as f64 / 1000.0
 }
+
+/// How many frames the meeting page's stage drew in its last 2 s report before `end` (the page's
+/// own telemetry): about 120 while its window is shown, a few while it is minimized.
+fn frames_drawn_before(link: &MeetingLink, end: ActionKind) -> u32 {
+    let ended = wait_action(&link.id, end, Duration::from_secs(1));
+    let actions = FIXTURES.actions(&link.id);
+    let last = actions.iter().rev().find(|a| a.kind == ActionKind::FramesDrawn && a.at_ms < ended.at_ms);
+    last.and_then(|a| a.count).unwrap_or_else(|| panic!("no frames_drawn report before {end}: {:?}", kinds(&actions)))
+}
+
+/// Fewer frames than this in 2 s means the page is not drawing (its window is minimized).
+const FEW_FRAMES: u32 = 10;
 
 /// The file behind a `file://` recording URL; it must be `expected`.
 fn file_of(record: &HashMap<String, String>, expected: &Path) -> PathBuf {
@@ -281,6 +293,8 @@ fn webm_recording_of_a_meeting_the_host_ends() {
 
     let file = file_of(&record, &dirs.stored("rec-webm", "recording.webm"));
     let span = meeting_span(&link, ActionKind::EndedByHost);
+    let drawn = frames_drawn_before(&link, ActionKind::EndedByHost);
+    assert!(drawn > FEW_FRAMES, "a page recorded with its picture draws its frames: {drawn} in 2 s");
     let duration = assert_recording(&file, &record, ("vp8", "opus"), span);
     assert!(probe(&file).format.contains("webm"), "{:?}", probe(&file));
     assert!(webm_has_cues(&file), "the WebM has a seek index (Cues)");
@@ -562,6 +576,9 @@ fn sound_only_webm_recording_of_a_meeting_the_host_ends() {
 
     let file = file_of(&record, &dirs.stored("rec-sound", "recording.webm"));
     assert_sound_only_recording(&file, &record, "opus", meeting_span(&link, ActionKind::EndedByHost));
+    // The window is minimized while the sound is recorded: the page draws next to no frames.
+    let drawn = frames_drawn_before(&link, ActionKind::EndedByHost);
+    assert!(drawn <= FEW_FRAMES, "a sound-only call's page draws no frames nobody records: {drawn} in 2 s");
     assert!(probe(&file).format.contains("webm"), "{:?}", probe(&file));
     assert!(webm_has_cues(&file), "the WebM has a seek index (Cues)");
     assert_sound_only_meeting_json(&dirs.stored("rec-sound", "meeting.json"), &record);
