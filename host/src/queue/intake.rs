@@ -148,19 +148,25 @@ impl Intake {
         record.started_at = record.created_at.clone();
         let fields = record.to_fields();
         let now = timestamp(Utc::now());
+        let event = record.event_before_claim(&now);
         let args = ClaimArgs {
             job_id: &job_id,
             message: &message,
             max_attempts: self.app.config.redis.max_attempts,
             now: &now,
             correlation_id: &correlation_id,
+            state: record.state.as_str(),
+            event: &event,
             fields: &fields,
         };
         match scripts::claim(&mut redis.conn.clone(), &redis.keys, args).await {
-            Ok(Claim::Run { attempt, correlation_id }) => {
+            Ok(Claim::Run { attempt, correlation_id, created_at }) => {
                 tracing::debug!(target: "meetbot::join", job_id, "join step: claim written");
                 record.attempt = attempt;
                 record.correlation_id = correlation_id.clone();
+                if created_at.is_some() {
+                    record.created_at = created_at;
+                }
                 match self.app.store.register(starting, record, Origin::Queue { message }, slot).await {
                     Ok(active) => self.app.dispatcher.spawn(active, request, plugin),
                     Err(error) => {

@@ -57,8 +57,17 @@ impl Records {
         let Records::Redis(redis) = self else {
             return Ok(Written::Ok);
         };
-        let now = timestamp(Utc::now());
-        scripts::transition(&mut redis.conn.clone(), &redis.keys, delivery, &now, publish, &record.to_fields()).await
+        let event = publish.then(|| record.event(&timestamp(Utc::now())));
+        let state = record.state.as_str();
+        scripts::transition(
+            &mut redis.conn.clone(),
+            &redis.keys,
+            delivery,
+            state,
+            event.as_deref(),
+            &record.to_fields(),
+        )
+        .await
     }
 
     /// Writes the state changes `held` since the session ended (each written and published as a
@@ -75,12 +84,20 @@ impl Records {
             return Ok(Written::Ok);
         };
         let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
-        let now = timestamp(Utc::now());
-        let steps: Vec<_> = held.iter().map(|(at, step)| (at.clone(), step.to_fields())).collect();
+        let event = record.event(&timestamp(Utc::now()));
+        let steps: Vec<_> = held
+            .iter()
+            .map(|(at, step)| scripts::Step {
+                state: step.state.as_str(),
+                event: step.event(at),
+                fields: step.to_fields(),
+            })
+            .collect();
         let fields = record.to_fields();
         let args = scripts::FinishArgs {
             delivery,
-            now: &now,
+            state: record.state.as_str(),
+            event: &event,
             notify: notify.map(|n| (list.as_str(), n)),
             steps: &steps,
             fields: &fields,

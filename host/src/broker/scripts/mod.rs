@@ -20,7 +20,7 @@ pub use queue::{
     QUEUE_HEAD_TTL_SECS, copies_held, dead_letter, heartbeat, queue_head, reclaim_own, requeue, retire, take,
 };
 pub use recovery::{end_own_rest, recover_peers};
-pub use running::{FinishArgs, check_owned, fail_unrun, finish, give_back, transition};
+pub use running::{FinishArgs, Step, check_owned, fail_unrun, finish, give_back, transition};
 
 macro_rules! script {
     ($name:ident, $file:literal) => {

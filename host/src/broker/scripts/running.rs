@@ -6,13 +6,14 @@ use redis::{RedisResult, aio::ConnectionLike};
 use super::{CHECK_OWNED, Delivery, FAIL_UNRUN, FINISH, Fields, GIVE_BACK, TRANSITION, Written, flatten};
 use crate::broker::{Keys, RECORD_TTL_SECS};
 
-/// `transition.lua`: updates a running job's record, unless this worker no longer owns it.
+/// `transition.lua`: updates a running job's record, unless this worker no longer owns it, and
+/// publishes `event` (the JSON of its change to `state`) when given.
 pub async fn transition(
     conn: &mut impl ConnectionLike,
     keys: &Keys,
     delivery: Delivery<'_>,
-    now: &str,
-    publish: bool,
+    state: &str,
+    event: Option<&str>,
     fields: &Fields,
 ) -> RedisResult<Written> {
     let status: String = TRANSITION
@@ -21,31 +22,44 @@ pub async fn transition(
         .key(&keys.processing)
         .key(&keys.rest_jobs)
         .key(&keys.event_stream)
-        .arg(now)
         .arg(RECORD_TTL_SECS)
-        .arg(if publish { "1" } else { "0" })
         .arg(&keys.worker_id)
         .arg(delivery.attempt)
         .arg(delivery.message.unwrap_or(""))
         .arg(delivery.job_id)
         .arg(keys.event_stream_max_len)
+        .arg(state)
+        .arg(event.unwrap_or(""))
         .arg(flatten(fields))
         .invoke_async(conn)
         .await?;
     Ok(Written::from_status(&status))
 }
 
+/// A state change reported as the session ended, written with the job's end.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The state it changed to.
+    pub state: &'static str,
+    /// Its event (JSON).
+    pub event: String,
+    /// The record's fields after it.
+    pub fields: Fields,
+}
+
 /// Arguments of [`finish`].
 pub struct FinishArgs<'a> {
     /// The delivery that ends (its queue message is acknowledged).
     pub delivery: Delivery<'a>,
-    /// RFC 3339 now.
-    pub now: &'a str,
+    /// The terminal state.
+    pub state: &'a str,
+    /// The terminal event (JSON).
+    pub event: &'a str,
     /// The results or failures list, and the record to append to it.
     pub notify: Option<(&'a str, String)>,
-    /// State changes reported as the session ended, not written yet: each one's time (RFC 3339)
-    /// and record fields, oldest first. Written and published before the end, in the same script.
-    pub steps: &'a [(String, Fields)],
+    /// State changes reported as the session ended, not written yet, oldest first. Written and
+    /// published before the end, in the same script.
+    pub steps: &'a [Step],
     /// Terminal record fields.
     pub fields: &'a Fields,
 }
@@ -63,7 +77,7 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .key(notify_list)
         .key(&keys.rest_jobs)
         .key(&keys.event_stream)
-        .arg(args.now)
+        .arg(args.state)
         .arg(RECORD_TTL_SECS)
         .arg(args.delivery.message.unwrap_or(""))
         .arg(notify_record)
@@ -72,9 +86,10 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .arg(args.delivery.attempt)
         .arg(args.delivery.job_id)
         .arg(keys.event_stream_max_len)
+        .arg(args.event)
         .arg(args.steps.len());
-    for (at, fields) in args.steps {
-        invocation.arg(at).arg(2 * fields.len()).arg(flatten(fields));
+    for step in args.steps {
+        invocation.arg(step.state).arg(&step.event).arg(2 * step.fields.len()).arg(flatten(&step.fields));
     }
     let status: String = invocation.arg(flatten(args.fields)).invoke_async(conn).await?;
     Ok(Written::from_status(&status))
