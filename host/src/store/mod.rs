@@ -32,7 +32,10 @@ pub use starting::Starting;
 use records::Records;
 
 use crate::{
-    broker::{Keys, SharedConnection, scripts::Delivery},
+    broker::{
+        Keys, SharedConnection,
+        scripts::{Delivery, Fields},
+    },
     job::{JobRecord, Reason, State},
 };
 
@@ -100,6 +103,10 @@ struct ActiveEntry {
     closing: bool,
     /// Held state changes, oldest first: when each happened (RFC 3339) and the record after it.
     held: Vec<(String, JobRecord)>,
+    /// The record's fields as this worker's last write that went through left them in Redis, so a
+    /// write sends only what changed; `None` while a write is under way or after one failed (the
+    /// next write sends the whole record).
+    stored: Option<Fields>,
 }
 
 impl ActiveEntry {
@@ -265,6 +272,8 @@ impl JobStore {
                 fault: None,
                 closing: false,
                 held: Vec::new(),
+                // What the claim (or the REST start, below) writes.
+                stored: Some(record.to_fields()),
             };
             state.active.insert(job_id.clone(), entry);
         }

@@ -44,6 +44,17 @@ local function clear_if_finished(job_key)
   return false
 end
 
+-- Applies a change to the record at job_key from ARGV[i..]: n, then n items (field/value pairs to
+-- set), then m, then m fields to remove. Returns the index after it.
+local function apply_change(job_key, i)
+  local n = tonumber(ARGV[i])
+  if n > 0 then redis.call('HSET', job_key, unpack(ARGV, i + 1, i + n)) end
+  i = i + 1 + n
+  local m = tonumber(ARGV[i])
+  if m > 0 then redis.call('HDEL', job_key, unpack(ARGV, i + 1, i + m)) end
+  return i + 1 + m
+end
+
 -- HSET of ARGV[from..] taken as field/value pairs.
 local function hset_from(job_key, from)
   if #ARGV >= from then redis.call('HSET', job_key, unpack(ARGV, from, #ARGV)) end

@@ -3,20 +3,23 @@
 
 use redis::{RedisResult, aio::ConnectionLike};
 
-use super::{CHECK_OWNED, Delivery, FAIL_UNRUN, FINISH, Fields, GIVE_BACK, TRANSITION, Written, flatten};
+use super::{
+    CHECK_OWNED, Change, Changed, Delivery, FAIL_UNRUN, FINISH, Fields, GIVE_BACK, TRANSITION, Written, flatten,
+};
 use crate::broker::{Keys, RECORD_TTL_SECS};
 
-/// `transition.lua`: updates a running job's record, unless this worker no longer owns it, and
-/// publishes `event` (the JSON of its change to `state`) when given.
+/// `transition.lua`: applies `change` to a running job's record, unless this worker no longer owns
+/// it, and publishes `event` (the JSON of its change to `state`) when given.
 pub async fn transition(
     conn: &mut impl ConnectionLike,
     keys: &Keys,
     delivery: Delivery<'_>,
     state: &str,
     event: Option<&str>,
-    fields: &Fields,
-) -> RedisResult<Written> {
-    let status: String = TRANSITION
+    change: &Change,
+) -> RedisResult<Changed> {
+    let mut invocation = TRANSITION.prepare_invoke();
+    invocation
         .key(keys.job(delivery.job_id))
         .key(&keys.events)
         .key(&keys.processing)
@@ -30,10 +33,10 @@ pub async fn transition(
         .arg(keys.event_stream_max_len)
         .arg(state)
         .arg(event.unwrap_or(""))
-        .arg(flatten(fields))
-        .invoke_async(conn)
-        .await?;
-    Ok(Written::from_status(&status))
+        .arg(if change.whole { "1" } else { "0" });
+    change.add_args(&mut invocation);
+    let status: String = invocation.invoke_async(conn).await?;
+    Ok(Changed::from_status(&status))
 }
 
 /// A state change reported as the session ended, written with the job's end.
@@ -43,8 +46,8 @@ pub struct Step {
     pub state: &'static str,
     /// Its event (JSON).
     pub event: String,
-    /// The record's fields after it.
-    pub fields: Fields,
+    /// What it changed in the record.
+    pub change: Change,
 }
 
 /// Arguments of [`finish`].
@@ -60,13 +63,13 @@ pub struct FinishArgs<'a> {
     /// State changes reported as the session ended, not written yet, oldest first. Written and
     /// published before the end, in the same script.
     pub steps: &'a [Step],
-    /// Terminal record fields.
-    pub fields: &'a Fields,
+    /// What the end changes in the record, after the steps.
+    pub change: &'a Change,
 }
 
 /// `finish.lua`: terminal record, event, client record and acknowledgement in one step, unless
 /// this worker no longer owns the job.
-pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<Written> {
+pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<Changed> {
     let (notify_list, notify_record) = args.notify.unwrap_or((&keys.results, String::new()));
     let mut invocation = FINISH.prepare_invoke();
     invocation
@@ -87,12 +90,15 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .arg(args.delivery.job_id)
         .arg(keys.event_stream_max_len)
         .arg(args.event)
+        .arg(if args.steps.first().map_or(args.change.whole, |step| step.change.whole) { "1" } else { "0" })
         .arg(args.steps.len());
     for step in args.steps {
-        invocation.arg(step.state).arg(&step.event).arg(2 * step.fields.len()).arg(flatten(&step.fields));
+        invocation.arg(step.state).arg(&step.event);
+        step.change.add_args(&mut invocation);
     }
-    let status: String = invocation.arg(flatten(args.fields)).invoke_async(conn).await?;
-    Ok(Written::from_status(&status))
+    args.change.add_args(&mut invocation);
+    let status: String = invocation.invoke_async(conn).await?;
+    Ok(Changed::from_status(&status))
 }
 
 /// `fail_unrun.lua`: ends failed the job of a message dead-lettered before it ran; false when its
