@@ -10,6 +10,7 @@
 
 mod active;
 mod ownership;
+mod recent;
 mod records;
 mod rest_leftovers;
 mod scheduled;
@@ -18,7 +19,7 @@ mod starting;
 mod writes;
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -29,6 +30,7 @@ pub use scheduled::ScheduleFull;
 pub use slots::{Slot, Slots};
 pub use starting::Starting;
 
+use recent::Recent;
 use records::Records;
 
 use crate::{
@@ -38,9 +40,6 @@ use crate::{
     },
     job::{JobRecord, Reason, State},
 };
-
-/// How many finished jobs `GET /v1/jobs` remembers.
-const RECENT_JOBS: usize = 500;
 
 /// Redis, as the store uses it.
 #[derive(Clone)]
@@ -86,7 +85,7 @@ struct StoreState {
     active: HashMap<String, ActiveEntry>,
     /// Job ids reserved by starts not yet registered (see `starting.rs`).
     starting: HashSet<String>,
-    recent: VecDeque<JobRecord>,
+    recent: Recent,
     /// Without Redis: jobs waiting for their joinAt, kept until they start or are cancelled.
     scheduled: HashMap<String, JobRecord>,
 }
@@ -258,7 +257,7 @@ impl JobStore {
         {
             let mut state = self.state();
             // A scheduled (or earlier) record of this id is superseded by the running job.
-            state.recent.retain(|r| r.job_id != job_id);
+            state.recent.remove(&job_id);
             state.scheduled.remove(&job_id);
             if !state.accepting {
                 // Shutdown began while this job was being claimed: it must hear about it.
@@ -293,9 +292,7 @@ impl JobStore {
         let mut state = self.state();
         state.active.remove(job_id);
         if let Some(record) = last {
-            state.recent.retain(|r| r.job_id != record.job_id);
-            state.recent.push_front(record);
-            state.recent.truncate(RECENT_JOBS);
+            state.recent.push(record);
         }
         if state.active.is_empty() {
             self.inner.idle.notify_waiters();
@@ -331,7 +328,7 @@ impl JobStore {
             let state = self.state();
             match state.active.get(job_id) {
                 Some(entry) if !entry.lost => return Ok(Some(entry.record.clone())),
-                _ => state.scheduled.get(job_id).or_else(|| state.recent.iter().find(|r| r.job_id == job_id)).cloned(),
+                _ => state.scheduled.get(job_id).or_else(|| state.recent.get(job_id)).cloned(),
             }
         };
         // The stored record is the truth (another worker may have run the job since); this
