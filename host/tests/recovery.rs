@@ -219,6 +219,13 @@ fn a_job_ending_while_redis_is_down_is_recorded_once_it_is_back() {
 
     let record = wait_for_end(&redis, "outage", Duration::from_secs(20));
     assert_ended(&record, "completed", "left_normally");
+    // Redis came back empty: the worker, which writes only what changed, wrote the whole record.
+    for field in ["job_id", "provider", "url", "name", "teamId", "userId", "worker", "correlation_id", "attempt"] {
+        assert!(record.get(field).is_some_and(|v| !v.is_empty()), "{field} missing: {record:?}");
+    }
+    for field in ["created_at", "started_at", "joined_at", "ended_at"] {
+        assert!(record.get(field).is_some_and(|v| !v.is_empty()), "{field} missing: {record:?}");
+    }
     let results = redis.results();
     assert_eq!(results.len(), 1, "{results:?}");
     assert_eq!(results[0]["recordingId"], "outage");

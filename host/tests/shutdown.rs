@@ -8,7 +8,8 @@ mod support;
 
 use std::{thread, time::Duration};
 
-use support::*;
+use serde_json::Value;
+use support::{events::EventsTap, *};
 
 #[test]
 fn sigterm_in_the_waiting_room_gives_the_message_back_to_the_head() {
@@ -44,6 +45,48 @@ fn sigterm_in_the_waiting_room_gives_the_message_back_to_the_head() {
     let record = redis.job("lobby");
     assert_eq!(record["worker"], next.id, "{record:?}");
     assert_eq!(record["attempt"], "1", "a give-back does not count as a delivery: {record:?}");
+}
+
+#[test]
+fn a_job_given_back_runs_again_without_what_its_first_delivery_wrote() {
+    // The give-back writes a `detail`; the next delivery's claim rewrites the record from its own
+    // fields (keeping the correlation id and creation time), so neither the record nor the events
+    // of the new run carry it, and each event says what the record says.
+    let redis = RedisServer::start();
+    let mut worker = Worker::start(&redis, "");
+    let tap = EventsTap::start(&redis);
+    redis.push(&script_job("again", "lobby_ms=forever"));
+    let first = wait_for_state(&redis, "again", "waiting_room", Duration::from_secs(10));
+    worker.sigterm();
+    assert!(worker.wait_exit(Duration::from_secs(15)).success(), "{}", tail(&worker.log(), 40));
+    let given_back = redis.job("again");
+    assert_eq!(given_back["state"], "queued", "{given_back:?}");
+    assert!(given_back.get("detail").is_some_and(|d| !d.is_empty()), "the give-back says why: {given_back:?}");
+
+    let next = Worker::start(&redis, "");
+    let record = wait_for_state(&redis, "again", "waiting_room", Duration::from_secs(10));
+    assert_eq!(record["worker"], next.id, "{record:?}");
+    assert_eq!(record.get("detail"), None, "nothing left of the first delivery: {record:?}");
+    assert_eq!(record.get("reason"), None, "{record:?}");
+    assert_eq!(record["correlation_id"], first["correlation_id"], "the correlation id is the job's");
+    assert_eq!(record["created_at"], first["created_at"], "the job was created once");
+    thread::sleep(Duration::from_millis(200));
+
+    let events = tap.of("again");
+    let states: Vec<&str> = events.iter().filter_map(|e| e["state"].as_str()).collect();
+    assert_eq!(states, ["joining", "waiting_room", "leaving", "queued", "joining", "waiting_room"], "{events:?}");
+    assert_eq!(events[3]["detail"], given_back["detail"].as_str(), "the give-back's own event says why");
+    for event in &events[4..] {
+        assert_eq!(event["worker"], next.id.as_str(), "{event}");
+        for field in ["reason", "detail", "recording_url"] {
+            assert!(event[field].is_null(), "{field} of an earlier delivery in {event}");
+        }
+    }
+    let last = &events[5];
+    for field in ["job_id", "state", "worker", "correlation_id", "provider", "botId"] {
+        assert_eq!(last[field].as_str(), record.get(field).map(String::as_str), "{field}: {last} vs {record:?}");
+    }
+    assert_eq!(last["attempt"], Value::from(1), "a give-back does not count as a delivery: {last}");
 }
 
 #[test]

@@ -59,6 +59,29 @@ pub struct JobRecord {
     pub debug_url: Option<String>,
 }
 
+/// A state-change event (docs/REFERENCE.md section 5, "Events") as the scripts publish it: built
+/// here from the worker's record, which is the stored record while this worker owns the job (its
+/// claim rewrote the hash from it), so the scripts need not read the hash back to publish.
+#[derive(Serialize)]
+struct Event<'a> {
+    job_id: &'a str,
+    state: &'static str,
+    reason: Option<&'static str>,
+    detail: Option<&'a str>,
+    at: &'a str,
+    worker: &'a str,
+    /// Left out only before the claim, which adds it (it keeps a redelivered job's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correlation_id: Option<&'a str>,
+    /// Left out only before the claim, which adds it (it counts the delivery).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt: Option<u32>,
+    provider: &'a str,
+    #[serde(rename = "botId")]
+    bot_id: Option<&'a str>,
+    recording_url: Option<&'a str>,
+}
+
 /// A timestamp as records carry it.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -100,6 +123,34 @@ impl JobRecord {
             duration_secs: None,
             debug_url: None,
         }
+    }
+
+    /// The event of this record's state at `at`, as JSON.
+    pub fn event(&self, at: &str) -> String {
+        self.event_json(at, true)
+    }
+
+    /// The event of a record about to be claimed, without `correlation_id` and `attempt`:
+    /// `claim.lua` knows them only once it ran, and adds them.
+    pub fn event_before_claim(&self, at: &str) -> String {
+        self.event_json(at, false)
+    }
+
+    fn event_json(&self, at: &str, claimed: bool) -> String {
+        let event = Event {
+            job_id: &self.job_id,
+            state: self.state.as_str(),
+            reason: self.reason.map(Reason::as_str),
+            detail: self.detail.as_deref(),
+            at,
+            worker: &self.worker,
+            correlation_id: claimed.then_some(self.correlation_id.as_str()),
+            attempt: claimed.then_some(self.attempt),
+            provider: &self.provider,
+            bot_id: self.bot_id.as_deref(),
+            recording_url: self.recording_url.as_deref(),
+        };
+        serde_json::to_string(&event).expect("an event of strings and numbers serializes")
     }
 
     /// The record as hash fields; absent values are left out so `HSET` never blanks a field
@@ -197,6 +248,34 @@ mod tests {
         let fields: HashMap<String, String> = record.to_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         assert_eq!(JobRecord::from_fields(&fields), Some(record));
         assert!(!fields.values().any(|v| v == "b"), "the bearer token is never part of a record");
+    }
+
+    #[test]
+    fn an_event_has_the_contract_fields_and_nulls_for_absent_values() {
+        let request = JobRequest::from_message(
+            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC"}"#,
+        )
+        .expect("valid");
+        let mut record = JobRecord::new("x", &request, "w1", "c1", State::Joining);
+        record.attempt = 2;
+        let event: serde_json::Value = serde_json::from_str(&record.event("2026-12-04T10:00:00.000Z")).expect("json");
+        assert_eq!(
+            event,
+            serde_json::json!({
+                "job_id": "x", "state": "joining", "reason": null, "detail": null, "at": "2026-12-04T10:00:00.000Z",
+                "worker": "w1", "correlation_id": "c1", "attempt": 2, "provider": "p", "botId": null,
+                "recording_url": null
+            })
+        );
+        record.end(Reason::DeniedAdmission, Some("said \"no\"".to_owned()), "later".to_owned());
+        let event: serde_json::Value = serde_json::from_str(&record.event("t")).expect("json");
+        assert_eq!(
+            (&event["state"], &event["reason"], &event["detail"]),
+            (&"failed".into(), &"denied_admission".into(), &"said \"no\"".into())
+        );
+        let before: serde_json::Value = serde_json::from_str(&record.event_before_claim("t")).expect("json");
+        assert!(before.get("correlation_id").is_none() && before.get("attempt").is_none(), "{before}");
+        assert_eq!(before.as_object().map(|o| o.len()), Some(9), "{before}");
     }
 
     #[test]

@@ -145,12 +145,13 @@ impl HostContext for SessionContext {
 
     fn log(&self, level: LogLevel, message: RStr<'_>) {
         let _entered = self.span.enter();
-        let message = plugin_text(message.as_str(), MAX_LOG_LINE);
+        // Inside the macros: a line at a level nobody records is neither cut nor masked.
+        let text = || plugin_text(message.as_str(), MAX_LOG_LINE);
         match level {
-            LogLevel::Debug => tracing::debug!(target: "meetbot::plugin", "{message}"),
-            LogLevel::Info => tracing::info!(target: "meetbot::plugin", "{message}"),
-            LogLevel::Warn => tracing::warn!(target: "meetbot::plugin", "{message}"),
-            LogLevel::Error => tracing::error!(target: "meetbot::plugin", "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "meetbot::plugin", "{}", text()),
+            LogLevel::Info => tracing::info!(target: "meetbot::plugin", "{}", text()),
+            LogLevel::Warn => tracing::warn!(target: "meetbot::plugin", "{}", text()),
+            LogLevel::Error => tracing::error!(target: "meetbot::plugin", "{}", text()),
         }
     }
 

@@ -57,29 +57,29 @@ impl Intake {
 
     /// Gives the message its home; false when Redis failed on the way.
     async fn settle(&self, message: Vec<u8>, slot: Option<Slot>) -> bool {
-        let Some(redis) = self.app.store.redis().cloned() else {
+        let Some(redis) = self.app.store.redis() else {
             return true;
         };
         let message = match String::from_utf8(message) {
             Ok(text) => text,
             Err(error) => {
                 let raw = error.into_bytes();
-                return self.dead_letter_bytes(&redis, &raw, Reason::InvalidMessage, "message is not UTF-8 text").await;
+                return self.dead_letter_bytes(redis, &raw, Reason::InvalidMessage, "message is not UTF-8 text").await;
             }
         };
         let request = match JobRequest::from_message(&message) {
             Ok(request) => request,
             Err(error) => {
-                return self.dead_letter(&redis, &message, Reason::InvalidMessage, &error.detail()).await;
+                return self.dead_letter(redis, &message, Reason::InvalidMessage, &error.detail()).await;
             }
         };
         let (plugin, request) = match self.app.dispatcher.validate(request) {
             Ok(valid) => valid,
             Err(SubmitError::UnknownProvider { provider, loaded }) => {
                 let error = format!("no loaded plugin serves provider `{provider}` (loaded: {loaded})");
-                return self.dead_letter(&redis, &message, Reason::UnknownProvider, &error).await;
+                return self.dead_letter(redis, &message, Reason::UnknownProvider, &error).await;
             }
-            Err(error) => return self.dead_letter(&redis, &message, Reason::InvalidUrl, &error.to_string()).await,
+            Err(error) => return self.dead_letter(redis, &message, Reason::InvalidUrl, &error.to_string()).await,
         };
         let job_id = request.job_id().to_owned();
         tracing::debug!(target: "meetbot::join", job_id, "join step: message taken");
@@ -92,20 +92,20 @@ impl Intake {
                     tracing::info!(job_id, "a running job's own message came back to this worker; it keeps it");
                     return true;
                 }
-                Ok(_) => return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await,
+                Ok(_) => return self.dead_letter(redis, &message, Reason::InvalidMessage, "duplicate").await,
                 Err(error) => {
                     tracing::warn!(%error, "cannot count the message's copies yet");
                     return false;
                 }
             },
             // The job running here lost it; once that job has let go, the message runs again.
-            Some(Holder::Lost) => return self.requeue_when_gone(&redis, &job_id, &message).await,
+            Some(Holder::Lost) => return self.requeue_when_gone(redis, &job_id, &message).await,
             None => {}
         }
         // Held until the job is registered (or this message finds another home), so a second
         // message for the same job id handled meanwhile is refused here, before any script runs.
         let Some(starting) = self.app.store.begin_start(&job_id) else {
-            return self.dead_letter(&redis, &message, Reason::InvalidMessage, "duplicate").await;
+            return self.dead_letter(redis, &message, Reason::InvalidMessage, "duplicate").await;
         };
         let correlation_id = uuid::Uuid::new_v4().to_string();
         if let Some(due) =
@@ -138,29 +138,35 @@ impl Intake {
                     tracing::warn!(job_id, correlation_id, "the schedule is full; dead-lettered (schedule_full)");
                     true
                 }
-                Err(error) => self.requeue_after_error(&redis, &message, error).await,
+                Err(error) => self.requeue_after_error(redis, &message, error).await,
             };
         }
         let Some(slot) = slot else {
-            return self.requeue(&redis, &message).await;
+            return self.requeue(redis, &message).await;
         };
         let mut record = JobRecord::new(&job_id, &request, &redis.keys.worker_id, &correlation_id, State::Joining);
         record.started_at = record.created_at.clone();
         let fields = record.to_fields();
         let now = timestamp(Utc::now());
+        let event = record.event_before_claim(&now);
         let args = ClaimArgs {
             job_id: &job_id,
             message: &message,
             max_attempts: self.app.config.redis.max_attempts,
             now: &now,
             correlation_id: &correlation_id,
+            state: record.state.as_str(),
+            event: &event,
             fields: &fields,
         };
         match scripts::claim(&mut redis.conn.clone(), &redis.keys, args).await {
-            Ok(Claim::Run { attempt, correlation_id }) => {
+            Ok(Claim::Run { attempt, correlation_id, created_at }) => {
                 tracing::debug!(target: "meetbot::join", job_id, "join step: claim written");
                 record.attempt = attempt;
                 record.correlation_id = correlation_id.clone();
+                if created_at.is_some() {
+                    record.created_at = created_at;
+                }
                 match self.app.store.register(starting, record, Origin::Queue { message }, slot).await {
                     Ok(active) => self.app.dispatcher.spawn(active, request, plugin),
                     Err(error) => {
@@ -185,7 +191,7 @@ impl Intake {
                 let notify = |record: &JobRecord| notify::results::client_record(config, record, Some(detail));
                 self.app.store.record_failure(record, Reason::InternalError, detail, notify).await;
             }
-            Err(error) => return self.requeue_after_error(&redis, &message, error).await,
+            Err(error) => return self.requeue_after_error(redis, &message, error).await,
         }
         true
     }

@@ -113,17 +113,18 @@ impl Runner {
         let mut artifacts = None;
         let end = match self.open_browser(&active, &plugin).await {
             Ok(browser) => {
-                let scrub = Scrub::new(&request.url, request.bearer_token.expose());
+                // Only a browser's artifacts are scrubbed: a job without one does not pay for it.
+                let scrub = browser.as_ref().map(|_| Scrub::new(&request.url, request.bearer_token.expose()));
                 // The console is looked up while the session starts, not before: the page may
                 // take the host's connection a few polls to show up, and the plugin does not wait.
                 let (console, end) = tokio::join!(
-                    self.collect_console(browser.as_ref(), &scrub),
+                    self.collect_console(browser.as_ref(), scrub.as_ref()),
                     self.session(&mut active, &request, &plugin, browser.as_ref(), &mut meeting)
                 );
                 if let Some(recorder) = &meeting.recorder {
                     recorder.show_page().await;
                 }
-                artifacts = self.take_artifacts(&end, browser.as_ref(), console.as_ref(), &scrub).await;
+                artifacts = self.take_artifacts(&end, browser.as_ref(), console.as_ref(), scrub.as_ref()).await;
                 drop(console);
                 spooled = self.stop_recording(&mut meeting).await;
                 if let Some(browser) = browser {
@@ -153,11 +154,12 @@ impl Runner {
 
     /// Starts collecting the console of the job's page for its debug artifacts, unless they are
     /// off (or the job has no browser, or the page cannot be reached: then without a console).
-    async fn collect_console(&self, browser: Option<&JobBrowser>, scrub: &Scrub) -> Option<Console> {
+    async fn collect_console(&self, browser: Option<&JobBrowser>, scrub: Option<&Scrub>) -> Option<Console> {
         if self.config.debug.artifacts == ArtifactsWhen::Off || self.storage.is_none() {
             return None;
         }
-        let page = browser?.page().await?;
+        let (browser, scrub) = (browser?, scrub?);
+        let page = browser.page().await?;
         Some(Console::collect(page, scrub.clone()))
     }
 
@@ -168,7 +170,7 @@ impl Runner {
         end: &End,
         browser: Option<&JobBrowser>,
         console: Option<&Console>,
-        scrub: &Scrub,
+        scrub: Option<&Scrub>,
     ) -> Option<Artifacts> {
         let End::Finish(reason, _) = end else {
             return None;
@@ -176,7 +178,7 @@ impl Runner {
         if !self.config.debug.artifacts.wanted(*reason) || *reason == Reason::BrowserCrashed || self.storage.is_none() {
             return None;
         }
-        artifacts::capture(browser?, console, scrub, self.config.browser.window_size()).await
+        artifacts::capture(browser?, console, scrub?, self.config.browser.window_size()).await
     }
 
     /// Stops the recorder, if one runs; what it spooled.

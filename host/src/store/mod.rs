@@ -10,6 +10,7 @@
 
 mod active;
 mod ownership;
+mod recent;
 mod records;
 mod rest_leftovers;
 mod scheduled;
@@ -18,7 +19,7 @@ mod starting;
 mod writes;
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -29,15 +30,16 @@ pub use scheduled::ScheduleFull;
 pub use slots::{Slot, Slots};
 pub use starting::Starting;
 
+use recent::Recent;
 use records::Records;
 
 use crate::{
-    broker::{Keys, SharedConnection, scripts::Delivery},
+    broker::{
+        Keys, SharedConnection,
+        scripts::{Delivery, Fields},
+    },
     job::{JobRecord, Reason, State},
 };
-
-/// How many finished jobs `GET /v1/jobs` remembers.
-const RECENT_JOBS: usize = 500;
 
 /// Redis, as the store uses it.
 #[derive(Clone)]
@@ -83,7 +85,7 @@ struct StoreState {
     active: HashMap<String, ActiveEntry>,
     /// Job ids reserved by starts not yet registered (see `starting.rs`).
     starting: HashSet<String>,
-    recent: VecDeque<JobRecord>,
+    recent: Recent,
     /// Without Redis: jobs waiting for their joinAt, kept until they start or are cancelled.
     scheduled: HashMap<String, JobRecord>,
 }
@@ -100,6 +102,10 @@ struct ActiveEntry {
     closing: bool,
     /// Held state changes, oldest first: when each happened (RFC 3339) and the record after it.
     held: Vec<(String, JobRecord)>,
+    /// The record's fields as this worker's last write that went through left them in Redis, so a
+    /// write sends only what changed; `None` while a write is under way or after one failed (the
+    /// next write sends the whole record).
+    stored: Option<Fields>,
 }
 
 impl ActiveEntry {
@@ -251,7 +257,7 @@ impl JobStore {
         {
             let mut state = self.state();
             // A scheduled (or earlier) record of this id is superseded by the running job.
-            state.recent.retain(|r| r.job_id != job_id);
+            state.recent.remove(&job_id);
             state.scheduled.remove(&job_id);
             if !state.accepting {
                 // Shutdown began while this job was being claimed: it must hear about it.
@@ -265,6 +271,8 @@ impl JobStore {
                 fault: None,
                 closing: false,
                 held: Vec::new(),
+                // What the claim (or the REST start, below) writes.
+                stored: Some(record.to_fields()),
             };
             state.active.insert(job_id.clone(), entry);
         }
@@ -284,9 +292,7 @@ impl JobStore {
         let mut state = self.state();
         state.active.remove(job_id);
         if let Some(record) = last {
-            state.recent.retain(|r| r.job_id != record.job_id);
-            state.recent.push_front(record);
-            state.recent.truncate(RECENT_JOBS);
+            state.recent.push(record);
         }
         if state.active.is_empty() {
             self.inner.idle.notify_waiters();
@@ -322,7 +328,7 @@ impl JobStore {
             let state = self.state();
             match state.active.get(job_id) {
                 Some(entry) if !entry.lost => return Ok(Some(entry.record.clone())),
-                _ => state.scheduled.get(job_id).or_else(|| state.recent.iter().find(|r| r.job_id == job_id)).cloned(),
+                _ => state.scheduled.get(job_id).or_else(|| state.recent.get(job_id)).cloned(),
             }
         };
         // The stored record is the truth (another worker may have run the job since); this

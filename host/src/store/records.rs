@@ -10,7 +10,7 @@ use redis::{AsyncCommands, RedisResult};
 
 use super::RedisLink;
 use crate::{
-    broker::scripts::{self, Delivery, Written},
+    broker::scripts::{self, Change, Changed, Delivery, Fields, Written},
     job::{JobRecord, State, record::timestamp},
 };
 
@@ -47,26 +47,41 @@ impl Records {
             .await
     }
 
-    /// Writes a running job's record; `publish` also publishes its state change.
+    /// Writes a running job's record, now `fields`, to a hash that holds `stored` (the fields of
+    /// this worker's last write that went through; `None` when not known: the whole record is
+    /// written). `publish` also publishes its state change.
     pub(super) async fn write(
         &self,
         delivery: Delivery<'_>,
+        stored: Option<&Fields>,
         record: &JobRecord,
+        fields: &Fields,
         publish: bool,
     ) -> RedisResult<Written> {
         let Records::Redis(redis) = self else {
             return Ok(Written::Ok);
         };
-        let now = timestamp(Utc::now());
-        scripts::transition(&mut redis.conn.clone(), &redis.keys, delivery, &now, publish, &record.to_fields()).await
+        let event = publish.then(|| record.event(&timestamp(Utc::now())));
+        let state = record.state.as_str();
+        let mut change = changes(stored, fields);
+        loop {
+            let keys = &redis.keys;
+            match scripts::transition(&mut redis.conn.clone(), keys, delivery, state, event.as_deref(), &change).await?
+            {
+                Changed::Written(written) => return Ok(written),
+                Changed::Missing => change = changes(None, fields),
+            }
+        }
     }
 
     /// Writes the state changes `held` since the session ended (each written and published as a
     /// transition would), then a terminal record, its event, the client's results or failures
-    /// record (`notify`) and the acknowledgement of its message, in one step.
+    /// record (`notify`) and the acknowledgement of its message, in one step. `stored` is as for
+    /// [`Records::write`].
     pub(super) async fn finish(
         &self,
         delivery: Delivery<'_>,
+        stored: Option<&Fields>,
         held: &[(String, JobRecord)],
         record: &JobRecord,
         notify: Option<String>,
@@ -75,17 +90,35 @@ impl Records {
             return Ok(Written::Ok);
         };
         let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
-        let now = timestamp(Utc::now());
-        let steps: Vec<_> = held.iter().map(|(at, step)| (at.clone(), step.to_fields())).collect();
+        let event = record.event(&timestamp(Utc::now()));
+        let held: Vec<_> =
+            held.iter().map(|(at, step)| (step.state.as_str(), step.event(at), step.to_fields())).collect();
         let fields = record.to_fields();
-        let args = scripts::FinishArgs {
-            delivery,
-            now: &now,
-            notify: notify.map(|n| (list.as_str(), n)),
-            steps: &steps,
-            fields: &fields,
-        };
-        scripts::finish(&mut redis.conn.clone(), &redis.keys, args).await
+        let mut stored = stored;
+        loop {
+            let mut before = stored;
+            let steps: Vec<_> = held
+                .iter()
+                .map(|(state, event, fields)| {
+                    let change = changes(before, fields);
+                    before = Some(fields);
+                    scripts::Step { state, event: event.clone(), change }
+                })
+                .collect();
+            let change = changes(before, &fields);
+            let args = scripts::FinishArgs {
+                delivery,
+                state: record.state.as_str(),
+                event: &event,
+                notify: notify.clone().map(|n| (list.as_str(), n)),
+                steps: &steps,
+                change: &change,
+            };
+            match scripts::finish(&mut redis.conn.clone(), &redis.keys, args).await? {
+                Changed::Written(written) => return Ok(written),
+                Changed::Missing => stored = None,
+            }
+        }
     }
 
     /// Gives a queue job's message back to the head of the queue.
@@ -142,5 +175,39 @@ impl Records {
             return Ok(Vec::new());
         };
         scripts::check_owned(&mut redis.conn.clone(), &redis.keys, running).await
+    }
+}
+
+/// What writing `after` changes in a record that holds `before`: the whole record when `before`
+/// is not known.
+fn changes(before: Option<&Fields>, after: &Fields) -> Change {
+    let Some(before) = before else {
+        return Change { set: after.clone(), unset: Vec::new(), whole: true };
+    };
+    Change {
+        set: after.iter().filter(|pair| !before.contains(pair)).cloned().collect(),
+        unset: before.iter().map(|(field, _)| *field).filter(|field| !after.iter().any(|(f, _)| f == field)).collect(),
+        whole: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&'static str, &str)]) -> Fields {
+        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_write_sends_what_changed_and_removes_what_went() {
+        let before = fields(&[("state", "joining"), ("attempt", "1"), ("detail", "x")]);
+        let after = fields(&[("state", "in_call"), ("attempt", "1"), ("joined_at", "t")]);
+        let change = changes(Some(&before), &after);
+        assert_eq!(change.set, fields(&[("state", "in_call"), ("joined_at", "t")]));
+        assert_eq!(change.unset, ["detail"]);
+        assert!(!change.whole);
+        let whole = changes(None, &after);
+        assert_eq!((whole.set, whole.unset.len(), whole.whole), (after, 0, true));
     }
 }

@@ -125,8 +125,15 @@ impl JobStore {
     /// next write carries it); a write Redis refuses for good means the job cannot go on: it is
     /// asked to leave and ends `internal_error`.
     async fn persist(&self, delivery: &OwnedDelivery, record: &JobRecord, publish: bool) {
-        match self.inner.records.write(delivery.as_delivery(), record, publish).await {
-            Ok(Written::Ok) => {}
+        let fields = record.to_fields();
+        let stored = self.state().active.get_mut(&delivery.job_id).and_then(|entry| entry.stored.take());
+        match self.inner.records.write(delivery.as_delivery(), stored.as_ref(), record, &fields, publish).await {
+            Ok(Written::Ok) => {
+                // Answers come in the order Redis ran the writes: the last one is what it holds.
+                if let Some(entry) = self.state().active.get_mut(&delivery.job_id) {
+                    entry.stored = Some(fields);
+                }
+            }
             Ok(Written::Lost) => self.lose(&delivery.job_id, delivery.attempt, "redis refused a write to its record"),
             Err(error) if is_permanent(&error) => {
                 tracing::error!(%error, "the job record cannot be written; the job cannot go on");
@@ -149,7 +156,7 @@ impl JobStore {
         detail: Option<String>,
         notify: impl FnOnce(&JobRecord) -> Option<String>,
     ) -> Option<JobRecord> {
-        let (record, delivery, lost, held) = {
+        let (record, delivery, lost, held, stored) = {
             let mut state = self.state();
             let entry = state.active.get_mut(job_id)?;
             let detail = match (detail, entry.fault.take()) {
@@ -158,7 +165,7 @@ impl JobStore {
             };
             entry.record.end(reason, detail, timestamp(Utc::now()));
             let record = entry.record.clone();
-            (record, entry.delivery(), entry.lost, std::mem::take(&mut entry.held))
+            (record, entry.delivery(), entry.lost, std::mem::take(&mut entry.held), entry.stored.take())
         };
         if lost {
             tracing::warn!(state = %record.state, %reason, "job ended here after another worker took it over; nothing recorded");
@@ -167,7 +174,8 @@ impl JobStore {
         }
         let notify = notify(&record);
         let records = &self.inner.records;
-        match self.write_end(|| records.finish(delivery.as_delivery(), &held, &record, notify.clone())).await {
+        let finish = || records.finish(delivery.as_delivery(), stored.as_ref(), &held, &record, notify.clone());
+        match self.write_end(finish).await {
             EndWritten::Ok => {}
             EndWritten::Lost => {
                 tracing::warn!("another worker took the job over; its end here is not recorded");

@@ -1,29 +1,31 @@
 -- finish: a job ended. Writes the terminal record, publishes it, appends the client's
 -- results/failures record, and only then acknowledges the delivery (removes the message from this
 -- worker's processing list and forgets its delivery count, or forgets the REST job): all or nothing,
--- and only while this worker still owns the job (see `owns`).
+-- and only while this worker still owns the job (see `owns`). The worker sends what changed since
+-- its last write; when the record is gone (Redis lost its data) and the first change is not the whole
+-- record, nothing is written and the worker sends the whole record.
 -- KEYS[1] job hash, KEYS[2] events channel, KEYS[3] processing list, KEYS[4] attempts hash,
 -- KEYS[5] results or failures list, KEYS[6] this worker's REST jobs (set), KEYS[7] event stream
--- ARGV[1] now (RFC 3339), ARGV[2] record TTL (s), ARGV[3] message ('' for REST jobs),
+-- ARGV[1] the terminal state, ARGV[2] record TTL (s), ARGV[3] message ('' for REST jobs),
 -- ARGV[4] results/failures record JSON ('' for none), ARGV[5] most entries kept in that list,
 -- ARGV[6] worker id, ARGV[7] delivery attempt, ARGV[8] job id, ARGV[9] most entries kept in the event
--- stream, ARGV[10] how many state changes reported as the session ended come first (k), then k
--- times: when it happened (RFC 3339), the number n of the items that follow, and n items: its record
--- fields as pairs; then the terminal record's fields as pairs
+-- stream, ARGV[10] the terminal event (JSON), ARGV[11] '1' when the first change below is the whole
+-- record, ARGV[12] how many state changes reported as the session ended come first (k), then k
+-- times: its state, its event (JSON) and its change (see apply_change); then the terminal change
 -- Each of those state changes is written and published in order, as `transition` would have, before
 -- the end: a job that reports its last states as it ends costs one script, not one per state.
--- Returns 'ok', or 'lost' when the job is no longer this worker's (nothing written).
+-- Returns 'ok'; 'lost' when the job is no longer this worker's, or 'missing' (nothing written).
+if ARGV[11] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 if not owns(KEYS[1], ARGV[6], ARGV[7], KEYS[3], KEYS[6], ARGV[3], ARGV[8]) then return 'lost' end
-local i = 11
-for _ = 1, tonumber(ARGV[10]) do
-  local n = tonumber(ARGV[i + 1])
-  if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, i + 2, i + 1 + n)) end
-  publish_state(KEYS[1], KEYS[2], ARGV[i], KEYS[7], ARGV[9])
-  i = i + 2 + n
+local i = 13
+for _ = 1, tonumber(ARGV[12]) do
+  local state, event = ARGV[i], ARGV[i + 1]
+  i = apply_change(KEYS[1], i + 2)
+  publish_event(ARGV[8], state, event, KEYS[2], KEYS[7], ARGV[9])
 end
-hset_from(KEYS[1], i)
+apply_change(KEYS[1], i)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-publish_state(KEYS[1], KEYS[2], ARGV[1], KEYS[7], ARGV[9])
+publish_event(ARGV[8], ARGV[1], ARGV[10], KEYS[2], KEYS[7], ARGV[9])
 if ARGV[4] ~= '' then push_bounded(KEYS[5], ARGV[4], ARGV[5]) end
 if ARGV[3] == '' then
   redis.call('SREM', KEYS[6], ARGV[8])

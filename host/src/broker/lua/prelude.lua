@@ -44,13 +44,35 @@ local function clear_if_finished(job_key)
   return false
 end
 
+-- Applies a change to the record at job_key from ARGV[i..]: n, then n items (field/value pairs to
+-- set), then m, then m fields to remove. Returns the index after it.
+local function apply_change(job_key, i)
+  local n = tonumber(ARGV[i])
+  if n > 0 then redis.call('HSET', job_key, unpack(ARGV, i + 1, i + n)) end
+  i = i + 1 + n
+  local m = tonumber(ARGV[i])
+  if m > 0 then redis.call('HDEL', job_key, unpack(ARGV, i + 1, i + m)) end
+  return i + 1 + m
+end
+
 -- HSET of ARGV[from..] taken as field/value pairs.
 local function hset_from(job_key, from)
   if #ARGV >= from then redis.call('HSET', job_key, unpack(ARGV, from, #ARGV)) end
 end
 
--- Publishes the record's current state as a JSON event on `channel`, and appends the same event to
--- the durable `stream` (fields job_id, state, event), kept to about `max_len` entries ('0': none).
+-- Publishes `event`, the JSON of a state change of job `job_id` now in `state`, on `channel`, and
+-- appends it to the durable `stream` (fields job_id, state, event), kept to about `max_len` entries
+-- ('0': none). The scripts a running job's worker calls get the event built by the worker from its
+-- record, which is the stored one while it owns the job.
+local function publish_event(job_id, state, event, channel, stream, max_len)
+  redis.call('PUBLISH', channel, event)
+  if tonumber(max_len) > 0 then
+    redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*', 'job_id', job_id, 'state', state, 'event', event)
+  end
+end
+
+-- Publishes the record's current state as a JSON event, read from the record (see publish_event):
+-- for the scripts that write a record no worker holds in memory.
 local function publish_state(job_key, channel, at, stream, max_len)
   local f = redis.call('HMGET', job_key, 'job_id', 'state', 'reason', 'detail', 'worker', 'correlation_id', 'attempt',
     'provider', 'botId', 'recording_url')
@@ -60,10 +82,7 @@ local function publish_state(job_key, channel, at, stream, max_len)
     correlation_id = v(f[6]), attempt = tonumber(f[7]) or cjson.null, provider = v(f[8]), botId = v(f[9]),
     recording_url = v(f[10])
   })
-  redis.call('PUBLISH', channel, event)
-  if tonumber(max_len) > 0 then
-    redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*', 'job_id', f[1], 'state', f[2], 'event', event)
-  end
+  publish_event(f[1], f[2], event, channel, stream, max_len)
 end
 
 -- A dead-letter entry (docs/REFERENCE.md section 5); `message` is the original text.

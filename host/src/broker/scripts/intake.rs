@@ -13,12 +13,15 @@ use crate::broker::{Keys, RECORD_TTL_SECS};
 /// What `claim` decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The job may run; this is its delivery number and correlation id.
+    /// The job may run; this is its delivery number, correlation id and creation time.
     Run {
         /// Delivery count, from 1.
         attempt: u32,
         /// The job's correlation id (kept across redeliveries).
         correlation_id: String,
+        /// When the job was created, when its record was kept (a redelivery or a scheduled job):
+        /// the record keeps it.
+        created_at: Option<String>,
     },
     /// Another worker runs the same job id; the message was dead-lettered.
     Duplicate,
@@ -43,6 +46,10 @@ pub struct ClaimArgs<'a> {
     pub now: &'a str,
     /// Correlation id for a new job.
     pub correlation_id: &'a str,
+    /// The state the record is claimed in.
+    pub state: &'a str,
+    /// The claim's event (JSON) without `correlation_id` and `attempt`, which the script adds.
+    pub event: &'a str,
     /// Record fields.
     pub fields: &'a Fields,
 }
@@ -70,11 +77,18 @@ pub async fn claim(conn: &mut impl ConnectionLike, keys: &Keys, args: ClaimArgs<
             .arg(args.correlation_id)
             .arg(keys.dead_letter_max_len)
             .arg(keys.event_stream_max_len)
+            .arg(args.job_id)
+            .arg(args.state)
+            .arg(args.event)
             .arg(flatten(args.fields));
-        let (status, attempt, detail): (String, u32, String) = invocation.invoke_async(conn).await?;
+        let (status, attempt, detail, created_at): (String, u32, String, String) =
+            invocation.invoke_async(conn).await?;
         match status.as_str() {
             NEED_OWNER => owner.ask_for(detail, args.job_id)?,
-            "ok" => return Ok(Claim::Run { attempt, correlation_id: detail }),
+            "ok" => {
+                let created_at = Some(created_at).filter(|at| !at.is_empty());
+                return Ok(Claim::Run { attempt, correlation_id: detail, created_at });
+            }
             "duplicate" => return Ok(Claim::Duplicate),
             _ => return Ok(Claim::Exhausted { attempts: attempt, correlation_id: detail }),
         }

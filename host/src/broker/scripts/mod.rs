@@ -20,7 +20,7 @@ pub use queue::{
     QUEUE_HEAD_TTL_SECS, copies_held, dead_letter, heartbeat, queue_head, reclaim_own, requeue, retire, take,
 };
 pub use recovery::{end_own_rest, recover_peers};
-pub use running::{FinishArgs, check_owned, fail_unrun, finish, give_back, transition};
+pub use running::{FinishArgs, Step, check_owned, fail_unrun, finish, give_back, transition};
 
 macro_rules! script {
     ($name:ident, $file:literal) => {
@@ -57,6 +57,24 @@ fn flatten(fields: &Fields) -> Vec<&str> {
     fields.iter().flat_map(|(k, v)| [*k, v.as_str()]).collect()
 }
 
+/// A change to a running job's record, as `apply_change` of `lua/prelude.lua` takes it: the worker
+/// writes what differs from its last write, not the whole record each time.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// Fields set, as pairs.
+    pub set: Fields,
+    /// Fields removed.
+    pub unset: Vec<&'static str>,
+    /// Whether `set` is the whole record (the script may then write it where the record is gone).
+    pub whole: bool,
+}
+
+impl Change {
+    fn add_args(&self, invocation: &mut redis::ScriptInvocation<'_>) {
+        invocation.arg(2 * self.set.len()).arg(flatten(&self.set)).arg(self.unset.len()).arg(&self.unset);
+    }
+}
+
 /// Which delivery of a running job this worker holds: scripts that write the job check it (the
 /// `owns` helper of `lua/prelude.lua`) and refuse once the job is someone else's.
 #[derive(Debug, Clone, Copy)]
@@ -81,5 +99,21 @@ pub enum Written {
 impl Written {
     fn from_status(status: &str) -> Self {
         if status == "lost" { Written::Lost } else { Written::Ok }
+    }
+}
+
+/// What a write of a [`Change`] answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// Written, or refused (see [`Written`]).
+    Written(Written),
+    /// The record is gone (Redis lost its data) and the change was not the whole record: nothing
+    /// was written; the whole record must be sent.
+    Missing,
+}
+
+impl Changed {
+    fn from_status(status: &str) -> Self {
+        if status == "missing" { Changed::Missing } else { Changed::Written(Written::from_status(status)) }
     }
 }

@@ -3,56 +3,73 @@
 
 use redis::{RedisResult, aio::ConnectionLike};
 
-use super::{CHECK_OWNED, Delivery, FAIL_UNRUN, FINISH, Fields, GIVE_BACK, TRANSITION, Written, flatten};
+use super::{
+    CHECK_OWNED, Change, Changed, Delivery, FAIL_UNRUN, FINISH, Fields, GIVE_BACK, TRANSITION, Written, flatten,
+};
 use crate::broker::{Keys, RECORD_TTL_SECS};
 
-/// `transition.lua`: updates a running job's record, unless this worker no longer owns it.
+/// `transition.lua`: applies `change` to a running job's record, unless this worker no longer owns
+/// it, and publishes `event` (the JSON of its change to `state`) when given.
 pub async fn transition(
     conn: &mut impl ConnectionLike,
     keys: &Keys,
     delivery: Delivery<'_>,
-    now: &str,
-    publish: bool,
-    fields: &Fields,
-) -> RedisResult<Written> {
-    let status: String = TRANSITION
+    state: &str,
+    event: Option<&str>,
+    change: &Change,
+) -> RedisResult<Changed> {
+    let mut invocation = TRANSITION.prepare_invoke();
+    invocation
         .key(keys.job(delivery.job_id))
         .key(&keys.events)
         .key(&keys.processing)
         .key(&keys.rest_jobs)
         .key(&keys.event_stream)
-        .arg(now)
         .arg(RECORD_TTL_SECS)
-        .arg(if publish { "1" } else { "0" })
         .arg(&keys.worker_id)
         .arg(delivery.attempt)
         .arg(delivery.message.unwrap_or(""))
         .arg(delivery.job_id)
         .arg(keys.event_stream_max_len)
-        .arg(flatten(fields))
-        .invoke_async(conn)
-        .await?;
-    Ok(Written::from_status(&status))
+        .arg(state)
+        .arg(event.unwrap_or(""))
+        .arg(if change.whole { "1" } else { "0" });
+    change.add_args(&mut invocation);
+    let status: String = invocation.invoke_async(conn).await?;
+    Ok(Changed::from_status(&status))
+}
+
+/// A state change reported as the session ended, written with the job's end.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The state it changed to.
+    pub state: &'static str,
+    /// Its event (JSON).
+    pub event: String,
+    /// What it changed in the record.
+    pub change: Change,
 }
 
 /// Arguments of [`finish`].
 pub struct FinishArgs<'a> {
     /// The delivery that ends (its queue message is acknowledged).
     pub delivery: Delivery<'a>,
-    /// RFC 3339 now.
-    pub now: &'a str,
+    /// The terminal state.
+    pub state: &'a str,
+    /// The terminal event (JSON).
+    pub event: &'a str,
     /// The results or failures list, and the record to append to it.
     pub notify: Option<(&'a str, String)>,
-    /// State changes reported as the session ended, not written yet: each one's time (RFC 3339)
-    /// and record fields, oldest first. Written and published before the end, in the same script.
-    pub steps: &'a [(String, Fields)],
-    /// Terminal record fields.
-    pub fields: &'a Fields,
+    /// State changes reported as the session ended, not written yet, oldest first. Written and
+    /// published before the end, in the same script.
+    pub steps: &'a [Step],
+    /// What the end changes in the record, after the steps.
+    pub change: &'a Change,
 }
 
 /// `finish.lua`: terminal record, event, client record and acknowledgement in one step, unless
 /// this worker no longer owns the job.
-pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<Written> {
+pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArgs<'_>) -> RedisResult<Changed> {
     let (notify_list, notify_record) = args.notify.unwrap_or((&keys.results, String::new()));
     let mut invocation = FINISH.prepare_invoke();
     invocation
@@ -63,7 +80,7 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .key(notify_list)
         .key(&keys.rest_jobs)
         .key(&keys.event_stream)
-        .arg(args.now)
+        .arg(args.state)
         .arg(RECORD_TTL_SECS)
         .arg(args.delivery.message.unwrap_or(""))
         .arg(notify_record)
@@ -72,12 +89,16 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .arg(args.delivery.attempt)
         .arg(args.delivery.job_id)
         .arg(keys.event_stream_max_len)
+        .arg(args.event)
+        .arg(if args.steps.first().map_or(args.change.whole, |step| step.change.whole) { "1" } else { "0" })
         .arg(args.steps.len());
-    for (at, fields) in args.steps {
-        invocation.arg(at).arg(2 * fields.len()).arg(flatten(fields));
+    for step in args.steps {
+        invocation.arg(step.state).arg(&step.event);
+        step.change.add_args(&mut invocation);
     }
-    let status: String = invocation.arg(flatten(args.fields)).invoke_async(conn).await?;
-    Ok(Written::from_status(&status))
+    args.change.add_args(&mut invocation);
+    let status: String = invocation.invoke_async(conn).await?;
+    Ok(Changed::from_status(&status))
 }
 
 /// `fail_unrun.lua`: ends failed the job of a message dead-lettered before it ran; false when its
