@@ -116,12 +116,14 @@ fn meeting_span(link: &MeetingLink, end: ActionKind) -> f64 {
 }
 
 /// How many frames the meeting page's stage drew in its last 2 s report before `end` (the page's
-/// own telemetry): about 120 while its window is shown, a few while it is minimized.
-fn frames_drawn_before(link: &MeetingLink, end: ActionKind) -> u32 {
+/// own telemetry: about 120 while its window is shown, a few while it is minimized), and whether
+/// the page had the focus then.
+fn frames_drawn_before(link: &MeetingLink, end: ActionKind) -> (u32, bool) {
     let ended = wait_action(&link.id, end, Duration::from_secs(1));
     let actions = FIXTURES.actions(&link.id);
     let last = actions.iter().rev().find(|a| a.kind == ActionKind::FramesDrawn && a.at_ms < ended.at_ms);
-    last.and_then(|a| a.count).unwrap_or_else(|| panic!("no frames_drawn report before {end}: {:?}", kinds(&actions)))
+    let last = last.unwrap_or_else(|| panic!("no frames_drawn report before {end}: {:?}", kinds(&actions)));
+    (last.count.unwrap_or(0), last.text.as_deref() == Some("focused"))
 }
 
 /// Fewer frames than this in 2 s means the page is not drawing (its window is minimized).
@@ -293,8 +295,9 @@ fn webm_recording_of_a_meeting_the_host_ends() {
 
     let file = file_of(&record, &dirs.stored("rec-webm", "recording.webm"));
     let span = meeting_span(&link, ActionKind::EndedByHost);
-    let drawn = frames_drawn_before(&link, ActionKind::EndedByHost);
+    let (drawn, focused) = frames_drawn_before(&link, ActionKind::EndedByHost);
     assert!(drawn > FEW_FRAMES, "a page recorded with its picture draws its frames: {drawn} in 2 s");
+    assert!(focused, "the meeting page has the focus");
     let duration = assert_recording(&file, &record, ("vp8", "opus"), span);
     assert!(probe(&file).format.contains("webm"), "{:?}", probe(&file));
     assert!(webm_has_cues(&file), "the WebM has a seek index (Cues)");
@@ -577,8 +580,9 @@ fn sound_only_webm_recording_of_a_meeting_the_host_ends() {
     let file = file_of(&record, &dirs.stored("rec-sound", "recording.webm"));
     assert_sound_only_recording(&file, &record, "opus", meeting_span(&link, ActionKind::EndedByHost));
     // The window is minimized while the sound is recorded: the page draws next to no frames.
-    let drawn = frames_drawn_before(&link, ActionKind::EndedByHost);
+    let (drawn, focused) = frames_drawn_before(&link, ActionKind::EndedByHost);
     assert!(drawn <= FEW_FRAMES, "a sound-only call's page draws no frames nobody records: {drawn} in 2 s");
+    assert!(focused, "the page keeps the focus while its window is minimized");
     assert!(probe(&file).format.contains("webm"), "{:?}", probe(&file));
     assert!(webm_has_cues(&file), "the WebM has a seek index (Cues)");
     assert_sound_only_meeting_json(&dirs.stored("rec-sound", "meeting.json"), &record);

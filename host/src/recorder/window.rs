@@ -6,7 +6,9 @@
 //! goes on as it was: the tab capture keeps it `visible` to its scripts, so its timers are not
 //! throttled, its DOM changes and the plugin's watchers run as before, and the sound capture, the
 //! level meter and clicks by the plugin work. Measured on Chromium 156 (docs/NOTES.md): a captured
-//! page animated at 60 Hz 0.50 → 0.12 cores.
+//! page animated at 60 Hz 0.50 → 0.12 cores. A minimized window also loses the focus (the page
+//! would see a `blur` and `document.hasFocus()` turn false, which a meeting client may act on), so
+//! the page's focus is emulated first: it keeps it.
 //!
 //! What needs the picture restores the window first: the debug artifacts' screenshot (on a
 //! minimized window it waits 2-3 s for a frame), and a new document's capture after a navigation
@@ -14,11 +16,19 @@
 
 use chromiumoxide::{
     Page,
-    cdp::browser_protocol::browser::{Bounds, GetWindowForTargetParams, SetWindowBoundsParams, WindowState},
+    cdp::browser_protocol::{
+        browser::{Bounds, GetWindowForTargetParams, SetWindowBoundsParams, WindowState},
+        emulation::SetFocusEmulationEnabledParams,
+    },
 };
 
-/// Minimizes the page's window; a failure is logged and changes nothing else.
+/// Minimizes the page's window, the page keeping its focus; a failure is logged and changes
+/// nothing else.
 pub async fn minimize(page: &Page) {
+    if let Err(error) = page.execute(SetFocusEmulationEnabledParams::new(true)).await {
+        tracing::debug!(%error, "the page's focus could not be kept; its window stays shown");
+        return;
+    }
     if set_state(page, WindowState::Minimized).await {
         tracing::info!("window minimized while the sound is recorded");
     }
