@@ -14,6 +14,8 @@
 //! minimized window it waits 2-3 s for a frame), and a new document's capture after a navigation
 //! (a minimized window cannot be resized to make room for the sharing bar).
 
+use std::time::Duration;
+
 use chromiumoxide::{
     Page,
     cdp::browser_protocol::{
@@ -22,11 +24,16 @@ use chromiumoxide::{
     },
 };
 
+/// How long the calls of one change may take: a browser that does not answer must not hold up the
+/// recorder or the job's end (a window left as it is costs only CPU).
+const WINDOW_CALLS: Duration = Duration::from_secs(3);
+
 /// Minimizes the page's window, the page keeping its focus; a failure is logged and changes
 /// nothing else.
 pub async fn minimize(page: &Page) {
-    if let Err(error) = page.execute(SetFocusEmulationEnabledParams::new(true)).await {
-        tracing::debug!(%error, "the page's focus could not be kept; its window stays shown");
+    let focus = tokio::time::timeout(WINDOW_CALLS, page.execute(SetFocusEmulationEnabledParams::new(true))).await;
+    if !matches!(focus, Ok(Ok(_))) {
+        tracing::debug!("the page's focus could not be kept; its window stays shown");
         return;
     }
     if set_state(page, WindowState::Minimized).await {
@@ -46,10 +53,14 @@ async fn set_state(page: &Page, state: WindowState) -> bool {
         let bounds = Bounds { window_state: Some(state.clone()), ..Default::default() };
         page.execute(SetWindowBoundsParams::new(window.result.window_id, bounds)).await
     };
-    match set.await {
-        Ok(_) => true,
-        Err(error) => {
+    match tokio::time::timeout(WINDOW_CALLS, set).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(error)) => {
             tracing::debug!(%error, ?state, "could not change the recorded page's window");
+            false
+        }
+        Err(_) => {
+            tracing::debug!(?state, "the browser did not answer a change of the recorded page's window");
             false
         }
     }
