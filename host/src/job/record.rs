@@ -219,12 +219,17 @@ impl JobRecord {
 mod tests {
     use super::*;
 
-    #[test]
-    fn ending_a_job_sets_its_terminal_state_from_the_reason() {
-        let request = JobRequest::from_message(
+    /// A job with the required fields only.
+    fn minimal_request() -> JobRequest {
+        JobRequest::from_message(
             r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC"}"#,
         )
-        .expect("valid");
+        .expect("valid")
+    }
+
+    #[test]
+    fn ending_a_job_sets_its_terminal_state_from_the_reason() {
+        let request = minimal_request();
         let mut record = JobRecord::new("x", &request, "w1", "c1", State::InCall);
         record.end(Reason::DeniedAdmission, Some("denied".to_owned()), "2026-12-03T10:00:00Z".to_owned());
         assert_eq!(
@@ -252,10 +257,7 @@ mod tests {
 
     #[test]
     fn an_event_has_the_contract_fields_and_nulls_for_absent_values() {
-        let request = JobRequest::from_message(
-            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC"}"#,
-        )
-        .expect("valid");
+        let request = minimal_request();
         let mut record = JobRecord::new("x", &request, "w1", "c1", State::Joining);
         record.attempt = 2;
         let event: serde_json::Value = serde_json::from_str(&record.event("2026-12-04T10:00:00.000Z")).expect("json");
@@ -280,10 +282,7 @@ mod tests {
 
     #[test]
     fn json_uses_contract_names() {
-        let request = JobRequest::from_message(
-            r#"{"url":"u","provider":"p","name":"n","teamId":"t","userId":"u1","bearerToken":"b","timezone":"UTC"}"#,
-        )
-        .expect("valid");
+        let request = minimal_request();
         let json = serde_json::to_value(JobRecord::new("id", &request, "w", "c", State::Queued)).expect("json");
         for key in ["job_id", "state", "teamId", "userId", "botId", "eventId", "correlation_id", "recording_url"] {
             assert!(json.get(key).is_some(), "missing {key}");
