@@ -171,9 +171,14 @@ async fn messages_the_capture_did_not_send_are_ignored_and_the_recording_goes_on
     page.goto(base).await.expect("open the page");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video: true }, events_tx)
-        .await
-        .expect("start recording");
+    let recorder = Recorder::start(
+        &job_browser,
+        spool.path(),
+        Tracks { size: SIZE, video: true, page_frame_rate: None },
+        events_tx,
+    )
+    .await
+    .expect("start recording");
     let started = Instant::now();
 
     let before = rss_kib();

@@ -219,9 +219,10 @@ async fn record_a(job_id: &str, video: bool) -> Call {
     page.goto(format!("{base}/a")).await.expect("open /a");
     wait_until(&page, "window.meetingReady === true", Duration::from_secs(10)).await;
     let (events_tx, events) = mpsc::unbounded_channel();
-    let recorder = Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video }, events_tx)
-        .await
-        .expect("start recording");
+    let recorder =
+        Recorder::start(&job_browser, spool.path(), Tracks { size: SIZE, video, page_frame_rate: None }, events_tx)
+            .await
+            .expect("start recording");
     Call { job_browser, page, recorder, events, spool }
 }
 

@@ -26,6 +26,8 @@
 //!   video capture, no frames counted and no video figures in `meeting.json`; with
 //!   `format = "mp4"`, `recording.m4a` with one AAC stream, index first, and the silence rule still
 //!   hears the meeting (the meter runs on the sound-only capture);
+//! - `recording.page_frame_rate = 10`: the recorded page draws its stage about 10 times a second
+//!   (its own telemetry), the recording has about that many frames, and the call goes on as ever;
 //! - a hostile meeting page (the fake Meet's `HostileToRecorder` scenario) looks for the
 //!   recorder's binding to send it bogus messages: the capture runs in an isolated world, and the
 //!   page finds nothing of meetbot's on its window; the recording ends as any other. (What the
@@ -322,6 +324,40 @@ fn webm_recording_of_a_meeting_the_host_ends() {
     assert_eq!(completed["recording_url"], record["recording_url"], "{completed}");
     let hooked = completed["duration_secs"].as_f64().unwrap_or_default();
     assert!((hooked - duration).abs() < 0.2, "webhook duration_secs {hooked} vs {duration}");
+}
+
+/// `recording.page_frame_rate`: the fake Meet draws its stage from animation frames, so with a
+/// budget of 10 its page draws about 20 frames in 2 s instead of 120 while recorded, and the
+/// recording holds about 10 frames a second of the moving stage; the call itself goes on as ever.
+#[test]
+fn a_page_frame_budget_slows_what_a_recorded_page_draws_and_the_call_goes_on() {
+    let _turn = turn();
+    let dirs = Dirs::new();
+    let redis = RedisServer::start();
+    let config = dirs.config("webm").replace("[recording]\n", "[recording]\npage_frame_rate = 10\n");
+    let worker = meet_worker(&redis, &config);
+    let link = MeetingLink::meet(Scenario::Instant);
+    redis.push(&meet_job("rec-budget", &link.url, None));
+
+    wait_for_state(&redis, "rec-budget", "in_call", Duration::from_secs(30));
+    thread::sleep(IN_CALL);
+    FIXTURES.end_meeting(&link.id);
+    let record = wait_for_end(&redis, "rec-budget", JOB_TIMEOUT);
+    assert_ended(&record, "completed", "ended_by_host");
+
+    let (drawn, focused) = frames_drawn_before(&link, ActionKind::EndedByHost);
+    assert!(
+        (6..=24).contains(&drawn),
+        "a page under a budget of 10 frames a second draws about 20 in 2 s (120 without): {drawn}"
+    );
+    assert!(focused, "the meeting page has the focus");
+    let file = file_of(&record, &dirs.stored("rec-budget", "recording.webm"));
+    assert_recording(&file, &record, ("vp8", "opus"), meeting_span(&link, ActionKind::EndedByHost));
+    let meeting = assert_meeting_json(&dirs.stored("rec-budget", "meeting.json"), &record);
+    let fps = meeting["recording"]["frames_per_second"].as_f64().unwrap_or_else(|| panic!("{meeting}"));
+    assert!(fps <= 12.0, "the recording has the frames the page drew, about 10 a second: {fps}");
+    let log = worker.log();
+    assert!(log.contains("page animation frames limited to 10 a second"), "{log}");
 }
 
 #[test]

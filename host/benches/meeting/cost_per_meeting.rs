@@ -11,8 +11,8 @@
 //! calls at once measured the same way, to weigh one change against the default rows of the same
 //! run: a variant is either browser switches (space-separated, after the defaults) or
 //! `nice:KIND=N`, which renices the browser processes of that kind (`gpu-process`, `renderer`,
-//! `browser`, ...) to nice N once the calls record, or `raf:N`, a `requestAnimationFrame` budget
-//! of N frames a second put on the meeting pages once the calls record (`frame_budget`).
+//! `browser`, ...) to nice N once the calls record, or `raf:N`, the worker's page frame budget
+//! (`recording.page_frame_rate = N`).
 
 use std::time::{Duration, Instant};
 
@@ -20,11 +20,10 @@ use meetbot_fixtures::{FixtureServer, MeetingLink, Scenario};
 
 use crate::common::Redis;
 use crate::events::Events;
-use crate::frame_budget::cap_page_frames;
 use crate::launch::bare_cores;
 use crate::proc_tree::{CpuTracker, kind, tree};
 use crate::stats::breakdown;
-use crate::worker::{Recording, Worker, meet_job, post_job};
+use crate::worker::{Calls, Recording, Worker, meet_job, post_job};
 use crate::{RECORDING_EVERY, now_ms};
 
 /// One row: what the worker records, how many calls at once, and what is changed.
@@ -35,15 +34,15 @@ struct Setup {
     switches: Vec<String>,
     /// Processes of this kind get this nice value once the calls record.
     renice: Option<(String, i32)>,
-    /// The meeting pages' animation frames a second, once the calls record.
-    frame_budget: Option<u32>,
+    /// `recording.page_frame_rate`.
+    page_frame_rate: u32,
     /// The goal printed next to the cores per call.
     goal: &'static str,
 }
 
 impl Setup {
     fn new(label: &str, recording: Recording, calls: usize, goal: &'static str) -> Self {
-        Self { label: label.to_owned(), recording, calls, switches: Vec::new(), renice: None, frame_budget: None, goal }
+        Self { label: label.to_owned(), recording, calls, switches: Vec::new(), renice: None, page_frame_rate: 0, goal }
     }
 
     /// The same setup with a variant of `MEETBOT_BENCH_VARIANTS` applied.
@@ -52,7 +51,7 @@ impl Setup {
         if let Some((kind, nice)) = variant.strip_prefix("nice:").and_then(|v| v.split_once('=')) {
             self.renice = Some((kind.to_owned(), nice.trim().parse().expect("nice:KIND=N")));
         } else if let Some(fps) = variant.strip_prefix("raf:") {
-            self.frame_budget = Some(fps.trim().parse().expect("raf:N"));
+            self.page_frame_rate = fps.trim().parse().expect("raf:N");
         } else {
             self.switches = variant.split_whitespace().map(str::to_owned).collect();
         }
@@ -111,16 +110,13 @@ pub async fn print_cost_per_meeting(bench: &mut Bench<'_>, window: Duration) {
 
 /// Runs one row's calls on a worker of its own and prints its line.
 async fn measure(bench: &mut Bench<'_>, setup: &Setup, row: usize, window: Duration) {
-    let worker = Worker::start_with(
-        bench.binary,
-        bench.redis.port,
-        bench.fixtures,
-        bench.max_call_secs,
-        setup.recording,
-        setup.calls,
-        &setup.switches,
-    )
-    .await;
+    let calls = Calls {
+        recording: setup.recording,
+        slots: setup.calls,
+        switches: &setup.switches,
+        page_frame_rate: setup.page_frame_rate,
+    };
+    let worker = Worker::start_with(bench.binary, bench.redis.port, bench.fixtures, bench.max_call_secs, calls).await;
     let calls: Vec<(String, MeetingLink)> =
         (0..setup.calls).map(|n| (format!("bench-cost-{row}-{n}"), MeetingLink::meet(Scenario::Instant))).collect();
     let posted = now_ms();
@@ -138,10 +134,6 @@ async fn measure(bench: &mut Bench<'_>, setup: &Setup, row: usize, window: Durat
     tokio::time::sleep(Duration::from_millis(300)).await;
     if let Some((which, by)) = &setup.renice {
         renice(worker.pid(), which, *by);
-    }
-    if let Some(fps) = setup.frame_budget {
-        let capped = cap_page_frames(&worker.dir().join("spool"), fps).await;
-        assert_eq!(capped, setup.calls, "a frame budget on every meeting page");
     }
     let mut cpu = CpuTracker::start(worker.pid());
     let begun = Instant::now();

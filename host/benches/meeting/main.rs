@@ -51,7 +51,6 @@ mod calls;
 mod cost_per_meeting;
 mod endings;
 mod events;
-mod frame_budget;
 mod join;
 mod launch;
 mod proc_tree;

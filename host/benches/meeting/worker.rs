@@ -68,6 +68,18 @@ pub struct Worker {
     process: common::Worker,
 }
 
+/// How a bench worker runs its calls.
+pub struct Calls<'a> {
+    /// What it records.
+    pub recording: Recording,
+    /// `worker.max_concurrent_jobs`.
+    pub slots: usize,
+    /// Switches after the defaults in `browser.args`.
+    pub switches: &'a [String],
+    /// `recording.page_frame_rate`.
+    pub page_frame_rate: u32,
+}
+
 impl Worker {
     /// A worker that records what `recording` says, one job at a time, with the default switches.
     pub async fn start(
@@ -77,19 +89,17 @@ impl Worker {
         max_call_secs: u64,
         recording: Recording,
     ) -> Self {
-        Self::start_with(binary, redis_port, fixtures, max_call_secs, recording, 1, &[]).await
+        let calls = Calls { recording, slots: 1, switches: &[], page_frame_rate: 0 };
+        Self::start_with(binary, redis_port, fixtures, max_call_secs, calls).await
     }
 
-    /// A worker that records what `recording` says, with `slots` jobs at a time
-    /// (`worker.max_concurrent_jobs`) and `extra` switches after the defaults in `browser.args`.
+    /// A worker that runs its calls as `calls` says.
     pub async fn start_with(
         binary: &Path,
         redis_port: u16,
         fixtures: &FixtureServer,
         max_call_secs: u64,
-        recording: Recording,
-        slots: usize,
-        extra: &[String],
+        Calls { recording, slots, switches, page_frame_rate }: Calls<'_>,
     ) -> Self {
         let dir = WorkDir::temp();
         let root = dir.path().to_owned();
@@ -99,7 +109,7 @@ impl Worker {
             .chromium_args()
             .into_iter()
             .chain(configured.split_whitespace().map(str::to_owned))
-            .chain(extra.iter().cloned());
+            .chain(switches.iter().cloned());
         let args = toml::Value::Array(args.map(toml::Value::String).collect());
         let spare = std::env::var_os("MEETBOT_BENCH_SPARE").is_some();
         let config = |api: &str| {
@@ -111,7 +121,7 @@ impl Worker {
                  [log]\nlevel = \"info,meetbot::join=debug,meetbot::plugin=debug\"\nformat = \"json\"\n\n\
                  [plugins]\ndirs = [{plugins}]\n\n\
                  [browser]\nexecutable = \"{CHROMIUM}\"\nargs = {args}\nspare = {spare}\n\n\
-                 [recording]\n{keys}\nspool_dir = {spool}\n\n\
+                 [recording]\n{keys}\nspool_dir = {spool}\npage_frame_rate = {page_frame_rate}\n\n\
                  [storage.local]\ndir = {storage}\n\n\
                  [auto_leave]\nwaiting_room_timeout_secs = 20\nno_one_joined_timeout_secs = 30\n\
                  everyone_left_timeout_secs = 5\nsilence_timeout_secs = {max_call_secs}\n\

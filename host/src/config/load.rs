@@ -19,7 +19,7 @@ use tracing_subscriber::{EnvFilter, filter::LevelFilter};
 use crate::job::id as job_id;
 
 use super::{
-    Config, StorageKind,
+    Config, RecordingConfig, StorageKind,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
     parse_window_size,
 };
@@ -374,6 +374,10 @@ impl Config {
                 "expected WIDTHxHEIGHT like 1280x720",
             ));
         }
+        if self.recording.page_frame_rate > RecordingConfig::MAX_PAGE_FRAME_RATE {
+            let value = self.recording.page_frame_rate.to_string();
+            return Err(invalid("recording.page_frame_rate", value, "must be from 0 (not limited) to 60"));
+        }
         if self.storage.kind == StorageKind::S3 && self.storage.s3.bucket.is_empty() {
             return Err(invalid("storage.s3.bucket", quoted(""), "required when storage.kind = \"s3\""));
         }
@@ -563,6 +567,20 @@ mod tests {
         assert_eq!(config.recording.format, RecordingFormat::Mp4);
         assert_eq!(config.storage.local.dir, PathBuf::from("/srv/rec"));
         assert_eq!(config.api, Config::default().api);
+    }
+
+    #[test]
+    fn the_page_frame_budget_is_off_unless_asked_for_and_at_most_60() {
+        assert_eq!(Config::default().recording.page_frame_rate, 0, "pages draw as they like by default");
+        let config = load_text("[recording]\npage_frame_rate = 15", &[]).expect("loads");
+        assert_eq!(config.recording.page_frame_rate, 15);
+        let config =
+            load_text("", &[("MEETBOT__RECORDING__PAGE_FRAME_RATE", "60")]).expect("loads from the environment");
+        assert_eq!(config.recording.page_frame_rate, 60);
+        let err = load_text("[recording]\npage_frame_rate = 61", &[]).expect_err("above the compositor's rate");
+        assert!(err.to_string().contains("`recording.page_frame_rate`") && err.to_string().contains("61"), "{err}");
+        let err = load_text("[recording]\npage_frame_rate = -1", &[]).expect_err("negative");
+        assert!(err.to_string().contains("`recording.page_frame_rate`"), "{err}");
     }
 
     #[test]

@@ -272,11 +272,25 @@ pub struct RecordingConfig {
     pub video: bool,
     /// Where chunks are written while recording.
     pub spool_dir: PathBuf,
+    /// The most animation frames a second a meeting page runs while recorded with its picture;
+    /// 0 leaves them to the browser (60). Opt-in: it replaces the page's `requestAnimationFrame`.
+    pub page_frame_rate: u32,
+}
+
+impl RecordingConfig {
+    /// The highest `page_frame_rate`: the compositor's own rate.
+    pub const MAX_PAGE_FRAME_RATE: u32 = 60;
 }
 
 impl Default for RecordingConfig {
     fn default() -> Self {
-        Self { enabled: true, format: RecordingFormat::Webm, video: true, spool_dir: PathBuf::from("data/spool") }
+        Self {
+            enabled: true,
+            format: RecordingFormat::Webm,
+            video: true,
+            spool_dir: PathBuf::from("data/spool"),
+            page_frame_rate: 0,
+        }
     }
 }
 

@@ -26,8 +26,13 @@
 //! the layout it has unrecorded. What only matters for frames is skipped: after a navigation the
 //! new document is captured without waiting for the old bar to go. And the window is minimized
 //! while the sound is captured (window.rs): the page no longer draws frames nobody records.
+//!
+//! With `recording.page_frame_rate` set, a page recorded with its picture runs at most that many
+//! animation frames a second (frame_budget.rs): put on each captured document once its capture
+//! runs. It is the one thing the recorder does in the page's main world, hence opt-in.
 
 pub mod finalize;
+mod frame_budget;
 mod frames;
 mod output;
 pub mod quality;
@@ -179,6 +184,17 @@ pub struct Tracks {
     pub size: (u32, u32),
     /// Whether the picture is captured (`recording.video`); `false` captures the sound only.
     pub video: bool,
+    /// The most animation frames a second the page runs while its picture is captured
+    /// (`recording.page_frame_rate`, frame_budget.rs); `None` leaves them to the browser.
+    pub page_frame_rate: Option<u32>,
+}
+
+impl Tracks {
+    /// The frame budget to put on each captured document: only where the picture is recorded (a
+    /// sound-only page's window is minimized, which draws fewer frames still).
+    fn frame_budget(&self) -> Option<u32> {
+        self.page_frame_rate.filter(|_| self.video)
+    }
 }
 
 /// A running recording.
@@ -214,9 +230,11 @@ impl Recorder {
         if !tracks.video {
             window::minimize(&page).await;
         }
+        if let Some(fps) = tracks.frame_budget() {
+            frame_budget::apply(&page, fps).await;
+        }
         let (stop, stop_requested) = oneshot::channel();
-        let capture =
-            Capture { page: page.clone(), expression: capture, viewport, video: tracks.video, world: Some(world) };
+        let capture = Capture { page: page.clone(), expression: capture, viewport, tracks, world: Some(world) };
         let pump = tokio::spawn(pump(capture, page_events, spool, events, stop_requested));
         Ok(Self { stop, pump, dir: spool_dir.to_owned(), page, video: tracks.video })
     }
@@ -275,7 +293,7 @@ async fn find_page(browser: &JobBrowser) -> Result<Page, RecorderError> {
     browser.page().await.ok_or_else(|| RecorderError::Cdp(format!("page {} not found", browser.target_id)))
 }
 
-fn capture_expression(Tracks { size: (width, height), video }: Tracks) -> String {
+fn capture_expression(Tracks { size: (width, height), video, .. }: Tracks) -> String {
     let args = serde_json::json!({
         "binding": BINDING,
         "video": video,
@@ -384,8 +402,8 @@ struct Capture {
     page: Page,
     expression: String,
     viewport: Viewport,
-    /// Whether the picture is captured.
-    video: bool,
+    /// What is captured.
+    tracks: Tracks,
     world: Option<ExecutionContextId>,
 }
 
@@ -489,7 +507,7 @@ async fn pump(
                     // Only frames suffer from a page laid out taller than the recording. A
                     // minimized window cannot be resized: shown while the new document gets
                     // its room and its capture.
-                    if capture.video {
+                    if capture.tracks.video {
                         capture.viewport.wait_for_old_bar().await;
                     } else {
                         window::restore(&capture.page).await;
@@ -499,8 +517,11 @@ async fn pump(
                 let failure = match tokio::time::timeout(RECAPTURE, recaptured).await {
                     Ok(Ok(world)) => {
                         capture.world = Some(world);
-                        if !capture.video {
+                        if !capture.tracks.video {
                             window::minimize(&capture.page).await;
+                        }
+                        if let Some(fps) = capture.tracks.frame_budget() {
+                            frame_budget::apply(&capture.page, fps).await;
                         }
                         None
                     }

@@ -111,7 +111,11 @@ impl Meeting {
             return;
         }
         self.recording_tried = true;
-        let tracks = Tracks { size: config.browser.window_size(), video: config.recording.video };
+        let tracks = Tracks {
+            size: config.browser.window_size(),
+            video: config.recording.video,
+            page_frame_rate: Some(config.recording.page_frame_rate).filter(|fps| *fps > 0),
+        };
         let spool = match workdir.job_spool(active.job_id(), active.record().attempt) {
             Ok(spool) => spool,
             Err(error) => {

@@ -1,0 +1,142 @@
+//! The page frame budget (`recording.page_frame_rate`, docs/REFERENCE.md section 7) as the page
+//! sees it: once its tab is recorded with the picture, the page's animation frames come at most
+//! N times a second (before the recording: as the browser gives them, about 60), and
+//! `requestAnimationFrame` still behaves as specified: same name and length, callbacks asked for
+//! before a frame run together in order with one timestamp, an exception in one is reported and
+//! the others still run, `cancelAnimationFrame` cancels, a callback asking for the next frame waits
+//! for the budget's next slot, anything but a function gets the browser's own TypeError. A new
+//! document after a navigation gets the budget again.
+//!
+//! The real parts: the job's Chromium launched as the worker launches it, the recorder started as
+//! the runner starts it, a page served from here. Needs Chromium.
+
+mod recorder_kit;
+
+use std::time::{Duration, Instant};
+
+use axum::{Router, response::Html, routing::get};
+use chromiumoxide::Page;
+use meetbot_host::{
+    browser,
+    config::BrowserConfig,
+    recorder::{Recorder, Tracks},
+};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// The recording's frame size: `browser.window_size`'s default.
+const SIZE: (u32, u32) = (1280, 720);
+/// The budget under test.
+const BUDGET: u32 = 10;
+
+/// A page that asks for an animation frame from each one, counting them (as a canvas stage does).
+const PAGE: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>stage</title></head>
+<body style="margin:0;background:#202124">
+<script>
+  let drawn = 0;
+  const draw = () => { drawn += 1; document.body.style.background = drawn % 2 ? '#202124' : '#212225'; requestAnimationFrame(draw); };
+  requestAnimationFrame(draw);
+  window.countFrames = (ms) => new Promise((resolve) => { const from = drawn; setTimeout(() => resolve(drawn - from), ms); });
+</script>
+</body></html>"#;
+
+/// What the page finds of `requestAnimationFrame`'s behaviour, as JSON.
+const BEHAVIOUR: &str = r#"(async () => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const found = {
+    name: requestAnimationFrame.name,
+    length: requestAnimationFrame.length,
+    cancelName: cancelAnimationFrame.name,
+  };
+  let cancelledRan = false;
+  cancelAnimationFrame(requestAnimationFrame(() => { cancelledRan = true; }));
+  const seen = [];
+  let reported = 0;
+  addEventListener('error', (event) => {
+    if (String(event.message).includes('budget test')) { reported += 1; event.preventDefault(); }
+  });
+  requestAnimationFrame((t) => seen.push(['a', t]));
+  requestAnimationFrame(() => { throw new Error('budget test'); });
+  requestAnimationFrame((t) => seen.push(['b', t]));
+  await sleep(500);
+  found.cancelledRan = cancelledRan;
+  found.order = seen.map((s) => s[0]).join('');
+  found.oneTimestamp = seen.length === 2 && seen[0][1] === seen[1][1] && seen[0][1] > 0;
+  found.reported = reported;
+  const times = await new Promise((resolve) => {
+    const ts = [];
+    const step = (t) => { ts.push(t); if (ts.length < 5) requestAnimationFrame(step); else resolve(ts); };
+    requestAnimationFrame(step);
+  });
+  found.shortestStep = Math.min(...times.slice(1).map((t, i) => t - times[i]));
+  try { requestAnimationFrame(42); found.typeError = false; } catch (error) { found.typeError = error instanceof TypeError; }
+  return found;
+})()"#;
+
+/// Animation frames the page ran in `ms`.
+async fn frames_in(page: &Page, ms: u32) -> u64 {
+    let counted = page.evaluate_expression(format!("countFrames({ms})")).await.expect("count frames");
+    counted.into_value().expect("a count")
+}
+
+/// Waits until the page's new document after a navigation runs its script and has the budget on
+/// again (fewer than 40 frames in a second).
+async fn wait_for_budget(page: &Page, timeout: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if page.evaluate_expression("typeof countFrames").await.ok().and_then(|r| r.into_value::<String>().ok())
+            == Some("function".to_owned())
+            && frames_in(page, 1000).await < 40
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the new document's frames were not budgeted within {timeout:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_page_gets_its_animation_frames_at_the_budgets_rate_and_as_specified() {
+    let base = recorder_kit::serve(Router::new().route("/", get(|| async { Html(PAGE) }))).await;
+    let spool = tempfile::tempdir().expect("spool dir");
+    let config = BrowserConfig::default();
+    let executable = browser::find_executable(&config.executable).expect("Chromium installed");
+    let job_browser = browser::launch(&config, &executable, spool.path(), "frame-budget").await.expect("launch");
+    let page = recorder_kit::job_page(&job_browser).await;
+    page.goto(format!("{base}/")).await.expect("open the page");
+
+    let unbudgeted = frames_in(&page, 1000).await;
+    let (events_tx, _events) = mpsc::unbounded_channel();
+    let tracks = Tracks { size: SIZE, video: true, page_frame_rate: Some(BUDGET) };
+    let recorder = Recorder::start(&job_browser, spool.path(), tracks, events_tx).await.expect("start recording");
+    let budgeted = frames_in(&page, 2000).await;
+    let behaviour: Value = page.evaluate_expression(BEHAVIOUR).await.expect("behaviour").into_value().expect("JSON");
+
+    // A new document (the meeting client reloading) is captured again, and budgeted again.
+    page.goto(format!("{base}/")).await.expect("open the page again");
+    wait_for_budget(&page, Duration::from_secs(10)).await;
+    let after_navigation = frames_in(&page, 2000).await;
+    recorder.stop().await;
+    job_browser.close().await;
+    eprintln!(
+        "measured: {unbudgeted} frames in 1 s before the recording; {budgeted} in 2 s recorded with a budget of \
+         {BUDGET}; {after_navigation} in 2 s on the next document; {behaviour}"
+    );
+
+    assert!(unbudgeted > 30, "before the recording the page runs at the browser's rate: {unbudgeted} in 1 s");
+    let most = u64::from(2 * BUDGET + 2);
+    assert!((4..=most).contains(&budgeted), "at most {BUDGET} frames a second: {budgeted} in 2 s");
+    assert!((4..=most).contains(&after_navigation), "the next document too: {after_navigation} in 2 s");
+    assert_eq!(behaviour["name"], "requestAnimationFrame", "{behaviour}");
+    assert_eq!(behaviour["length"], 1, "{behaviour}");
+    assert_eq!(behaviour["cancelName"], "cancelAnimationFrame", "{behaviour}");
+    assert_eq!(behaviour["cancelledRan"], false, "a cancelled callback does not run: {behaviour}");
+    assert_eq!(behaviour["order"], "ab", "callbacks run in order, past one that threw: {behaviour}");
+    assert_eq!(behaviour["oneTimestamp"], true, "callbacks of one frame share its timestamp: {behaviour}");
+    assert_eq!(behaviour["reported"], 1, "the exception is reported as an uncaught one: {behaviour}");
+    let step = behaviour["shortestStep"].as_f64().unwrap_or(0.0);
+    let slot = 1000.0 / f64::from(BUDGET);
+    assert!(step >= slot - 2.0, "a callback asking for the next frame waits for the next slot ({slot} ms): {step}");
+    assert_eq!(behaviour["typeError"], true, "a non-function gets the browser's TypeError: {behaviour}");
+}
