@@ -4,7 +4,8 @@
 //!
 //! 1. The floor: `redis-benchmark` RPUSH and LPOP against a private `redis-server`.
 //! 2. Intake throughput of the real `meetbot` binary with the scripted no-op plugin, with 8 slots
-//!    and with 1 slot: N jobs pushed at once, timed until N results records exist.
+//!    and with 1 slot: N jobs pushed at once (`MEETBOT_BENCH_INTAKE_JOBS`, default 10000), timed
+//!    until N results records exist.
 //! 3. RPUSH → `joining` event latency, one job at a time on an idle worker.
 //! 4. A slot frees → the next queued job starts, with one slot.
 //!
@@ -35,8 +36,11 @@ const RESULTS: &str = "jobs:meetbot:recordings";
 const FAILURES: &str = "jobs:meetbot:failures";
 const EVENTS: &str = "meetbot:events";
 
-/// Jobs per throughput run.
-const JOBS: usize = 2000;
+/// Jobs per throughput run, unless `MEETBOT_BENCH_INTAKE_JOBS` says: at about 10000 jobs/s a run
+/// of 2000 lasts 0.2 s, which scheduling noise alone moves by a quarter.
+fn jobs() -> usize {
+    std::env::var("MEETBOT_BENCH_INTAKE_JOBS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(10_000)
+}
 /// Jobs run before each throughput run, so scripts are loaded and the consumer is blocking.
 const WARMUP: usize = 50;
 /// Single jobs timed from RPUSH to `joining`.
@@ -133,13 +137,13 @@ async fn warm_up(conn: &mut MultiplexedConnection, worker: &Worker, label: &str)
     let _: () = conn.del(RESULTS).await.expect("DEL results");
 }
 
-/// Pushes `JOBS` no-op jobs at once and times them until all results are written.
+/// Pushes [`jobs`] no-op jobs at once and times them until all results are written.
 async fn throughput(conn: &mut MultiplexedConnection, worker: &Worker, label: &str) -> (Duration, Duration) {
-    let messages: Vec<String> = (0..JOBS).map(|n| job(&format!("bench-{label}-{n}"), 0)).collect();
+    let messages: Vec<String> = (0..jobs()).map(|n| job(&format!("bench-{label}-{n}"), 0)).collect();
     let started = Instant::now();
     push_all(conn, &messages).await;
     let pushed = started.elapsed();
-    wait_results(conn, JOBS, worker).await;
+    wait_results(conn, messages.len(), worker).await;
     (started.elapsed(), pushed)
 }
 
@@ -205,7 +209,7 @@ async fn reset_stats(conn: &mut MultiplexedConnection) {
 /// Prints where the time of a throughput run went.
 async fn report_cost(conn: &mut MultiplexedConnection, worker: &Worker, label: &str, before: CpuMark, wall: Duration) {
     let after = cpu_mark(conn, worker).await;
-    let per_job = |secs: f64| secs * 1e6 / JOBS as f64;
+    let per_job = |secs: f64| secs * 1e6 / jobs() as f64;
     println!(
         "  cost per job ({label}): wall {:.0} µs, redis-server CPU {:.0} µs ({:.0}% of a core), worker CPU {:.0} µs \
          ({:.0}% of a core)",
@@ -215,7 +219,7 @@ async fn report_cost(conn: &mut MultiplexedConnection, worker: &Worker, label: &
         per_job(after.worker - before.worker),
         100.0 * (after.worker - before.worker) / wall.as_secs_f64(),
     );
-    println!("  redis commands per job ({label}): {}", commands_per_job(conn, JOBS).await);
+    println!("  redis commands per job ({label}): {}", commands_per_job(conn, jobs()).await);
 }
 
 /// State-change events from `meetbot:events`, stamped on arrival, first arrival per
@@ -346,9 +350,10 @@ fn summary(mut samples: Vec<Duration>) -> String {
 }
 
 fn report_throughput(label: &str, (elapsed, pushed): (Duration, Duration), floor: &Floor, serial_floor: &Floor) {
-    let rate = JOBS as f64 / elapsed.as_secs_f64();
+    let jobs = jobs();
+    let rate = jobs as f64 / elapsed.as_secs_f64();
     println!(
-        "intake {label}: {JOBS} jobs in {:.3} s = {rate:.0} jobs/s ({:.1}% of floor, {:.1}% of 1-client floor; \
+        "intake {label}: {jobs} jobs in {:.3} s = {rate:.0} jobs/s ({:.1}% of floor, {:.1}% of 1-client floor; \
          pipelined push took {:.1} ms)",
         elapsed.as_secs_f64(),
         100.0 * rate / floor.per_job(),
@@ -388,10 +393,13 @@ async fn main() {
         2e6 / (serial.rpush + serial.lpop)
     );
 
+    // The results list keeps `notify.redis_list_max_len` records: room for every job of a run.
+    let results_room = [("MEETBOT__NOTIFY__REDIS_LIST_MAX_LEN", (jobs() + WARMUP).max(10_000).to_string())];
+
     // 2 and 3: eight slots.
     redis.flush().await;
     let mut conn = redis.conn().await;
-    let wide = scripted_worker(&binary, &plugin, redis.port, 8, &[]).await;
+    let wide = scripted_worker(&binary, &plugin, redis.port, 8, &results_room).await;
     warm_up(&mut conn, &wide, "8").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &wide).await;
@@ -406,7 +414,7 @@ async fn main() {
     // Not a goal, a diagnosis: with many slots a no-op job's own run time no longer caps the
     // rate, so this shows the ceiling of the intake path itself.
     redis.flush().await;
-    let many = scripted_worker(&binary, &plugin, redis.port, 64, &[]).await;
+    let many = scripted_worker(&binary, &plugin, redis.port, 64, &results_room).await;
     warm_up(&mut conn, &many, "64").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &many).await;
@@ -417,7 +425,7 @@ async fn main() {
 
     // 2 and 4: one slot, a fresh worker.
     redis.flush().await;
-    let narrow = scripted_worker(&binary, &plugin, redis.port, 1, &[]).await;
+    let narrow = scripted_worker(&binary, &plugin, redis.port, 1, &results_room).await;
     warm_up(&mut conn, &narrow, "1").await;
     reset_stats(&mut conn).await;
     let before = cpu_mark(&mut conn, &narrow).await;

@@ -47,7 +47,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Run => {
             logging::init(&config.log).map_err(|e| anyhow::anyhow!("{e}"))?;
-            match runtime()?.block_on(worker::run(config)) {
+            match runtime(&config)?.block_on(worker::run(config)) {
                 Err(error) if error.is_configuration() => {
                     eprintln!("meetbot: {error}");
                     Ok(ExitCode::from(2))
@@ -59,7 +59,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Status(args) => {
-            let fleet = runtime()?.block_on(status::read(&config))?;
+            let fleet = runtime(&config)?.block_on(status::read(&config))?;
             if args.json {
                 println!("{}", serde_json::to_string(&fleet)?);
             } else {
@@ -83,7 +83,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Enqueue(args) => {
-            let followed = runtime()?.block_on(enqueue(&config, &args))?;
+            let followed = runtime(&config)?.block_on(enqueue(&config, &args))?;
             Ok(match followed {
                 Followed::Pushed | Followed::Ended(State::Completed) => ExitCode::SUCCESS,
                 Followed::Ended(_) => ExitCode::FAILURE,
@@ -92,8 +92,13 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+/// The async runtime, with `worker.runtime_threads` threads.
+fn runtime(config: &Config) -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker.runtime_threads)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 fn print_plugins(registry: &Registry) {

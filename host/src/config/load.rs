@@ -19,7 +19,7 @@ use tracing_subscriber::{EnvFilter, filter::LevelFilter};
 use crate::job::id as job_id;
 
 use super::{
-    Config, RecordingConfig, StorageKind,
+    Config, RecordingConfig, StorageKind, WorkerConfig,
     env::{self, CONFIG_VAR, EnvOrigins, RedisUrl},
     parse_window_size,
 };
@@ -317,6 +317,10 @@ impl Config {
             let value = self.worker.heartbeat_ttl_secs.to_string();
             return Err(invalid("worker.heartbeat_ttl_secs", value, "must be at least 3"));
         }
+        if !(1..=WorkerConfig::MAX_RUNTIME_THREADS).contains(&self.worker.runtime_threads) {
+            let value = self.worker.runtime_threads.to_string();
+            return Err(invalid("worker.runtime_threads", value, "must be from 1 to 256"));
+        }
         if let Err(reason) = check_log_level(&self.log.level) {
             return Err(invalid("log.level", quoted(&self.log.level), &reason));
         }
@@ -567,6 +571,17 @@ mod tests {
         assert_eq!(config.recording.format, RecordingFormat::Mp4);
         assert_eq!(config.storage.local.dir, PathBuf::from("/srv/rec"));
         assert_eq!(config.api, Config::default().api);
+    }
+
+    #[test]
+    fn the_worker_runs_on_one_runtime_thread_unless_told_and_on_1_to_256() {
+        assert_eq!(Config::default().worker.runtime_threads, 1);
+        let config = load_text("[worker]\nruntime_threads = 4", &[]).expect("loads");
+        assert_eq!(config.worker.runtime_threads, 4);
+        for bad in ["0", "257"] {
+            let err = load_text(&format!("[worker]\nruntime_threads = {bad}"), &[]).expect_err(bad);
+            assert!(err.to_string().contains("`worker.runtime_threads`") && err.to_string().contains(bad), "{err}");
+        }
     }
 
     #[test]

@@ -56,11 +56,25 @@ pub struct WorkerConfig {
     pub drain_timeout_secs: u64,
     /// A worker whose heartbeat is older than this is dead.
     pub heartbeat_ttl_secs: u64,
+    /// Threads of the worker's own async runtime (Redis, the REST API, the recorders); browsers
+    /// run in their own processes and plugins on runtimes of their own.
+    pub runtime_threads: usize,
+}
+
+impl WorkerConfig {
+    /// The most `runtime_threads`.
+    pub const MAX_RUNTIME_THREADS: usize = 256;
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self { id: String::new(), max_concurrent_jobs: 1, drain_timeout_secs: 0, heartbeat_ttl_secs: 15 }
+        Self {
+            id: String::new(),
+            max_concurrent_jobs: 1,
+            drain_timeout_secs: 0,
+            heartbeat_ttl_secs: 15,
+            runtime_threads: 1,
+        }
     }
 }
 
