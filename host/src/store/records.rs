@@ -74,10 +74,10 @@ impl Records {
         }
     }
 
-    /// Writes the state changes `held` since the session ended (each written and published as a
-    /// transition would), then a terminal record, its event, the client's results or failures
-    /// record (`notify`) and the acknowledgement of its message, in one step. `stored` is as for
-    /// [`Records::write`].
+    /// Publishes the state changes `held` since the session ended (as transitions would), and
+    /// writes the terminal record (with whatever they changed), its event, the client's results or
+    /// failures record (`notify`) and the acknowledgement of its message, in one step. `stored` is
+    /// as for [`Records::write`].
     pub(super) async fn finish(
         &self,
         delivery: Delivery<'_>,
@@ -91,21 +91,12 @@ impl Records {
         };
         let list = if record.state == State::Completed { &redis.keys.results } else { &redis.keys.failures };
         let event = record.event(&timestamp(Utc::now()));
-        let held: Vec<_> =
-            held.iter().map(|(at, step)| (step.state.as_str(), step.event(at), step.to_fields())).collect();
+        let steps: Vec<_> =
+            held.iter().map(|(at, step)| scripts::Step { state: step.state.as_str(), event: step.event(at) }).collect();
         let fields = record.to_fields();
         let mut stored = stored;
         loop {
-            let mut before = stored;
-            let steps: Vec<_> = held
-                .iter()
-                .map(|(state, event, fields)| {
-                    let change = changes(before, fields);
-                    before = Some(fields);
-                    scripts::Step { state, event: event.clone(), change }
-                })
-                .collect();
-            let change = changes(before, &fields);
+            let change = changes(stored, &fields);
             let args = scripts::FinishArgs {
                 delivery,
                 state: record.state.as_str(),

@@ -18,7 +18,7 @@
 -- record names an owner whose keys were not passed (nothing written).
 local message, me, at = ARGV[1], ARGV[2], ARGV[5]
 local digest = redis.sha1hex(message)
-local active, need = is_active_elsewhere(KEYS[1], digest, me, message,
+local active, need, state = is_active_elsewhere(KEYS[1], digest, me, message,
   { id = ARGV[3], heartbeat = KEYS[7], processing = KEYS[8] })
 if need then return { 'need_owner', 0, need, '' } end
 if active then
@@ -40,7 +40,7 @@ if attempt > max_attempts then
   return { 'exhausted', max_attempts, correlation, '' }
 end
 local correlation, created = ARGV[7], false
-if not clear_if_finished(KEYS[1]) then
+if not clear_if_finished(KEYS[1], state) then
   local kept = redis.call('HMGET', KEYS[1], 'correlation_id', 'created_at')
   correlation, created = kept[1] or correlation, kept[2]
   redis.call('DEL', KEYS[1])

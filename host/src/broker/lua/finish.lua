@@ -9,19 +9,20 @@
 -- ARGV[1] the terminal state, ARGV[2] record TTL (s), ARGV[3] message ('' for REST jobs),
 -- ARGV[4] results/failures record JSON ('' for none), ARGV[5] most entries kept in that list,
 -- ARGV[6] worker id, ARGV[7] delivery attempt, ARGV[8] job id, ARGV[9] most entries kept in the event
--- stream, ARGV[10] the terminal event (JSON), ARGV[11] '1' when the first change below is the whole
+-- stream, ARGV[10] the terminal event (JSON), ARGV[11] '1' when the change below is the whole
 -- record, ARGV[12] how many state changes reported as the session ended come first (k), then k
--- times: its state, its event (JSON) and its change (see apply_change); then the terminal change
--- Each of those state changes is written and published in order, as `transition` would have, before
--- the end: a job that reports its last states as it ends costs one script, not one per state.
+-- times: its state and its event (JSON); then the change from the record last written to the
+-- terminal one (see apply_change).
+-- Those state changes are published in order, as `transition` would have, before the end: a job that
+-- reports its last states as it ends costs one script, not one per state. Their fields are in the
+-- one change (nobody can read the record between two steps of a script).
 -- Returns 'ok'; 'lost' when the job is no longer this worker's, or 'missing' (nothing written).
-if ARGV[11] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-if not owns(KEYS[1], ARGV[6], ARGV[7], KEYS[3], KEYS[6], ARGV[3], ARGV[8]) then return 'lost' end
+local owner = ownership(KEYS[1], ARGV[6], ARGV[7], KEYS[3], KEYS[6], ARGV[3], ARGV[8], ARGV[11] == '1')
+if owner ~= 'own' then return owner end
 local i = 13
 for _ = 1, tonumber(ARGV[12]) do
-  local state, event = ARGV[i], ARGV[i + 1]
-  i = apply_change(KEYS[1], i + 2)
-  publish_event(ARGV[8], state, event, KEYS[2], KEYS[7], ARGV[9])
+  publish_event(ARGV[8], ARGV[i], ARGV[i + 1], KEYS[2], KEYS[7], ARGV[9])
+  i = i + 2
 end
 apply_change(KEYS[1], i)
 redis.call('EXPIRE', KEYS[1], ARGV[2])

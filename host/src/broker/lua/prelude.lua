@@ -12,19 +12,20 @@
 -- read: `owner` names the worker whose keys the caller passed ({id, heartbeat, processing}; id ''
 -- for none; processing unused for REST jobs). When the record names another owner, the second
 -- result is that owner's id: the script must write nothing and answer `need_owner`, so the caller
--- calls again with that worker's keys.
+-- calls again with that worker's keys. The third result is the record's state (nil: no record), for
+-- clear_if_finished.
 local function is_active_elsewhere(job_key, digest, me, message, owner)
   local fields = redis.call('HMGET', job_key, 'state', 'worker', 'digest')
   local state, current, owner_digest = fields[1], fields[2], fields[3]
-  if not state or state == 'completed' or state == 'failed' then return false end
-  if state == 'scheduled' then return owner_digest ~= digest end
-  if not current or current == '' or current == me then return false end
-  if current ~= owner.id then return false, current end
-  if redis.call('EXISTS', owner.heartbeat) == 0 then return false end
+  if not state or state == 'completed' or state == 'failed' then return false, nil, state end
+  if state == 'scheduled' then return owner_digest ~= digest, nil, state end
+  if not current or current == '' or current == me then return false, nil, state end
+  if current ~= owner.id then return false, current, state end
+  if redis.call('EXISTS', owner.heartbeat) == 0 then return false, nil, state end
   if message and owner_digest == digest and not redis.call('LPOS', owner.processing, message) then
-    return false
+    return false, nil, state
   end
-  return true
+  return true, nil, state
 end
 
 -- Redis' clock in unix milliseconds: heartbeat deadlines are set and compared on this one clock,
@@ -34,10 +35,12 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- A finished job's record is replaced whole when the same job id runs again.
-local function clear_if_finished(job_key)
-  local state = redis.call('HGET', job_key, 'state')
-  if not state or state == 'completed' or state == 'failed' then
+-- A finished job's record is replaced whole when the same job id runs again; `state` is the record's
+-- (nil: there is none), as is_active_elsewhere read it in the same script. True when there is no
+-- record left.
+local function clear_if_finished(job_key, state)
+  if not state then return true end
+  if state == 'completed' or state == 'failed' then
     redis.call('DEL', job_key)
     return true
   end
@@ -92,30 +95,44 @@ end
 
 -- Appends `entry` to `list` and keeps only its newest `max_len` entries: no list grows without bound.
 local function push_bounded(list, entry, max_len)
-  redis.call('RPUSH', list, entry)
-  redis.call('LTRIM', list, -tonumber(max_len), -1)
+  local max = tonumber(max_len)
+  if redis.call('RPUSH', list, entry) > max then redis.call('LTRIM', list, -max, -1) end
 end
 
 -- Whether worker `me` still owns the running job at job_key as delivery `attempt`: the record names it,
 -- is not finished, and the delivery is still its own (the queue message in its processing list, or,
 -- for a REST job (message ''), the job in its REST set). A peer takes a job over by moving its message
 -- out (recovery) and rewriting the record (claim); a REST job of a worker taken for dead is ended by the
--- peer: either way the first worker must write nothing more. A record that is gone altogether means
--- Redis lost its data (a restart without persistence): nobody else can hold the job, so the owner
--- keeps it and registers its delivery again.
-local function owns(job_key, me, attempt, processing, rest_set, message, job_id)
-  if redis.call('EXISTS', job_key) == 0 then
+-- peer: either way the first worker must write nothing more. A record that is gone altogether (every
+-- record has a state) means Redis lost its data (a restart without persistence): nobody else can hold
+-- the job, so the owner keeps it and registers its delivery again, unless `whole` is false: the
+-- caller's write is not the whole record, so nothing may be written and the answer is 'missing' (the
+-- worker then sends the whole record). Returns 'own', 'lost' or 'missing'.
+local function ownership(job_key, me, attempt, processing, rest_set, message, job_id, whole)
+  local f = redis.call('HMGET', job_key, 'worker', 'attempt', 'state')
+  if not f[3] then
+    if not whole then return 'missing' end
     if message == '' then
       redis.call('SADD', rest_set, job_id)
     elseif not redis.call('LPOS', processing, message) then
       redis.call('RPUSH', processing, message)
     end
-    return true
+    return 'own'
   end
-  local f = redis.call('HMGET', job_key, 'worker', 'attempt', 'state')
-  if f[1] ~= me or f[2] ~= attempt or f[3] == 'completed' or f[3] == 'failed' then return false end
-  if message == '' then return redis.call('SISMEMBER', rest_set, job_id) == 1 end
-  return redis.call('LPOS', processing, message) ~= false
+  if f[1] ~= me or f[2] ~= attempt or f[3] == 'completed' or f[3] == 'failed' then return 'lost' end
+  local held
+  if message == '' then
+    held = redis.call('SISMEMBER', rest_set, job_id) == 1
+  else
+    held = redis.call('LPOS', processing, message) ~= false
+  end
+  if held then return 'own' end
+  return 'lost'
+end
+
+-- ownership() for a write that may recreate a record that is gone: whether this worker owns the job.
+local function owns(job_key, me, attempt, processing, rest_set, message, job_id)
+  return ownership(job_key, me, attempt, processing, rest_set, message, job_id, true) == 'own'
 end
 
 -- The client's failures-list record (docs/REFERENCE.md section 5, the shape notify/results.rs writes) for a

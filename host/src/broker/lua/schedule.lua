@@ -24,7 +24,7 @@ local function refuse(status, detail)
   end
   return { status }
 end
-local active, need = is_active_elsewhere(KEYS[1], digest, me, message,
+local active, need, state = is_active_elsewhere(KEYS[1], digest, me, message,
   { id = ARGV[3], heartbeat = KEYS[9], processing = KEYS[10] })
 if need then return { 'need_owner', need } end
 if active then return refuse('duplicate', 'duplicate') end
@@ -33,7 +33,7 @@ if redis.call('ZSCORE', KEYS[4], message) == false and redis.call('ZCARD', KEYS[
 end
 if from_queue then redis.call('LREM', KEYS[3], 1, message) end
 local correlation = ARGV[7]
-if not clear_if_finished(KEYS[1]) then
+if not clear_if_finished(KEYS[1], state) then
   correlation = redis.call('HGET', KEYS[1], 'correlation_id') or correlation
 end
 redis.call('ZADD', KEYS[4], ARGV[4], message)

@@ -10,8 +10,8 @@
 -- ARGV[8] its event (JSON; '' to publish nothing), ARGV[9] '1' when the change is the whole record,
 -- ARGV[10..] the change (see apply_change)
 -- Returns 'ok'; 'lost' when the job is no longer this worker's, or 'missing' (nothing written).
-if ARGV[9] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-if not owns(KEYS[1], ARGV[2], ARGV[3], KEYS[3], KEYS[4], ARGV[4], ARGV[5]) then return 'lost' end
+local owner = ownership(KEYS[1], ARGV[2], ARGV[3], KEYS[3], KEYS[4], ARGV[4], ARGV[5], ARGV[9] == '1')
+if owner ~= 'own' then return owner end
 apply_change(KEYS[1], 10)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 if ARGV[8] ~= '' then publish_event(ARGV[5], ARGV[7], ARGV[8], KEYS[2], KEYS[5], ARGV[6]) end

@@ -39,15 +39,14 @@ pub async fn transition(
     Ok(Changed::from_status(&status))
 }
 
-/// A state change reported as the session ended, written with the job's end.
+/// A state change reported as the session ended, published with the job's end (its fields are
+/// in the end's change).
 #[derive(Debug, Clone)]
 pub struct Step {
     /// The state it changed to.
     pub state: &'static str,
     /// Its event (JSON).
     pub event: String,
-    /// What it changed in the record.
-    pub change: Change,
 }
 
 /// Arguments of [`finish`].
@@ -60,10 +59,10 @@ pub struct FinishArgs<'a> {
     pub event: &'a str,
     /// The results or failures list, and the record to append to it.
     pub notify: Option<(&'a str, String)>,
-    /// State changes reported as the session ended, not written yet, oldest first. Written and
-    /// published before the end, in the same script.
+    /// State changes reported as the session ended, not written yet, oldest first. Published
+    /// before the end, in the same script.
     pub steps: &'a [Step],
-    /// What the end changes in the record, after the steps.
+    /// What the end (and the steps before it) change in the record last written.
     pub change: &'a Change,
 }
 
@@ -90,11 +89,10 @@ pub async fn finish(conn: &mut impl ConnectionLike, keys: &Keys, args: FinishArg
         .arg(args.delivery.job_id)
         .arg(keys.event_stream_max_len)
         .arg(args.event)
-        .arg(if args.steps.first().map_or(args.change.whole, |step| step.change.whole) { "1" } else { "0" })
+        .arg(if args.change.whole { "1" } else { "0" })
         .arg(args.steps.len());
     for step in args.steps {
         invocation.arg(step.state).arg(&step.event);
-        step.change.add_args(&mut invocation);
     }
     args.change.add_args(&mut invocation);
     let status: String = invocation.invoke_async(conn).await?;
