@@ -41,6 +41,7 @@ const EVENTS: &str = "meetbot:events";
 fn jobs() -> usize {
     std::env::var("MEETBOT_BENCH_INTAKE_JOBS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(10_000)
 }
+
 /// Jobs run before each throughput run, so scripts are loaded and the consumer is blocking.
 const WARMUP: usize = 50;
 /// Single jobs timed from RPUSH to `joining`.
