@@ -38,48 +38,49 @@ const BUDGET: u32 = 10;
 /// once share 2 cores.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// How often a count grows a second over `ms`, for the pages' counters: divided by the time that
+/// really passed, since a timer may fire late on a busy machine.
+const RATE_JS: &str = "window.rateOf = (read, ms) => new Promise((resolve) => {
+    const from = read();
+    const start = performance.now();
+    setTimeout(() => resolve((read() - from) * 1000 / (performance.now() - start)), ms);
+  });";
+
+/// A test page: `body` and then `script`, with [`RATE_JS`] before it.
+fn page(body: &str, script: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>meeting</title></head>\n\
+         <body style=\"margin:0;background:#202124\">{body}<script>{RATE_JS}\n{script}</script></body></html>"
+    )
+}
+
 /// A page that asks for an animation frame from each one, counting them (as a canvas stage does).
-const PAGE: &str = r#"<!doctype html>
-<html><head><meta charset="utf-8"><title>stage</title></head>
-<body style="margin:0;background:#202124">
-<script>
-  let drawn = 0;
+fn stage_page() -> String {
+    page(
+        "",
+        "let drawn = 0;
   const draw = () => { drawn += 1; document.body.style.background = drawn % 2 ? '#202124' : '#212225'; requestAnimationFrame(draw); };
   requestAnimationFrame(draw);
-  window.countFrames = (ms) => new Promise((resolve) => {
-    const from = drawn;
-    const start = performance.now();
-    setTimeout(() => resolve((drawn - from) * 1000 / (performance.now() - start)), ms);
-  });
-</script>
-</body></html>"#;
+  window.countFrames = (ms) => rateOf(() => drawn, ms);",
+    )
+}
 
 /// A page with one `<video>` tile playing a 30 frames/s clip in a loop, counting the video frames
 /// it presents (`requestVideoFrameCallback`) and its own animation frames.
-const VIDEO_PAGE: &str = r#"<!doctype html>
-<html><head><meta charset="utf-8"><title>tile</title></head>
-<body style="margin:0;background:#202124">
-<video id="tile" src="/tile.webm" autoplay muted loop playsinline style="width:640px;height:360px"></video>
-<script>
-  let drawn = 0;
+fn video_page() -> String {
+    page(
+        r#"<video id="tile" src="/tile.webm" autoplay muted loop playsinline style="width:640px;height:360px"></video>"#,
+        "let drawn = 0;
   let presented = 0;
   const draw = () => { drawn += 1; requestAnimationFrame(draw); };
   requestAnimationFrame(draw);
   const tile = document.getElementById('tile');
   const shown = () => { presented += 1; tile.requestVideoFrameCallback(shown); };
   tile.requestVideoFrameCallback(shown);
-  window.countFrames = (ms) => new Promise((resolve) => {
-    const from = drawn;
-    const start = performance.now();
-    setTimeout(() => resolve((drawn - from) * 1000 / (performance.now() - start)), ms);
-  });
-  window.countVideoFrames = (ms) => new Promise((resolve) => {
-    const from = presented;
-    const start = performance.now();
-    setTimeout(() => resolve((presented - from) * 1000 / (performance.now() - start)), ms);
-  });
-</script>
-</body></html>"#;
+  window.countFrames = (ms) => rateOf(() => drawn, ms);
+  window.countVideoFrames = (ms) => rateOf(() => presented, ms);",
+    )
+}
 
 /// What the page finds of `requestAnimationFrame`'s behaviour, as JSON.
 const BEHAVIOUR: &str = r#"(async () => {
@@ -140,7 +141,7 @@ async fn wait_for_budget(page: &Page, timeout: Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_page_gets_its_animation_frames_at_the_budgets_rate_and_as_specified() {
     let _turn = TURN.lock().await;
-    let base = recorder_kit::serve(Router::new().route("/", get(|| async { Html(PAGE) }))).await;
+    let base = recorder_kit::serve(Router::new().route("/", get(|| async { Html(stage_page()) }))).await;
     let spool = tempfile::tempdir().expect("spool dir");
     let config = BrowserConfig::default();
     let executable = browser::find_executable(&config.executable).expect("Chromium installed");
@@ -202,7 +203,7 @@ async fn a_video_tile_is_not_slowed_by_the_budget_and_the_recording_keeps_its_fr
     let _turn = TURN.lock().await;
     let spool = tempfile::tempdir().expect("spool dir");
     let clip = tile_clip(spool.path());
-    let app = Router::new().route("/", get(|| async { Html(VIDEO_PAGE) })).route(
+    let app = Router::new().route("/", get(|| async { Html(video_page()) })).route(
         "/tile.webm",
         get(move || {
             let clip = clip.clone();

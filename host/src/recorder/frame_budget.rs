@@ -31,7 +31,9 @@ pub async fn apply(page: &Page, fps: u32) {
     };
     match tokio::time::timeout(APPLY_CALL, page.execute(params)).await {
         Ok(Ok(answer)) if answer.result.exception_details.is_none() => {
-            let status = answer.result.result.value.as_ref().and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            // Clipped all the same: a page's setters run while the budget is put on.
+            let status =
+                super::clipped(answer.result.result.value.as_ref().and_then(|v| v.as_str()).unwrap_or_default());
             tracing::info!(%status, "page frame budget on");
         }
         Ok(Ok(answer)) => {
