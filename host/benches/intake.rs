@@ -373,6 +373,7 @@ async fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     println!("meetbot intake benchmark: {} ({cores} cores; {version})", binary.display());
+    println!("{}", common::wakeup::summary());
 
     let redis = Redis::start().await;
 

@@ -1,12 +1,13 @@
 //! What the benches share: child processes that die with the bench, a private Redis, free ports,
 //! the worker's health probe, the binary's folder of its own (shared with the tests), the worker harness (and a worker with the scripted test plugin on
-//! it), and memory figures.
+//! it), memory figures, and the machine's cost of waking a thread.
 #![allow(dead_code, unused_imports)] // each bench uses a part
 
 #[path = "../../tests/support/private_bin.rs"]
 mod private_bin;
 mod procfs;
 mod scripted;
+pub mod wakeup;
 mod worker;
 
 pub use private_bin::{install_owner_only, private_folder};

@@ -132,6 +132,7 @@ async fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     println!("meetbot meeting benchmark: {} ({cores} cores; {chromium})", binary.display());
+    println!("{}", common::wakeup::summary());
     if let Ok(extra) = std::env::var("MEETBOT_BENCH_BROWSER_ARGS") {
         println!("extra browser.args: {extra}");
     }
