@@ -70,9 +70,10 @@ fn pinned(core: usize) -> libc::cpu_set_t {
 
 fn affinity() -> libc::cpu_set_t {
     #[allow(unsafe_code)]
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    #[allow(unsafe_code)]
-    let got = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    let (got, set) = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        (libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set), set)
+    };
     assert_eq!(got, 0, "sched_getaffinity: {}", std::io::Error::last_os_error());
     set
 }
